@@ -1,0 +1,27 @@
+"""Settings of the running bot, from the environment (prefix WALLET_; the token also as TELEGRAM_BOT_TOKEN)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WALLET_", extra="ignore", env_file=".env")
+
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'data' / 'wallet.db'}"
+    # SQLite durability for money: FULL by default (NORMAL only for benchmarks).
+    sqlite_synchronous: str = "FULL"
+    # Key for PII at rest (Fernet, urlsafe base64 of 32 bytes). The dev default is NOT secret.
+    pii_key: SecretStr = SecretStr("ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMTIzNDU=")
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "WALLET_TELEGRAM_BOT_TOKEN")
+    )
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    emulator_host: str = "127.0.0.1"
+    emulator_port: int = 8080
+    log_level: str = "INFO"

@@ -1,0 +1,286 @@
+"""Typed domain errors. Each has a stable ``code`` and carries the data a message needs,
+so handlers can explain it in Chinese and English (see handlers' i18n keyed by ``code``)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+
+@dataclass(eq=False)
+class WalletError(Exception):
+    code = "wallet_error"
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.code, *asdict(self).values())
+
+    def data(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:  # readable in logs and test failures; never holds secrets
+        fields = ", ".join(f"{k}={v!r}" for k, v in asdict(self).items())
+        return f"{self.code}({fields})"
+
+
+# --- input -------------------------------------------------------------------------------
+@dataclass(eq=False)
+class InvalidAmount(WalletError):
+    """The text is not an amount we accept. ``reason`` is a stable sub-code:
+    empty, not_a_number, negative, zero, too_many_decimals, too_large, exponent, not_finite."""
+    code = "invalid_amount"
+    reason: str
+    text: str = ""
+
+
+@dataclass(eq=False)
+class InvalidIdNumber(WalletError):
+    """reason: length, format, checksum, birth_date, region"""
+    code = "invalid_id_number"
+    reason: str
+
+
+@dataclass(eq=False)
+class InvalidPhone(WalletError):
+    code = "invalid_phone"
+
+
+@dataclass(eq=False)
+class InvalidName(WalletError):
+    code = "invalid_name"
+
+
+@dataclass(eq=False)
+class IdempotencyConflict(WalletError):
+    """The same idempotency key was used before for a different request."""
+    code = "idempotency_conflict"
+    key: str
+
+
+# --- people and state ----------------------------------------------------------------------
+@dataclass(eq=False)
+class WalletNotOpen(WalletError):
+    code = "wallet_not_open"
+    user_id: int
+
+
+@dataclass(eq=False)
+class WalletAlreadyOpen(WalletError):
+    code = "wallet_already_open"
+    user_id: int
+
+
+@dataclass(eq=False)
+class AccountFrozen(WalletError):
+    code = "account_frozen"
+    user_id: int
+
+
+@dataclass(eq=False)
+class NotFrozen(WalletError):
+    code = "not_frozen"
+    user_id: int
+
+
+@dataclass(eq=False)
+class NotVerified(WalletError):
+    """No bound, verified card: the wallet can neither pay nor receive."""
+    code = "not_verified"
+    user_id: int
+
+
+@dataclass(eq=False)
+class LimitExceeded(WalletError):
+    """period: day or year; amounts in fen."""
+    code = "limit_exceeded"
+    period: str
+    cap: int
+    used: int
+    requested: int
+
+
+@dataclass(eq=False)
+class PhoneTaken(WalletError):
+    code = "phone_taken"
+
+
+# --- money ---------------------------------------------------------------------------------
+@dataclass(eq=False)
+class InsufficientBalance(WalletError):
+    code = "insufficient_balance"
+    needed: int
+    available: int
+
+
+# --- PIN -----------------------------------------------------------------------------------
+@dataclass(eq=False)
+class PinNotSet(WalletError):
+    code = "pin_not_set"
+
+
+@dataclass(eq=False)
+class PinWeak(WalletError):
+    """reason: length, not_digits, all_same, sequence, birthday"""
+    code = "pin_weak"
+    reason: str
+
+
+@dataclass(eq=False)
+class PinWrong(WalletError):
+    code = "pin_wrong"
+    tries_left: int
+
+
+@dataclass(eq=False)
+class PinLocked(WalletError):
+    code = "pin_locked"
+    until: datetime
+
+
+# --- SMS -----------------------------------------------------------------------------------
+@dataclass(eq=False)
+class SmsTooSoon(WalletError):
+    code = "sms_too_soon"
+    retry_after: int  # seconds
+
+
+@dataclass(eq=False)
+class SmsCodeWrong(WalletError):
+    code = "sms_code_wrong"
+    tries_left: int
+
+
+@dataclass(eq=False)
+class SmsCodeExpired(WalletError):
+    """Expired, used up its tries, or never sent: ask for a new one."""
+    code = "sms_code_expired"
+
+
+# --- cards and bank ------------------------------------------------------------------------
+@dataclass(eq=False)
+class CardInvalid(WalletError):
+    """reason: format, luhn"""
+    code = "card_invalid"
+    reason: str
+
+
+@dataclass(eq=False)
+class CardNotSupported(WalletError):
+    code = "card_not_supported"
+    bank: str
+
+
+@dataclass(eq=False)
+class CreditCardNotAllowed(WalletError):
+    """Credit cards cannot receive withdrawals."""
+    code = "credit_card_not_allowed"
+    bank: str
+    last4: str
+
+
+@dataclass(eq=False)
+class IdentityMismatch(WalletError):
+    code = "identity_mismatch"
+
+
+@dataclass(eq=False)
+class CardNotFound(WalletError):
+    code = "card_not_found"
+    card_id: int
+
+
+@dataclass(eq=False)
+class CardAlreadyBound(WalletError):
+    code = "card_already_bound"
+    last4: str
+
+
+@dataclass(eq=False)
+class BankDeclined(WalletError):
+    code = "bank_declined"
+    reason: str
+
+
+@dataclass(eq=False)
+class BankTimeout(WalletError):
+    """The bank did not answer; the operation is pending and will be reconciled."""
+    code = "bank_timeout"
+    op_id: int = 0
+
+
+# --- transfers -----------------------------------------------------------------------------
+@dataclass(eq=False)
+class TransferToSelf(WalletError):
+    code = "transfer_to_self"
+
+
+@dataclass(eq=False)
+class TransferNotFound(WalletError):
+    code = "transfer_not_found"
+    transfer_id: int
+
+
+@dataclass(eq=False)
+class TransferNotPending(WalletError):
+    code = "transfer_not_pending"
+    transfer_id: int
+    status: str
+
+
+@dataclass(eq=False)
+class NotYourTransfer(WalletError):
+    code = "not_your_transfer"
+    transfer_id: int
+
+
+@dataclass(eq=False)
+class TransferNotArrived(WalletError):
+    """Delayed arrival: the recipient cannot accept before ``arrive_at``."""
+    code = "transfer_not_arrived"
+    transfer_id: int
+    arrive_at: datetime
+
+
+@dataclass(eq=False)
+class InvalidDelay(WalletError):
+    code = "invalid_delay"
+    seconds: int
+
+
+# --- red packets ---------------------------------------------------------------------------
+@dataclass(eq=False)
+class RedPacketInvalid(WalletError):
+    """reason: too_many_shares, too_few_shares, total_too_large, share_too_small, exclusive_needs_user, kind"""
+    code = "red_packet_invalid"
+    reason: str
+    limit: int = 0
+
+
+@dataclass(eq=False)
+class RedPacketNotFound(WalletError):
+    code = "red_packet_not_found"
+    packet_id: int
+
+
+@dataclass(eq=False)
+class RedPacketEmpty(WalletError):
+    code = "red_packet_empty"
+    packet_id: int
+
+
+@dataclass(eq=False)
+class RedPacketExpired(WalletError):
+    code = "red_packet_expired"
+    packet_id: int
+
+
+@dataclass(eq=False)
+class AlreadyClaimed(WalletError):
+    code = "already_claimed"
+    packet_id: int
+    amount: int
+
+
+@dataclass(eq=False)
+class NotForYou(WalletError):
+    """An exclusive red packet for someone else."""
+    code = "not_for_you"
+    packet_id: int
