@@ -1,0 +1,108 @@
+"""Shared fixtures. The suite runs on SQLite by default and on PostgreSQL when
+WALLET_TEST_DB=postgres (with WALLET_TEST_POSTGRES_URL pointing at a server we may create
+databases on): the run creates its own database and drops it at the end.
+
+`ctx` is a wallet Context on a fresh database with the sandbox bank and SMS and a fake
+clock; when the test ends the audit runs, so a test that breaks an invariant fails."""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from wallet.models import metadata
+
+BACKEND = os.environ.get("WALLET_TEST_DB", "sqlite")
+PG_URL = os.environ.get("WALLET_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMTIzNDU="
+
+
+def _pg_admin_dsn() -> str:
+    return PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def _pg_exec(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_pg_admin_dsn())
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_template():
+    """Session-wide: the URL of a database of this run's own (PostgreSQL) or None (SQLite)."""
+    if BACKEND != "postgres":
+        yield None
+        return
+    name = f"wallet_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
+    base = PG_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+
+    async def create_schema():
+        from wallet.db import create_engine
+
+        engine = create_engine(url)
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        await engine.dispose()
+
+    asyncio.run(create_schema())
+    yield url
+    asyncio.run(_pg_exec(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+    asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    if database_template is None:
+        return f"sqlite+aiosqlite:///{tmp_path / 'wallet.db'}"
+    return database_template
+
+
+@pytest.fixture
+async def engine(database_url, database_template):
+    from wallet.db import create_engine
+
+    eng = create_engine(database_url, pool_size=20)
+    if database_template is None:
+        async with eng.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+    else:
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        async with eng.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield eng
+    await eng.dispose()
+
+
+def make_context(engine, **rule_overrides):
+    from wallet.bank import SandboxBank
+    from wallet.clock import FakeClock
+    from wallet.context import Context
+    from wallet.pii import PiiBox
+    from wallet.rules import Rules
+    from wallet.sms import SandboxSms
+
+    rules = Rules(**{"bcrypt_cost": 4, **rule_overrides})
+    return Context(engine=engine, rules=rules, pii=PiiBox(PII_KEY), bank=SandboxBank(), sms=SandboxSms(), clock=FakeClock())
+
+
+@pytest.fixture
+async def ctx(engine):
+    from wallet.audit import audit_engine, report
+    from wallet.bootstrap import bootstrap
+
+    context = make_context(engine)
+    await bootstrap(context)
+    yield context
+    checks = await audit_engine(engine, now=context.now(), reconcile_seconds=context.rules.bank_reconcile_seconds)
+    failed = [c for c in checks if not c.ok]
+    assert not failed, "audit failed after the test:\n" + report(checks)

@@ -1,0 +1,35 @@
+"""What every service operation needs: the engine, the rules, the gateways, the clock."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from wallet.clock import SystemClock
+from wallet.db import is_sqlite
+from wallet.rules import Rules
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wallet.bank import BankGateway
+    from wallet.pii import PiiBox
+    from wallet.sms import SmsGateway
+
+
+@dataclass
+class Context:
+    engine: AsyncEngine
+    rules: Rules
+    pii: "PiiBox"
+    bank: "BankGateway"
+    sms: "SmsGateway"
+    clock: Any = field(default_factory=SystemClock)
+    # ids of system accounts by (code, shard); immutable once created, so caching is safe
+    system_ids: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    @property
+    def sqlite(self) -> bool:
+        return is_sqlite(self.engine)
+
+    def now(self):
+        return self.clock.now()

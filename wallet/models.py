@@ -1,0 +1,288 @@
+"""Database schema (SQLAlchemy Core tables). Alembic migrations must match it (a test checks).
+
+Money columns are BigInteger fen. Constraints here protect money: non-negative user balances,
+unique idempotency keys, one red-packet claim per user, one claim per share.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in Python; naive UTC in the database (same on SQLite and PostgreSQL)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # pragma: no cover - raw SQLite text
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+
+
+Money = BigInteger
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # Telegram user id
+    Column("language", String(8), nullable=False, server_default="zh-CN"),
+    Column("first_name", String(128)),
+    Column("phone_enc", Text),
+    Column("phone_index", String(64), unique=True),  # blind index for "is this phone taken"
+    Column("phone_masked", String(16)),
+    Column("real_name_enc", Text),
+    Column("id_number_enc", Text),
+    Column("id_masked", String(32)),
+    Column("verified_at", UTCDateTime),  # set when a verified card is bound
+    Column("frozen", Boolean, nullable=False, server_default=text("false")),
+    Column("frozen_at", UTCDateTime),
+    Column("pin_hash", Text),
+    Column("pin_failed", Integer, nullable=False, server_default="0"),
+    Column("pin_locked_until", UTCDateTime),
+    Column("withdraw_free_used", Money, nullable=False, server_default="0"),
+    Column("blocked_bot", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("withdraw_free_used >= 0", name="free_used_nonneg"),
+    CheckConstraint("pin_failed >= 0", name="pin_failed_nonneg"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id")),
+    Column("kind", String(16), nullable=False),  # wallet | savings | system
+    Column("code", String(32)),  # system accounts: bank_clearing, transfer_escrow, ...
+    Column("shard", Integer, nullable=False, server_default="0"),
+    Column("balance", Money, nullable=False, server_default="0"),
+    Column("allow_negative", Boolean, nullable=False, server_default=text("false")),
+    CheckConstraint("allow_negative OR balance >= 0", name="no_overdraft"),
+    CheckConstraint("(user_id IS NULL) = (kind = 'system')", name="owner_kind"),
+    UniqueConstraint("user_id", "kind", name="uq_accounts_user_kind"),
+    UniqueConstraint("code", "shard", name="uq_accounts_code_shard"),
+)
+
+# Idempotency: one row per key, for every operation (money or not). The result is replayed.
+operations = Table(
+    "operations",
+    metadata,
+    Column("key", String(160), primary_key=True),
+    Column("op", String(32), nullable=False),
+    Column("user_id", BigInteger),
+    Column("request_hash", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("idem_key", String(160), nullable=False, unique=True),
+    Column("kind", String(24), nullable=False),
+    Column("user_id", BigInteger),  # who initiated (whose bill shows it first)
+    Column("counterparty_id", BigInteger),
+    Column("note", String(256)),
+    Column("ref_type", String(16)),
+    Column("ref_id", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tx_id", Integer, ForeignKey("journal.id"), nullable=False, index=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("currency", String(3), nullable=False, server_default="CNY"),
+    CheckConstraint("amount <> 0", name="nonzero"),
+    Index("ix_entries_account_tx", "account_id", "tx_id"),
+)
+
+cards = Table(
+    "cards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("token", String(128), nullable=False),
+    Column("bank_code", String(16), nullable=False),
+    Column("bank_name_zh", String(64), nullable=False),
+    Column("bank_name_en", String(64), nullable=False),
+    Column("card_type", String(8), nullable=False),  # debit | credit
+    Column("last4", String(4), nullable=False),
+    Column("status", String(8), nullable=False, server_default="bound"),  # bound | unbound
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("unbound_at", UTCDateTime),
+    CheckConstraint("card_type IN ('debit', 'credit')", name="card_type"),
+    CheckConstraint("status IN ('bound', 'unbound')", name="status"),
+    Index(
+        "uq_cards_user_token_bound",
+        "user_id",
+        "token",
+        unique=True,
+        sqlite_where=text("status = 'bound'"),
+        postgresql_where=text("status = 'bound'"),
+    ),
+)
+
+# A top-up (charge) or withdrawal (payout) at the bank; ends succeeded or failed, exactly once.
+bank_ops = Table(
+    "bank_ops",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(160), nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),  # charge | payout
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("card_id", Integer, ForeignKey("cards.id"), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("fee", Money, nullable=False, server_default="0"),
+    Column("free_used", Money, nullable=False, server_default="0"),
+    Column("status", String(10), nullable=False),  # pending | unknown | succeeded | failed
+    Column("bank_ref", String(64)),
+    Column("reason", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    CheckConstraint("amount > 0", name="amount_pos"),
+    CheckConstraint("fee >= 0", name="fee_nonneg"),
+    CheckConstraint("kind IN ('charge', 'payout')", name="kind"),
+    CheckConstraint("status IN ('pending', 'unknown', 'succeeded', 'failed')", name="status"),
+)
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("recipient_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("amount", Money, nullable=False),
+    Column("note", String(256)),
+    Column("status", String(10), nullable=False, server_default="pending"),
+    Column("escrow_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("arrive_at", UTCDateTime, nullable=False),  # = created_at unless delayed arrival
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    CheckConstraint("amount > 0", name="amount_pos"),
+    CheckConstraint("sender_id <> recipient_id", name="not_self"),
+    CheckConstraint(
+        "status IN ('pending', 'accepted', 'returned', 'refunded', 'revoked')", name="status"
+    ),
+    Index("ix_transfers_status_expires", "status", "expires_at"),
+)
+
+red_packets = Table(
+    "red_packets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("chat_id", BigInteger),
+    Column("kind", String(10), nullable=False),  # lucky | equal | exclusive
+    Column("total", Money, nullable=False),
+    Column("shares", Integer, nullable=False),
+    Column("exclusive_user_id", BigInteger, ForeignKey("users.id")),
+    Column("greeting", String(128)),
+    Column("status", String(10), nullable=False, server_default="open"),  # open | finished | expired
+    Column("claimed_count", Integer, nullable=False, server_default="0"),
+    Column("claimed_amount", Money, nullable=False, server_default="0"),
+    Column("refunded_amount", Money, nullable=False, server_default="0"),
+    Column("escrow_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    CheckConstraint("kind IN ('lucky', 'equal', 'exclusive')", name="kind"),
+    CheckConstraint("status IN ('open', 'finished', 'expired')", name="status"),
+    CheckConstraint("shares >= 1", name="shares_pos"),
+    CheckConstraint("total >= shares", name="min_share"),
+    CheckConstraint("claimed_count >= 0 AND claimed_count <= shares", name="claims_le_shares"),
+    CheckConstraint("claimed_amount + refunded_amount <= total", name="not_overspent"),
+    CheckConstraint("kind <> 'exclusive' OR exclusive_user_id IS NOT NULL", name="exclusive_user"),
+    Index("ix_red_packets_status_expires", "status", "expires_at"),
+)
+
+# The split is drawn when the packet is made (double-mean); claim number n takes share n.
+red_packet_shares = Table(
+    "red_packet_shares",
+    metadata,
+    Column("packet_id", Integer, ForeignKey("red_packets.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("amount", Money, nullable=False),
+    CheckConstraint("amount >= 1", name="amount_min"),
+)
+
+red_packet_claims = Table(
+    "red_packet_claims",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("packet_id", Integer, ForeignKey("red_packets.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("tx_id", Integer, ForeignKey("journal.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("packet_id", "user_id", name="uq_red_packet_claims_packet_user"),
+    UniqueConstraint("packet_id", "seq", name="uq_red_packet_claims_packet_seq"),
+    CheckConstraint("amount >= 1", name="amount_min"),
+)
+
+sms_codes = Table(
+    "sms_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("phone_index", String(64), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("code_hash", String(128), nullable=False),
+    Column("tries", Integer, nullable=False, server_default="0"),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    Index("ix_sms_codes_phone_purpose", "phone_index", "purpose"),
+)
+
+SYSTEM_ACCOUNTS = (
+    "bank_clearing",  # money that came from or left to banks
+    "withdraw_pending",  # withdrawals sent to the bank, not yet confirmed
+    "transfer_escrow",
+    "redpacket_escrow",
+    "fee_income",
+    "interest_expense",
+    "merchant_settlement",
+)

@@ -1,0 +1,101 @@
+"""Unit of work: one database transaction per operation, retried on transient conflicts,
+with an idempotency key that makes a repeated request replay the first result."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+from typing import Any, Awaitable, Callable, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from wallet.context import Context
+from wallet.errors import IdempotencyConflict
+from wallet.models import operations
+
+log = logging.getLogger("wallet.uow")
+T = TypeVar("T")
+
+# PostgreSQL: deadlock_detected, serialization_failure; SQLite: database is locked/busy.
+_TRANSIENT_SQLSTATES = {"40P01", "40001"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in _TRANSIENT_SQLSTATES:
+        return True
+    msg = str(orig).lower()
+    return "database is locked" in msg or "database is busy" in msg or "deadlock detected" in msg
+
+
+async def transaction(ctx: Context, fn: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 12) -> T:
+    """Run ``fn(conn)`` in one transaction; retry the whole of it on a transient conflict."""
+    for attempt in range(attempts):
+        try:
+            async with ctx.engine.begin() as conn:
+                return await fn(conn)
+        except DBAPIError as exc:
+            if not is_transient(exc) or attempt == attempts - 1:
+                raise
+            log.info("transient conflict, retrying (attempt %d): %s", attempt + 1, type(exc.orig).__name__)
+            await asyncio.sleep(random.uniform(0, 0.005 * 2**min(attempt, 6)))
+    raise AssertionError("unreachable")
+
+
+def request_hash(op: str, request: dict[str, Any]) -> str:
+    blob = json.dumps({"op": op, **request}, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def insert_ignore(conn: AsyncConnection, table, **values):
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect (statement only)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).values(**values).on_conflict_do_nothing()
+
+
+async def idempotent(
+    ctx: Context,
+    *,
+    key: str,
+    op: str,
+    user_id: int | None,
+    request: dict[str, Any],
+    fn: Callable[[AsyncConnection], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Run ``fn`` once per key. The same key with the same request replays the stored result;
+    with a different request it raises IdempotencyConflict. A failed run stores nothing, so
+    the key may be retried. The result is a JSON-able dict and is returned as JSON gives it back,
+    so a fresh and a replayed answer are identical."""
+    if not key or len(key) > 160:
+        raise ValueError("idempotency key must be 1..160 characters")
+    digest = request_hash(op, request)
+
+    async def body(conn: AsyncConnection) -> dict[str, Any]:
+        claimed = await conn.execute(
+            insert_ignore(conn, operations, key=key, op=op, user_id=user_id, request_hash=digest,
+                          result="", created_at=ctx.now())
+        )
+        if claimed.rowcount == 0:
+            row = (await conn.execute(
+                select(operations.c.request_hash, operations.c.result).where(operations.c.key == key)
+            )).one()
+            if row.request_hash != digest:
+                raise IdempotencyConflict(key=key)
+            log.info("replay op=%s user=%s key=%s", op, user_id, key)
+            return json.loads(row.result)
+        result = json.loads(json.dumps(await fn(conn), default=str))
+        await conn.execute(
+            operations.update().where(operations.c.key == key).values(result=json.dumps(result))
+        )
+        log.info("done op=%s user=%s key=%s", op, user_id, key)
+        return result
+
+    return await transaction(ctx, body)
