@@ -34,7 +34,8 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int 
 
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn):  # pragma: no cover
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # reads may say so (execution_options(readonly=True)) and share the database
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=False)

@@ -284,3 +284,9 @@ class NotForYou(WalletError):
     """An exclusive red packet for someone else."""
     code = "not_for_you"
     packet_id: int
+
+
+@dataclass(eq=False)
+class PinAlreadySet(WalletError):
+    """A PIN exists: change it (old PIN) or reset it (SMS code + ID number)."""
+    code = "pin_already_set"

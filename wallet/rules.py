@@ -37,6 +37,9 @@ class Rules(BaseSettings):
     daily_cap_verified: int = 5_000_000
     yearly_cap_verified: int = 20_000_000_00
 
+    # the wallet's calendar (daily caps, bills by month, interest days)
+    timezone: str = "Asia/Shanghai"
+
     # savings
     savings_annual_rate_bp: int = 180  # basis points, 1.80 %
 

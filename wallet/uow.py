@@ -99,3 +99,15 @@ async def idempotent(
         return result
 
     return await transaction(ctx, body)
+
+
+async def read(ctx: Context, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run a read-only ``fn(conn)`` in one consistent snapshot (no write lock on SQLite)."""
+    async with ctx.engine.connect() as conn:
+        conn = await conn.execution_options(readonly=True)
+        async with conn.begin():
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy import text
+
+                await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            return await fn(conn)

@@ -1,0 +1,40 @@
+"""Real-name tier caps on money going out (transfers, red packets, payments)."""
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from wallet.context import Context
+from wallet.errors import LimitExceeded
+from wallet.models import entries, journal
+
+OUTGOING_KINDS = ("transfer_hold", "rp_create", "pay")
+
+
+def local_day_start(ctx: Context, now: datetime) -> datetime:
+    tz = ZoneInfo(ctx.rules.timezone)
+    return datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
+
+
+async def _spent_since(conn: AsyncConnection, account_id: int, since: datetime) -> int:
+    return -int((await conn.execute(
+        select(func.coalesce(func.sum(entries.c.amount), 0))
+        .select_from(entries.join(journal, journal.c.id == entries.c.tx_id))
+        .where(and_(entries.c.account_id == account_id, journal.c.kind.in_(OUTGOING_KINDS),
+                    journal.c.created_at >= since, entries.c.amount < 0))
+    )).scalar_one())
+
+
+async def check_outgoing(ctx: Context, conn: AsyncConnection, account_id: int, amount: int) -> None:
+    now = ctx.now()
+    day = local_day_start(ctx, now)
+    used = await _spent_since(conn, account_id, day)
+    if used + amount > ctx.rules.daily_cap_verified:
+        raise LimitExceeded(period="day", cap=ctx.rules.daily_cap_verified, used=used, requested=amount)
+    year = day.replace(month=1, day=1)
+    used = await _spent_since(conn, account_id, year)
+    if used + amount > ctx.rules.yearly_cap_verified:
+        raise LimitExceeded(period="year", cap=ctx.rules.yearly_cap_verified, used=used, requested=amount)

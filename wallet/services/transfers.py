@@ -1,0 +1,188 @@
+"""Transfers between people. The money waits in escrow until the recipient accepts it; the
+recipient may return it at once; unaccepted after 24 h it is refunded. With delayed arrival
+(a safety option) the recipient sees it only after 2 h or 24 h, and the sender may revoke it
+until then. Every transfer ends exactly once: the status moves from 'pending' by a
+conditional update, and each ending posts one journal transaction."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import and_, select
+
+from wallet import ledger
+from wallet.context import Context
+from wallet.errors import (InvalidAmount, InvalidDelay, NotYourTransfer, TransferNotArrived,
+                           TransferNotFound, TransferNotPending, TransferToSelf)
+from wallet.models import transfers
+from wallet.services.guards import payee, payer
+from wallet.services.limits import check_outgoing
+from wallet.services.pins import verify_pin
+from wallet.uow import idempotent, read, transaction
+
+
+_ENDING_KIND = {"accepted": "transfer_accept", "returned": "transfer_return",
+                "refunded": "transfer_refund", "revoked": "transfer_revoke"}
+
+
+def _view(t) -> dict:
+    return {
+        "transfer_id": t.id, "sender_id": t.sender_id, "recipient_id": t.recipient_id,
+        "amount": t.amount, "note": t.note, "status": t.status,
+        "created_at": t.created_at.isoformat(), "arrive_at": t.arrive_at.isoformat(),
+        "expires_at": t.expires_at.isoformat(),
+    }
+
+
+async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amount: int,
+               pin: str | None, note: str | None = None, delay_seconds: int = 0,
+               pin_checked: bool = False) -> dict:
+    """Move ``amount`` from the sender's wallet into escrow for the recipient to accept.
+    ``pin_checked`` is for callers that verified the PIN themselves just before."""
+    if sender_id == recipient_id:
+        raise TransferToSelf()
+    if amount <= 0:
+        raise InvalidAmount(reason="zero" if amount == 0 else "negative")
+    if delay_seconds and delay_seconds not in ctx.rules.transfer_delay_choices_seconds:
+        raise InvalidDelay(seconds=delay_seconds)
+    note = (note or "").strip()[:100] or None
+    if not pin_checked:
+        await verify_pin(ctx, sender_id, pin or "")
+
+    async def body(conn):
+        now = ctx.now()
+        await payer(conn, sender_id)
+        await payee(conn, recipient_id)
+        source = await ledger.wallet_account(conn, sender_id)
+        await check_outgoing(ctx, conn, source, amount)
+        escrow = await ledger.system_account(ctx, conn, "transfer_escrow", spread_by=sender_id)
+        arrive = now + timedelta(seconds=delay_seconds)
+        transfer_id = (await conn.execute(transfers.insert().values(
+            sender_id=sender_id, recipient_id=recipient_id, amount=amount, note=note, status="pending",
+            escrow_account_id=escrow, created_at=now, arrive_at=arrive,
+            expires_at=arrive + timedelta(seconds=ctx.rules.transfer_expiry_seconds),
+        ).returning(transfers.c.id))).scalar_one()
+        await ledger.post(conn, key=key, kind="transfer_hold", legs=[(source, -amount), (escrow, amount)],
+                          now=now, user_id=sender_id, counterparty_id=recipient_id, note=note,
+                          ref_type="transfer", ref_id=transfer_id)
+        t = (await conn.execute(select(transfers).where(transfers.c.id == transfer_id))).one()
+        return _view(t)
+
+    return await idempotent(ctx, key=key, op="transfer_send", user_id=sender_id, fn=body, request={
+        "sender_id": sender_id, "recipient_id": recipient_id, "amount": amount, "note": note,
+        "delay_seconds": delay_seconds})
+
+
+async def _end(ctx: Context, conn, t, *, new_status: str, key: str, to_sender: bool) -> dict:
+    """Close a pending transfer and move its escrow to the recipient or back to the sender."""
+    now = ctx.now()
+    res = await conn.execute(transfers.update()
+                             .where(and_(transfers.c.id == t.id, transfers.c.status == "pending"))
+                             .values(status=new_status, resolved_at=now))
+    if res.rowcount != 1:
+        current = (await conn.execute(select(transfers.c.status).where(transfers.c.id == t.id))).scalar_one()
+        raise TransferNotPending(transfer_id=t.id, status=current)
+    owner = t.sender_id if to_sender else t.recipient_id
+    target = await ledger.wallet_account(conn, owner)
+    await ledger.post(conn, key=key, kind=_ENDING_KIND[new_status],
+                      legs=[(t.escrow_account_id, -t.amount), (target, t.amount)], now=now,
+                      user_id=owner, counterparty_id=t.recipient_id if to_sender else t.sender_id,
+                      note=t.note, ref_type="transfer", ref_id=t.id)
+    return {**_view(t), "status": new_status}
+
+
+async def _load(conn, transfer_id: int):
+    stmt = select(transfers).where(transfers.c.id == transfer_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    t = (await conn.execute(stmt)).one_or_none()
+    if t is None:
+        raise TransferNotFound(transfer_id=transfer_id)
+    return t
+
+
+def _pending(t, now) -> None:
+    if t.status != "pending":
+        raise TransferNotPending(transfer_id=t.id, status=t.status)
+    if t.expires_at <= now:
+        raise TransferNotPending(transfer_id=t.id, status="expired")
+
+
+async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict:
+    """The recipient takes the money into their wallet."""
+    async def body(conn):
+        t = await _load(conn, transfer_id)
+        if t.recipient_id != user_id:
+            raise NotYourTransfer(transfer_id=transfer_id)
+        _pending(t, ctx.now())
+        if ctx.now() < t.arrive_at:
+            raise TransferNotArrived(transfer_id=transfer_id, arrive_at=t.arrive_at)
+        await payee(conn, user_id)
+        return await _end(ctx, conn, t, new_status="accepted", key=key, to_sender=False)
+
+    return await idempotent(ctx, key=key, op="transfer_accept", user_id=user_id,
+                            request={"transfer_id": transfer_id}, fn=body)
+
+
+async def give_back(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict:
+    """The recipient returns the transfer to the sender at once."""
+    async def body(conn):
+        t = await _load(conn, transfer_id)
+        if t.recipient_id != user_id:
+            raise NotYourTransfer(transfer_id=transfer_id)
+        _pending(t, ctx.now())
+        return await _end(ctx, conn, t, new_status="returned", key=key, to_sender=True)
+
+    return await idempotent(ctx, key=key, op="transfer_return", user_id=user_id,
+                            request={"transfer_id": transfer_id}, fn=body)
+
+
+async def revoke(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict:
+    """The sender takes back a delayed transfer before it arrives."""
+    async def body(conn):
+        t = await _load(conn, transfer_id)
+        if t.sender_id != user_id:
+            raise NotYourTransfer(transfer_id=transfer_id)
+        _pending(t, ctx.now())
+        if ctx.now() >= t.arrive_at:
+            raise TransferNotPending(transfer_id=transfer_id, status="arrived")
+        return await _end(ctx, conn, t, new_status="revoked", key=key, to_sender=True)
+
+    return await idempotent(ctx, key=key, op="transfer_revoke", user_id=user_id,
+                            request={"transfer_id": transfer_id}, fn=body)
+
+
+async def expire_due(ctx: Context, *, limit: int = 500) -> list[dict]:
+    """Refund every transfer not accepted in time, each in its own transaction, exactly once
+    even when several sweeps run at the same moment. Returns the refunded transfers, so both
+    people can be told."""
+    now = ctx.now()
+
+    async def due(conn):
+        return list((await conn.execute(
+            select(transfers.c.id).where(and_(transfers.c.status == "pending", transfers.c.expires_at <= now))
+            .order_by(transfers.c.id).limit(limit))).scalars())
+
+    refunded = []
+    for transfer_id in await read(ctx, due):
+        async def body(conn, transfer_id=transfer_id):
+            t = await _load(conn, transfer_id)
+            if t.status != "pending":
+                return None
+            return await _end(ctx, conn, t, new_status="refunded", key=f"sweep:transfer_refund:{t.id}", to_sender=True)
+
+        result = await transaction(ctx, body)
+        if result is not None:
+            refunded.append(result)
+    return refunded
+
+
+async def get(ctx: Context, transfer_id: int, *, viewer_id: int) -> dict:
+    """A transfer as its sender or recipient may see it."""
+    async def body(conn):
+        t = (await conn.execute(select(transfers).where(transfers.c.id == transfer_id))).one_or_none()
+        if t is None:
+            raise TransferNotFound(transfer_id=transfer_id)
+        if viewer_id not in (t.sender_id, t.recipient_id):
+            raise NotYourTransfer(transfer_id=transfer_id)
+        return _view(t)
+    return await read(ctx, body)
