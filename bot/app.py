@@ -1,0 +1,31 @@
+"""The python-telegram-bot Application with every handler added."""
+from __future__ import annotations
+
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.settings import Settings
+from handlers import start
+from handlers.i18n import load_all
+
+
+def build_application(settings: Settings, base_url: str | None = None, base_file_url: str | None = None,
+                      token: str | None = None) -> Application:
+    """Build the bot. `base_url`/`base_file_url` point it at a Bot API server other than Telegram
+    (the local emulator); `token` overrides the settings' token (the emulator's own token)."""
+    load_all()
+    secret = token or (settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None)
+    if not secret:
+        raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN, or run on the local emulator")
+    builder: ApplicationBuilder = Application.builder().token(secret).post_init(_post_init)
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    app = builder.build()
+    app.bot_data["settings"] = settings
+    start.register(app)
+    return app
+
+
+async def _post_init(app: Application) -> None:
+    await start.set_commands(app)

@@ -1,0 +1,91 @@
+"""`wallet-bot run`: the bot on the local messenger (no token), on Telegram (token), or behind a webhook.
+
+- No TELEGRAM_BOT_TOKEN: start the emulator on WALLET_EMULATOR_HOST:WALLET_EMULATOR_PORT, seed
+  Alice, Bob, Carol and a group into its (empty, in-memory) world, long-poll it with
+  python-telegram-bot and print the web chat's address.
+- A token: long-poll Telegram.
+- A token and WALLET_WEBHOOK_URL: serve a webhook with a secret token (WALLET_WEBHOOK_SECRET, or a
+  random one), listening on WALLET_WEBHOOK_LISTEN (0.0.0.0) : WALLET_WEBHOOK_PORT (8443).
+Ctrl-C (or SIGTERM) stops everything cleanly.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+from urllib.parse import urlparse
+
+from bot.app import build_application
+from bot.logging import setup_logging
+from bot.settings import Settings
+
+log = logging.getLogger("bot.run")
+
+
+def migrate(settings: Settings) -> None:
+    try:
+        from wallet.migrate import upgrade_head
+    except ImportError:
+        log.info("no wallet.migrate yet: skipping database migrations")
+        return
+    upgrade_head(settings.database_url)
+
+
+def run(settings: Settings) -> int:
+    setup_logging(settings.log_level)
+    migrate(settings)
+    if settings.telegram_bot_token is None:
+        try:
+            asyncio.run(run_local(settings))
+        except KeyboardInterrupt:
+            pass
+        return 0
+    app = build_application(settings)
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
+        path = urlparse(settings.webhook_url).path.lstrip("/")
+        app.run_webhook(listen=os.environ.get("WALLET_WEBHOOK_LISTEN", "0.0.0.0"),
+                        port=int(os.environ.get("WALLET_WEBHOOK_PORT", "8443")),
+                        url_path=path, webhook_url=settings.webhook_url, secret_token=secret,
+                        allowed_updates=None, drop_pending_updates=False)
+    else:
+        app.run_polling(allowed_updates=None)
+    return 0
+
+
+async def run_local(settings: Settings, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
+    """Emulator + bot in one event loop until `stop` is set (or SIGINT/SIGTERM)."""
+    from emulator import start_emulator
+    from emulator.seed import seed_demo
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    runner = await start_emulator(settings.emulator_host, settings.emulator_port)
+    try:
+        seed_demo(runner.world)
+        app = build_application(settings, base_url=runner.bot_base_url, base_file_url=runner.file_base_url,
+                                token=runner.token)
+        async with app:
+            if app.post_init is not None:
+                await app.post_init(app)  # run_polling would call it; here we drive the app ourselves
+            await app.start()
+            await app.updater.start_polling(timeout=10, allowed_updates=None)
+            print(f"\n  Wallet bot is running on the local messenger.\n"
+                  f"  Open the web chat: {runner.url}/\n  Press Ctrl-C to stop.\n", flush=True)
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+            log.info("stopping")
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await runner.cleanup()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
