@@ -290,3 +290,9 @@ class NotForYou(WalletError):
 class PinAlreadySet(WalletError):
     """A PIN exists: change it (old PIN) or reset it (SMS code + ID number)."""
     code = "pin_already_set"
+
+
+@dataclass(eq=False)
+class SmsSendFailed(WalletError):
+    """The SMS gateway could not deliver the message; ask the person to try again."""
+    code = "sms_send_failed"
