@@ -105,6 +105,7 @@ def test_table_is_big_enough() -> None:
 
 
 def test_custom_max() -> None:
+    assert parse_amount("10000000000") == MAX_FEN == 10**12
     assert parse_amount("200", max_fen=20_000) == 20_000
     with pytest.raises(InvalidAmount) as exc:
         parse_amount("200.01", max_fen=20_000)
