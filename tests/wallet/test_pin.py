@@ -90,5 +90,5 @@ async def test_event_loop_keeps_ticking_during_cost_12_hash(caplog: pytest.LogCa
     assert hashed.startswith("$2b$12$")
     # a blocking hash would allow ~0 ticks; off the loop we get a good share of elapsed / 5 ms
     assert elapsed > 0.05
-    assert ticks >= max(5, int(elapsed / 0.005 * 0.3)), (ticks, elapsed)
+    assert ticks >= max(5, int(elapsed / 0.005 * 0.1)), (ticks, elapsed)
     assert "284613" not in caplog.text
