@@ -111,3 +111,20 @@ async def read(ctx: Context, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T
 
                 await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
             return await fn(conn)
+
+
+async def replay(ctx: Context, *, key: str, op: str, request: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored result of a finished operation with this key, or None. Operations with steps
+    outside the database (SMS code, PIN, the bank) look here first, so a retry after success
+    replays instead of asking for a code or the bank again."""
+    async def body(conn: AsyncConnection):
+        row = (await conn.execute(
+            select(operations.c.request_hash, operations.c.result).where(operations.c.key == key)
+        )).one_or_none()
+        if row is None:
+            return None
+        if row.request_hash != request_hash(op, request):
+            raise IdempotencyConflict(key=key)
+        return json.loads(row.result)
+
+    return await read(ctx, body)

@@ -1,0 +1,68 @@
+"""Making people for tests through the real flows: open a wallet, receive an SMS code in the
+sandbox, bind a sandbox card (real-name verification), set the PIN, top up from the card."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from wallet.bank import luhn_check_digit
+from wallet.idnumber import make_test_id_number
+from wallet.services import cards, people, pins, sms_codes
+
+PIN = "135790"
+
+
+def card_for(user_id: int, bin_: str = "622202") -> str:
+    """A valid ICBC debit card number unique to the user (the sandbox registers it)."""
+    body = f"{bin_}{user_id % 10**12:012d}"
+    return body + luhn_check_digit(body)
+
+
+def phone_for(user_id: int) -> str:
+    return f"139{user_id % 10**8:08d}"
+
+
+def id_for(user_id: int) -> str:
+    return make_test_id_number(date(1990, 1 + user_id % 12, 1 + user_id % 28), seq=f"{user_id % 1000:03d}")
+
+
+def name_for(user_id: int) -> str:
+    return f"Tester {chr(65 + user_id % 26)}{chr(65 + (user_id // 26) % 26)}"
+
+
+async def bind(ctx, user_id: int, *, card: str | None = None, key: str | None = None) -> dict:
+    phone = phone_for(user_id)
+    ctx.clock.advance(seconds=ctx.rules.sms_resend_seconds)  # never "too soon" in tests
+    await sms_codes.request_code(ctx, phone=phone, purpose="bind")
+    code = ctx.sms.last_code(phone)
+    return await cards.bind_card(ctx, key=key or f"bind-{user_id}-{card or ''}", user_id=user_id,
+                                 card_number=card or card_for(user_id), name=name_for(user_id),
+                                 id_number=id_for(user_id), phone=phone, sms_code=code)
+
+
+async def make_person(ctx, user_id: int, *, balance: int = 0, pin: str = PIN, verified: bool = True,
+                      language: str = "zh-CN") -> dict | None:
+    """Open a wallet for ``user_id``; unless ``verified=False``, bind a card, set the PIN and
+    top up ``balance`` fen from the card. Returns the bound card (or None)."""
+    await people.open_wallet(ctx, key=f"open-{user_id}", user_id=user_id, language=language,
+                             first_name=f"User{user_id}")
+    if not verified:
+        return None
+    card = await bind(ctx, user_id)
+    await pins.set_pin(ctx, user_id, pin)
+    if balance:
+        await cards.top_up(ctx, key=f"fund-{user_id}-{balance}", user_id=user_id, card_id=card["card_id"],
+                           amount=balance, pin=pin)
+    return card
+
+
+async def make_people(ctx, ids, *, balance: int = 0, concurrency: int = 10) -> None:
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(uid):
+        async with sem:
+            await make_person(ctx, uid, balance=balance)
+
+    # binding moves the fake clock (SMS resend gap); run in order of ids for determinism
+    for uid in ids:
+        await one(uid)

@@ -1,0 +1,328 @@
+"""Bank cards: bind (real-name verification), unbind, top up from a card, withdraw to a card,
+and reconcile bank operations whose outcome was unknown.
+
+A bank call never runs inside a database transaction. Each top-up or withdrawal is a
+``bank_ops`` row (unique by the request's idempotency key) that ends exactly once:
+  top-up:   pending --charge--> succeeded (topup posted) | failed
+  withdraw: pending + withdraw_hold posted --payout--> succeeded (withdraw_settle) | failed (withdraw_fail refunds amount and fee)
+A timeout leaves it 'unknown'; ``reconcile`` asks the bank later and settles it.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import and_, func, select
+
+from wallet import ledger
+from wallet.bank import BankResult
+from wallet.context import Context
+from wallet.errors import (BankDeclined, BankTimeout, CardAlreadyBound, CardNotFound, CreditCardNotAllowed,
+                           IdempotencyConflict, IdentityMismatch, InsufficientBalance, InvalidAmount, PhoneTaken)
+from wallet.fees import largest_withdrawal, quote
+from wallet.idnumber import validate_id_number
+from wallet.models import bank_ops, cards, users
+from wallet.pii import mask_phone, normalize_name, normalize_phone
+from wallet.services import sms_codes
+from wallet.services.guards import load_user, payer, require_active
+from wallet.services.pins import verify_pin
+from wallet.uow import idempotent, insert_ignore, read, replay, transaction
+
+log = logging.getLogger("wallet.cards")
+
+
+def _card_view(c) -> dict:
+    return {"card_id": c.id, "bank_code": c.bank_code, "bank_name_zh": c.bank_name_zh,
+            "bank_name_en": c.bank_name_en, "card_type": c.card_type, "last4": c.last4}
+
+
+# --- binding ---------------------------------------------------------------------------------
+async def bind_card(ctx: Context, *, key: str, user_id: int, card_number: str, name: str,
+                    id_number: str, phone: str, sms_code: str) -> dict:
+    """Verify name + ID number + card + phone with the bank and bind the card. The first card
+    sets the person's real-name identity; later cards must match it. Send the SMS code first
+    with ``sms_codes.request_code(ctx, phone=..., purpose="bind")``."""
+    info = ctx.bank.lookup(card_number)  # CardInvalid / CardNotSupported before anything else
+    name = normalize_name(name)
+    ident = validate_id_number(id_number)
+    phone = normalize_phone(phone)
+    request = {"user_id": user_id, "card": ctx.pii.blind_index(card_number.replace(" ", "")),
+               "name": ctx.pii.blind_index(name), "id": ctx.pii.blind_index(ident.number),
+               "phone": ctx.pii.blind_index(phone)}
+    done = await replay(ctx, key=key, op="bind_card", request=request)
+    if done is not None:
+        return done
+    user = await read(ctx, lambda conn: load_user(conn, user_id))
+    if user.id_number_enc is not None and (
+            ctx.pii.decrypt(user.id_number_enc) != ident.number or ctx.pii.decrypt(user.real_name_enc) != name):
+        raise IdentityMismatch()
+    await sms_codes.check_code(ctx, phone=phone, purpose="bind", code=sms_code)
+    token = await ctx.bank.verify(card_number, name, ident.number, phone)
+    phone_index = ctx.pii.blind_index(phone)
+
+    async def body(conn):
+        now = ctx.now()
+        u = await load_user(conn, user_id, for_update=True)
+        if u.id_number_enc is None:
+            taken = (await conn.execute(select(users.c.id).where(
+                and_(users.c.phone_index == phone_index, users.c.id != user_id)))).first()
+            if taken:
+                raise PhoneTaken()
+            await conn.execute(users.update().where(users.c.id == user_id).values(
+                real_name_enc=ctx.pii.encrypt(name), id_number_enc=ctx.pii.encrypt(ident.number),
+                id_masked=ident.masked, phone_enc=ctx.pii.encrypt(phone), phone_index=phone_index,
+                phone_masked=mask_phone(phone)))
+        existing = (await conn.execute(select(cards.c.id).where(and_(
+            cards.c.user_id == user_id, cards.c.token == token.token, cards.c.status == "bound")))).first()
+        if existing:
+            raise CardAlreadyBound(last4=token.last4)
+        card_id = (await conn.execute(cards.insert().values(
+            user_id=user_id, token=token.token, bank_code=token.bank_code, bank_name_zh=token.bank_name_zh,
+            bank_name_en=token.bank_name_en, card_type=token.card_type, last4=token.last4,
+            status="bound", created_at=now).returning(cards.c.id))).scalar_one()
+        await conn.execute(users.update().where(and_(users.c.id == user_id, users.c.verified_at.is_(None)))
+                           .values(verified_at=now))
+        log.info("card bound user=%s card=%s bank=%s last4=%s key=%s", user_id, card_id, info.bank_code, token.last4, key)
+        return {"card_id": card_id, "bank_code": token.bank_code, "bank_name_zh": token.bank_name_zh,
+                "bank_name_en": token.bank_name_en, "card_type": token.card_type, "last4": token.last4}
+
+    return await idempotent(ctx, key=key, op="bind_card", user_id=user_id, request=request, fn=body)
+
+
+async def list_cards(ctx: Context, user_id: int) -> list[dict]:
+    async def body(conn):
+        rows = await conn.execute(select(cards).where(and_(cards.c.user_id == user_id, cards.c.status == "bound"))
+                                  .order_by(cards.c.id))
+        return [_card_view(c) for c in rows]
+    return await read(ctx, body)
+
+
+async def unbind_card(ctx: Context, *, key: str, user_id: int, card_id: int, pin: str) -> dict:
+    """Remove a card (PIN needed). Without any bound card the wallet is no longer verified:
+    it can neither pay nor receive until a card is bound again."""
+    await verify_pin(ctx, user_id, pin)
+
+    async def body(conn):
+        now = ctx.now()
+        res = await conn.execute(cards.update().where(and_(
+            cards.c.id == card_id, cards.c.user_id == user_id, cards.c.status == "bound"))
+            .values(status="unbound", unbound_at=now))
+        if res.rowcount != 1:
+            raise CardNotFound(card_id=card_id)
+        left = (await conn.execute(select(func.count()).select_from(cards).where(and_(
+            cards.c.user_id == user_id, cards.c.status == "bound")))).scalar_one()
+        if left == 0:
+            await conn.execute(users.update().where(users.c.id == user_id).values(verified_at=None))
+        return {"card_id": card_id, "cards_left": left}
+
+    return await idempotent(ctx, key=key, op="unbind_card", user_id=user_id,
+                            request={"card_id": card_id}, fn=body)
+
+
+async def _own_card(conn, user_id: int, card_id: int):
+    card = (await conn.execute(select(cards).where(and_(
+        cards.c.id == card_id, cards.c.user_id == user_id, cards.c.status == "bound")))).one_or_none()
+    if card is None:
+        raise CardNotFound(card_id=card_id)
+    return card
+
+
+# --- settling bank operations ---------------------------------------------------------------
+async def _settle(ctx: Context, conn, op, result: BankResult) -> bool:
+    """End a bank operation exactly once from the bank's answer. Returns False if it had
+    already ended (another settle won)."""
+    now = ctx.now()
+    status = "succeeded" if result.succeeded else "failed"
+    res = await conn.execute(bank_ops.update().where(and_(
+        bank_ops.c.id == op.id, bank_ops.c.status.in_(("pending", "unknown"))))
+        .values(status=status, bank_ref=result.bank_ref, reason=result.reason or None, resolved_at=now))
+    if res.rowcount != 1:
+        return False
+    wallet = await ledger.wallet_account(conn, op.user_id)
+    clearing = await ledger.system_account(ctx, conn, "bank_clearing", spread_by=op.user_id)
+    common = dict(now=now, user_id=op.user_id, ref_type="bank_op", ref_id=op.id)
+    if op.kind == "charge":
+        if result.succeeded:
+            await ledger.post(conn, key=f"bank_op:{op.id}:topup", kind="topup",
+                              legs=[(clearing, -op.amount), (wallet, op.amount)], **common)
+        return True
+    pending = await ledger.system_account(ctx, conn, "withdraw_pending", spread_by=op.user_id)
+    if result.succeeded:
+        await ledger.post(conn, key=f"bank_op:{op.id}:settle", kind="withdraw_settle",
+                          legs=[(pending, -op.amount), (clearing, op.amount)], **common)
+    else:
+        fee_income = await ledger.system_account(ctx, conn, "fee_income", spread_by=op.user_id)
+        await ledger.post(conn, key=f"bank_op:{op.id}:fail", kind="withdraw_fail",
+                          legs=[(pending, -op.amount), (fee_income, -op.fee), (wallet, op.amount + op.fee)],
+                          **common)
+        await conn.execute(users.update().where(users.c.id == op.user_id)
+                           .values(withdraw_free_used=users.c.withdraw_free_used - op.free_used))
+    return True
+
+
+def _op_view(op, card) -> dict:
+    return {"op_id": op.id, "kind": op.kind, "amount": op.amount, "fee": op.fee,
+            "card_id": card.id, "bank_code": card.bank_code, "last4": card.last4}
+
+
+async def _call_bank(ctx: Context, op, card) -> BankResult:
+    """Ask the bank; on a timeout mark the operation unknown (reconcile settles it later)."""
+    try:
+        if op.kind == "charge":
+            return await ctx.bank.charge(card.token, op.amount, op.key)
+        return await ctx.bank.payout(card.token, op.amount, op.key)
+    except BankTimeout:
+        async def mark(conn):
+            await conn.execute(bank_ops.update().where(and_(bank_ops.c.id == op.id, bank_ops.c.status == "pending"))
+                               .values(status="unknown"))
+        await transaction(ctx, mark)
+        log.warning("bank timeout op=%s kind=%s user=%s key=%s", op.id, op.kind, op.user_id, op.key)
+        raise BankTimeout(op_id=op.id) from None
+
+
+async def _finish(ctx: Context, *, key: str, op_name: str, request: dict, op, card, result: BankResult) -> dict:
+    """Settle from the bank's answer; on success store the result under the request's key."""
+    if not result.succeeded:
+        async def fail(conn):
+            fresh = (await conn.execute(select(bank_ops).where(bank_ops.c.id == op.id))).one()
+            await _settle(ctx, conn, fresh, result)
+        await transaction(ctx, fail)
+        raise BankDeclined(reason=result.reason or "declined")
+
+    async def body(conn):
+        fresh = (await conn.execute(select(bank_ops).where(bank_ops.c.id == op.id))).one()
+        await _settle(ctx, conn, fresh, result)
+        balance = await ledger.balance_of(conn, await ledger.wallet_account(conn, op.user_id))
+        return {**_op_view(fresh, card), "status": "succeeded", "balance": balance}
+
+    return await idempotent(ctx, key=key, op=op_name, user_id=op.user_id, request=request, fn=body)
+
+
+# --- top-up ------------------------------------------------------------------------------------
+async def top_up(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int, pin: str) -> dict:
+    """Charge a bound card and credit the wallet."""
+    if amount <= 0:
+        raise InvalidAmount(reason="zero" if amount == 0 else "negative")
+    request = {"card_id": card_id, "amount": amount}
+    done = await replay(ctx, key=key, op="top_up", request=request)
+    if done is not None:
+        return done
+    await verify_pin(ctx, user_id, pin)
+
+    async def start(conn):
+        user = await load_user(conn, user_id)
+        require_active(user)
+        card = await _own_card(conn, user_id, card_id)
+        await conn.execute(insert_ignore(conn, bank_ops, key=key, kind="charge", user_id=user_id, card_id=card_id,
+                                         amount=amount, status="pending", created_at=ctx.now()))
+        op = (await conn.execute(select(bank_ops).where(bank_ops.c.key == key))).one()
+        if (op.kind, op.user_id, op.card_id, op.amount) != ("charge", user_id, card_id, amount):
+            raise IdempotencyConflict(key=key)
+        return op, card
+
+    op, card = await transaction(ctx, start)
+    if op.status == "failed":
+        raise BankDeclined(reason=op.reason or "declined")
+    result = await _call_bank(ctx, op, card)
+    return await _finish(ctx, key=key, op_name="top_up", request=request, op=op, card=card, result=result)
+
+
+# --- withdrawal ----------------------------------------------------------------------------------
+async def withdrawal_quote(ctx: Context, user_id: int, amount: int | None = None) -> dict:
+    """What a withdrawal costs: fee and free quota left; ``amount=None`` quotes 'withdraw all'."""
+    async def body(conn):
+        user = await load_user(conn, user_id)
+        balance = await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
+        return user, balance
+    user, balance = await read(ctx, body)
+    q = (largest_withdrawal(ctx.rules, balance, user.withdraw_free_used) if amount is None
+         else quote(ctx.rules, amount, user.withdraw_free_used))
+    free_left = max(0, ctx.rules.withdraw_free_quota - user.withdraw_free_used)
+    if q is None:
+        return {"amount": 0, "fee": 0, "total": 0, "balance": balance, "free_left": free_left}
+    return {"amount": q.amount, "fee": q.fee, "total": q.total, "balance": balance, "free_left": free_left}
+
+
+async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int | None, pin: str) -> dict:
+    """Pay out to a bound debit card. The fee is taken from the balance on top of the amount;
+    ``amount=None`` withdraws all (the largest amount the fee allows)."""
+    if amount is not None and amount <= 0:
+        raise InvalidAmount(reason="zero" if amount == 0 else "negative")
+    request = {"card_id": card_id, "amount": amount}
+    done = await replay(ctx, key=key, op="withdraw", request=request)
+    if done is not None:
+        return done
+    await verify_pin(ctx, user_id, pin)
+
+    async def start(conn):
+        now = ctx.now()
+        user = await load_user(conn, user_id, for_update=True)
+        card = await _own_card(conn, user_id, card_id)
+        op = (await conn.execute(select(bank_ops).where(bank_ops.c.key == key))).one_or_none()
+        if op is not None:  # an earlier attempt with this key got this far
+            if (op.kind, op.card_id) != ("payout", card_id):
+                    raise IdempotencyConflict(key=key)
+            return op, card
+        require_active(user)
+        await payer(conn, user_id)
+        if card.card_type == "credit":
+            raise CreditCardNotAllowed(bank=card.bank_code, last4=card.last4)
+        wallet = await ledger.wallet_account(conn, user_id)
+        balance = await ledger.balance_of(conn, wallet)
+        q = (largest_withdrawal(ctx.rules, balance, user.withdraw_free_used) if amount is None
+             else quote(ctx.rules, amount, user.withdraw_free_used))
+        if q is None or q.total > balance:
+            needed = q.total if q is not None else ctx.rules.withdraw_fee_min + 1
+            raise InsufficientBalance(needed=needed, available=balance)
+        op_id = (await conn.execute(bank_ops.insert().values(
+            key=key, kind="payout", user_id=user_id, card_id=card_id, amount=q.amount, fee=q.fee,
+            free_used=q.free_used, status="pending", created_at=now).returning(bank_ops.c.id))).scalar_one()
+        await conn.execute(users.update().where(users.c.id == user_id)
+                           .values(withdraw_free_used=users.c.withdraw_free_used + q.free_used))
+        pending = await ledger.system_account(ctx, conn, "withdraw_pending", spread_by=user_id)
+        fee_income = await ledger.system_account(ctx, conn, "fee_income", spread_by=user_id)
+        legs = [(wallet, -q.total), (pending, q.amount)] + ([(fee_income, q.fee)] if q.fee else [])
+        await ledger.post(conn, key=f"bank_op:{op_id}:hold", kind="withdraw_hold", legs=legs, now=now,
+                          user_id=user_id, ref_type="bank_op", ref_id=op_id)
+        op = (await conn.execute(select(bank_ops).where(bank_ops.c.id == op_id))).one()
+        return op, card
+
+    op, card = await transaction(ctx, start)
+    if op.status == "failed":
+        raise BankDeclined(reason=op.reason or "declined")
+    if op.status == "succeeded":
+        result = BankResult("succeeded", op.bank_ref or "", "")
+    else:
+        result = await _call_bank(ctx, op, card)
+    return await _finish(ctx, key=key, op_name="withdraw", request=request, op=op, card=card, result=result)
+
+
+# --- reconciliation ----------------------------------------------------------------------------
+async def reconcile(ctx: Context, *, older_than_seconds: int = 60, limit: int = 200) -> list[dict]:
+    """Settle bank operations left pending or unknown (a timeout, or a crash between the bank
+    call and the database): ask the bank what happened. An operation the bank never received
+    is failed (a withdrawal's hold is refunded). Returns what was settled."""
+    cutoff = ctx.now() - timedelta(seconds=older_than_seconds)
+
+    async def due(conn):
+        return list(await conn.execute(select(bank_ops).where(and_(
+            bank_ops.c.status.in_(("pending", "unknown")), bank_ops.c.created_at <= cutoff))
+            .order_by(bank_ops.c.id).limit(limit)))
+
+    settled = []
+    for op in await read(ctx, due):
+        try:
+            result = await ctx.bank.status(op.key)
+        except BankTimeout:
+            continue
+        if result is None:
+            result = BankResult("failed", "", "not_received")
+
+        async def body(conn, op=op, result=result):
+            return await _settle(ctx, conn, op, result)
+
+        if await transaction(ctx, body):
+            log.info("reconciled op=%s kind=%s user=%s status=%s", op.id, op.kind, op.user_id, result.status)
+            settled.append({"op_id": op.id, "kind": op.kind, "user_id": op.user_id, "amount": op.amount,
+                            "status": result.status})
+    return settled
