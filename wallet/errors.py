@@ -296,3 +296,10 @@ class PinAlreadySet(WalletError):
 class SmsSendFailed(WalletError):
     """The SMS gateway could not deliver the message; ask the person to try again."""
     code = "sms_send_failed"
+
+
+@dataclass(eq=False)
+class InvalidMonth(WalletError, ValueError):
+    """A bill month that is not 'YYYY-MM' (local calendar month, 01..12)."""
+    code = "invalid_month"
+    text: str
