@@ -57,6 +57,8 @@ async def verify_pin(ctx: Context, user_id: int, pin: str) -> None:
 
     async def body(conn):
         if ok:
+            if user.pin_failed == 0 and user.pin_locked_until is None:
+                return None  # nothing to reset: no write, no row lock on the hot path
             res = await conn.execute(users.update().where(and_(users.c.id == user_id, not_locked))
                                      .values(pin_failed=0, pin_locked_until=None))
             if res.rowcount == 1:

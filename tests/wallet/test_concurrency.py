@@ -1,0 +1,84 @@
+"""Money under real concurrency: many tasks at once over the real database (a pool of
+connections), on SQLite and PostgreSQL. The audit runs after each test (fixture)."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.wallet.helpers import PIN, make_person
+from wallet import errors, ledger
+from wallet.services import transfers
+from wallet.uow import read
+
+
+async def wallet_balance(ctx, user_id):
+    async def body(conn):
+        return await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
+    return await read(ctx, body)
+
+
+async def outcomes(coros):
+    return await asyncio.gather(*coros, return_exceptions=True)
+
+
+async def test_200_concurrent_debits_of_one_fen_from_one_yuan(ctx):
+    await make_person(ctx, 1, balance=100)
+    await make_person(ctx, 2)
+    results = await outcomes(
+        transfers.send(ctx, key=f"d{i}", sender_id=1, recipient_id=2, amount=1, pin=PIN) for i in range(200))
+    ok = [r for r in results if isinstance(r, dict)]
+    failed = [r for r in results if not isinstance(r, dict)]
+    assert len(ok) == 100
+    assert all(isinstance(r, errors.InsufficientBalance) for r in failed), {type(r) for r in failed}
+    assert await wallet_balance(ctx, 1) == 0
+    assert len({r["transfer_id"] for r in ok}) == 100
+
+
+async def test_50_concurrent_calls_with_one_key_have_one_effect(ctx):
+    await make_person(ctx, 1, balance=1_000)
+    await make_person(ctx, 2)
+    results = await outcomes(
+        transfers.send(ctx, key="same", sender_id=1, recipient_id=2, amount=300, pin=PIN) for _ in range(50))
+    assert all(isinstance(r, dict) for r in results), [r for r in results if not isinstance(r, dict)][:3]
+    assert all(r == results[0] for r in results)
+    assert await wallet_balance(ctx, 1) == 700
+    with pytest.raises(errors.IdempotencyConflict):
+        await transfers.send(ctx, key="same", sender_id=1, recipient_id=2, amount=301, pin=PIN)
+    accepts = await outcomes(
+        transfers.accept(ctx, key="acc", user_id=2, transfer_id=results[0]["transfer_id"]) for _ in range(50))
+    assert all(a == accepts[0] and isinstance(a, dict) for a in accepts)
+    assert await wallet_balance(ctx, 2) == 300
+
+
+async def test_100_transfers_each_way_at_once_no_deadlock(ctx):
+    await make_person(ctx, 1, balance=50_000)
+    await make_person(ctx, 2, balance=50_000)
+    sends = [transfers.send(ctx, key=f"ab{i}", sender_id=1, recipient_id=2, amount=100 + i, pin=PIN) for i in range(100)]
+    sends += [transfers.send(ctx, key=f"ba{i}", sender_id=2, recipient_id=1, amount=200 + i, pin=PIN) for i in range(100)]
+    sent = await outcomes(sends)
+    assert all(isinstance(r, dict) for r in sent), [r for r in sent if not isinstance(r, dict)][:3]
+    accepted = await outcomes(
+        transfers.accept(ctx, key=f"acc{t['transfer_id']}", user_id=t["recipient_id"], transfer_id=t["transfer_id"])
+        for t in sent)
+    assert all(isinstance(r, dict) for r in accepted), [r for r in accepted if not isinstance(r, dict)][:3]
+    a_to_b = sum(100 + i for i in range(100))
+    b_to_a = sum(200 + i for i in range(100))
+    assert await wallet_balance(ctx, 1) == 50_000 - a_to_b + b_to_a
+    assert await wallet_balance(ctx, 2) == 50_000 - b_to_a + a_to_b
+
+
+async def test_accept_and_return_race_ends_the_transfer_once(ctx):
+    await make_person(ctx, 1, balance=1_000)
+    await make_person(ctx, 2)
+    for i in range(20):
+        t = await transfers.send(ctx, key=f"t{i}", sender_id=1, recipient_id=2, amount=10, pin=PIN)
+        tid = t["transfer_id"]
+        ctx.clock.advance(seconds=0)
+        results = await outcomes([
+            transfers.accept(ctx, key=f"a{i}", user_id=2, transfer_id=tid),
+            transfers.give_back(ctx, key=f"r{i}", user_id=2, transfer_id=tid),
+        ])
+        assert sum(isinstance(r, dict) for r in results) == 1
+        assert all(isinstance(r, (dict, errors.TransferNotPending)) for r in results)
+    assert await wallet_balance(ctx, 1) + await wallet_balance(ctx, 2) == 1_000
