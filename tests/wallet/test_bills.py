@@ -322,3 +322,55 @@ async def test_export_csv(ctx, people3):
     assert list(csv.reader(io.StringIO(await bills.export_csv(ctx, ALICE, "2026-10")))) == [list(bills.CSV_HEADER)]
     assert "User" not in await bills.export_csv(ctx, CAROL)  # Carol had nothing to do with them
     assert t["recipient_id"] == 104
+
+
+async def test_red_packet_lines(ctx, people3):
+    red_packets = pytest.importorskip("wallet.services.red_packets")
+    p = await red_packets.create(ctx, key="rp1", sender_id=ALICE, kind="equal", amount=100, shares=3,
+                                 pin=PIN, greeting="恭喜发财")
+    packet_id = p.get("packet_id", p.get("id"))
+    await red_packets.claim(ctx, key="c1", packet_id=packet_id, user_id=BOB)
+    ctx.clock.advance(seconds=ctx.rules.red_packet_expiry_seconds + 1)
+    await red_packets.expire_due(ctx)
+
+    alice = await all_lines(ctx, ALICE, kind="red_packet")
+    assert [(x["kind"], x["amount"], x["note"]) for x in alice] == [
+        ("rp_refund", 200, "恭喜发财"), ("rp_create", -300, "恭喜发财")]
+    assert all(x["counterparty_id"] is None for x in alice)
+    bob = await all_lines(ctx, BOB)
+    assert [(x["kind"], x["group"], x["amount"], x["counterparty_id"], x["counterparty_name"]) for x in bob] == [
+        ("rp_claim", "red_packet", 100, ALICE, f"User{ALICE}")]
+    s = await bills.monthly_summary(ctx, ALICE, bills.current_month(ctx))
+    assert s["groups"]["red_packet"] == {"in": 200, "out": 300, "count": 2}
+    assert await all_lines(ctx, CAROL, kind="red_packet") == []
+
+
+async def test_savings_moves_and_interest(ctx, people3):
+    """Until the savings service lands, post its journal kinds directly through the ledger."""
+    from wallet import ledger
+
+    async def body(conn):
+        await conn.execute(accounts.insert().values(user_id=ALICE, kind="savings", balance=0))
+        wallet = await ledger.wallet_account(conn, ALICE)
+        savings = await ledger.wallet_account(conn, ALICE, "savings")
+        expense = await ledger.system_account(ctx, conn, "interest_expense", spread_by=ALICE)
+        now = ctx.now()
+        await ledger.post(conn, key="s-in", kind="savings_in", legs=[(wallet, -50_000), (savings, 50_000)],
+                          now=now, user_id=ALICE)
+        await ledger.post(conn, key="s-int", kind="interest", legs=[(expense, -2), (savings, 2)],
+                          now=now, user_id=ALICE)
+        await ledger.post(conn, key="s-out", kind="savings_out", legs=[(savings, -10_000), (wallet, 10_000)],
+                          now=now, user_id=ALICE)
+    await transaction(ctx, body)
+
+    b = await bills.balance(ctx, ALICE)
+    assert (b["wallet"], b["savings"], b["total"]) == (FUND - 40_000, 40_002, FUND + 2)
+    lines = await all_lines(ctx, ALICE)
+    assert [(x["kind"], x["group"], x["account"], x["amount"]) for x in lines] == [
+        ("savings_out", "savings", "wallet", 10_000), ("interest", "interest", "savings", 2),
+        ("savings_in", "savings", "wallet", -50_000), ("topup", "topup", "wallet", FUND)]
+    assert [x["kind"] for x in await all_lines(ctx, ALICE, kind="interest")] == ["interest"]
+    s = await bills.monthly_summary(ctx, ALICE, "2026-11")
+    assert s["groups"]["savings"] == {"in": 10_000, "out": 50_000, "count": 2}
+    assert s["groups"]["interest"] == {"in": 2, "out": 0, "count": 1}
+    assert s["net"] == sum(x["amount"] for x in lines)

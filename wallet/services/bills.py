@@ -293,6 +293,7 @@ async def bills(ctx: Context, user_id: int, *, page: int = 1, per_page: int = 10
     if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"per_page must be an integer in 1..{MAX_PER_PAGE}")
     start, end = month_range(ctx, month) if month is not None else (None, None)
+    month = month.strip() if month is not None else None
 
     async def body(conn):
         own = await _own_accounts(conn, user_id)
