@@ -56,7 +56,10 @@ async def check_code(ctx: Context, *, phone: str, purpose: str, code: str) -> No
     max_tries = ctx.rules.sms_code_max_tries
 
     async def body(conn):
-        row = (await conn.execute(_latest(index, purpose))).one_or_none()
+        latest = _latest(index, purpose)
+        if conn.dialect.name == "postgresql":  # concurrent checks queue here: single use, 5 tries
+            latest = latest.with_for_update()
+        row = (await conn.execute(latest)).one_or_none()
         if row is None or row.used_at is not None or row.expires_at <= now or row.tries >= max_tries:
             return SmsCodeExpired()
         if hmac.compare_digest(row.code_hash, _code_hash(ctx, phone, code.strip())):
