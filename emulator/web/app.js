@@ -170,7 +170,7 @@ async function refreshChats() {
     const name = c.type === "private" ? c.title : c.title;
     const last = c.last_message;
     return `<li class="chat-item${c.id === state.chatId ? " active" : ""}" data-chat="${c.id}" data-type="${c.type}">
-      ${avatar(name, c.id)}
+      ${avatar(name, c.type === "private" && c.bot ? c.bot.id : c.id)}
       <div class="meta"><div class="name">${esc(name)}</div><div class="preview">${esc(preview(last))}</div></div>
       <div class="time">${last ? fmtTime(last.date) : ""}</div></li>`;
   }).join("");
@@ -191,7 +191,7 @@ function currentChat() { return state.chats.find((c) => c.id === state.chatId); 
 function renderHead() {
   const c = currentChat();
   if (!c) return;
-  $("#chat-avatar").outerHTML = avatar(c.title, c.id).replace('class="avatar"', 'class="avatar" id="chat-avatar"');
+  $("#chat-avatar").outerHTML = avatar(c.title, c.type === "private" && c.bot ? c.bot.id : c.id).replace('class="avatar"', 'class="avatar" id="chat-avatar"');
   $("#chat-title").textContent = c.title + (c.type === "private" && c.bot ? "  @" + c.bot.username : "");
   let sub = c.type === "private" ? T("chat.private") : T("chat.members", {n: c.member_ids.length + (c.bot_member ? 1 : 0)});
   if (c.bot_action === "typing") sub = T("chat.typing");
