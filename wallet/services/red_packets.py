@@ -157,6 +157,14 @@ async def _existing_claim(conn: AsyncConnection, packet_id: int, user_id: int) -
         red_packet_claims.c.packet_id == packet_id, red_packet_claims.c.user_id == user_id)))).scalar_one_or_none()
 
 
+def _still_open(p, now) -> None:
+    """Raise RedPacketEmpty if every share is taken, RedPacketExpired if it is past its time."""
+    if p.status == "finished" or p.claimed_count >= p.shares:
+        raise RedPacketEmpty(packet_id=p.id)
+    if p.status == "expired" or p.expires_at <= now:
+        raise RedPacketExpired(packet_id=p.id)
+
+
 async def claim(ctx: Context, *, key: str, packet_id: int, user_id: int) -> dict:
     """Open (抢) a red packet: take the next share into the claimer's wallet.
 
@@ -174,6 +182,7 @@ async def claim(ctx: Context, *, key: str, packet_id: int, user_id: int) -> dict
         got = await _existing_claim(conn, packet_id, user_id)
         if got is not None:
             raise AlreadyClaimed(packet_id=packet_id, amount=got)
+        _still_open(p, now)  # fail fast; the conditional update below is what decides
         await payee(conn, user_id)
         target = await ledger.wallet_account(conn, user_id)
 
@@ -190,9 +199,8 @@ async def claim(ctx: Context, *, key: str, packet_id: int, user_id: int) -> dict
         )).scalar_one_or_none()
         if taken is None:
             fresh = (await conn.execute(select(red_packets).where(red_packets.c.id == packet_id))).one()
-            if fresh.status == "finished" or fresh.claimed_count >= fresh.shares:
-                raise RedPacketEmpty(packet_id=packet_id)
-            raise RedPacketExpired(packet_id=packet_id)
+            _still_open(fresh, now)
+            raise RedPacketExpired(packet_id=packet_id)  # pragma: no cover - _still_open raised
         seq = taken
         share = (await conn.execute(select(red_packet_shares.c.amount).where(and_(
             red_packet_shares.c.packet_id == packet_id, red_packet_shares.c.seq == seq)))).scalar_one()
