@@ -64,7 +64,7 @@ async def test_lucky_packet_is_split_and_claimed(group):
         assert c["claimed_count"] == i and c["claimer_id"] == uid
         got.append(c["amount"])
         assert await wallet_balance(ctx, uid) == c["amount"]
-    assert c["status"] == "finished" and c["remaining_amount"] == 0 and c["closed_at"]
+    assert c["status"] == "finished" and c["remaining_amount"] == 0 and c["closed_at"] == ctx.now().isoformat()
     assert await escrow_total(ctx) == 0
     with pytest.raises(errors.RedPacketEmpty):
         await rp.claim(ctx, key="late", packet_id=p["packet_id"], user_id=SENDER)
@@ -226,6 +226,8 @@ async def test_idempotent_replay_of_create_and_claim(group):
     c = await rp.claim(ctx, key="b1", packet_id=p["packet_id"], user_id=BOB)
     assert await rp.claim(ctx, key="b1", packet_id=p["packet_id"], user_id=BOB) == c
     assert await wallet_balance(ctx, BOB) == c["amount"]
+    with pytest.raises(errors.IdempotencyConflict):  # someone else's key is not a way in
+        await rp.claim(ctx, key="b1", packet_id=p["packet_id"], user_id=CAROL)
     # a double tap: the same key at the same moment
     p2 = await rp.create(ctx, key="c2", sender_id=SENDER, kind="equal", amount=10, shares=2, pin=PIN)
     both = await asyncio.gather(*(rp.claim(ctx, key="tap", packet_id=p2["packet_id"], user_id=CAROL)

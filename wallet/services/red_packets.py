@@ -221,7 +221,7 @@ async def claim(ctx: Context, *, key: str, packet_id: int, user_id: int) -> dict
                 "claimer_id": user_id}
 
     return await idempotent(ctx, key=key, op="rp_claim", user_id=user_id,
-                            request={"packet_id": packet_id}, fn=body)
+                            request={"packet_id": packet_id, "user_id": user_id}, fn=body)
 
 
 async def expire_due(ctx: Context, *, limit: int = 500) -> list[dict]:
