@@ -68,9 +68,14 @@ async def verify_pin(ctx: Context, user_id: int, pin: str) -> None:
         # a lock that has run out starts a fresh count
         await conn.execute(users.update().where(and_(users.c.id == user_id, users.c.pin_locked_until <= now))
                            .values(pin_failed=0, pin_locked_until=None))
-        failed = (await conn.execute(users.update().where(users.c.id == user_id)
+        # count the try only while not locked: tries that raced past the lock check above
+        # must not start a fresh count (nor lock again) under a lock set meanwhile
+        failed = (await conn.execute(users.update().where(and_(users.c.id == user_id, not_locked))
                                      .values(pin_failed=users.c.pin_failed + 1)
-                                     .returning(users.c.pin_failed))).scalar_one()
+                                     .returning(users.c.pin_failed))).scalar_one_or_none()
+        if failed is None:
+            fresh = await load_user(conn, user_id)
+            return PinLocked(until=fresh.pin_locked_until)
         if failed >= max_tries:
             until = now + timedelta(seconds=ctx.rules.pin_lock_seconds)
             await conn.execute(users.update().where(users.c.id == user_id)
