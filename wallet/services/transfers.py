@@ -5,19 +5,28 @@ until then. Every transfer ends exactly once: the status moves from 'pending' by
 conditional update, and each ending posts one journal transaction."""
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import json
+import os
+import random
+import zlib
+from datetime import timedelta, timezone
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, text
+from sqlalchemy.exc import DBAPIError
 
-from wallet import ledger
+from wallet import ledger, uow
 from wallet.context import Context
 from wallet.errors import (InvalidAmount, InvalidDelay, NotYourTransfer, TransferNotArrived,
                            TransferNotFound, TransferNotPending, TransferToSelf)
 from wallet.models import transfers
 from wallet.services.guards import payee, payer
-from wallet.services.limits import check_outgoing
+from wallet.services.limits import check_outgoing, local_day_start
 from wallet.services.pins import verify_pin
-from wallet.uow import idempotent, read, transaction
+from wallet.uow import idempotent, read, request_hash, transaction
+
+# PostgreSQL: try the one-statement happy path first (see the end of this module).
+FAST_PATH = os.environ.get("WALLET_TRANSFER_FAST_PATH", "1") != "0"
 
 
 _ENDING_KIND = {"accepted": "transfer_accept", "returned": "transfer_return",
@@ -47,6 +56,13 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amo
     note = (note or "").strip()[:100] or None
     if not pin_checked:
         await verify_pin(ctx, sender_id, pin or "")
+    request = {"sender_id": sender_id, "recipient_id": recipient_id, "amount": amount, "note": note,
+               "delay_seconds": delay_seconds}
+    if _fast_enabled(ctx):
+        done = await _send_fast(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id, amount=amount,
+                                note=note, delay_seconds=delay_seconds, request=request)
+        if done is not None:
+            return done
 
     async def body(conn):
         now = ctx.now()
@@ -67,9 +83,7 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amo
         t = (await conn.execute(select(transfers).where(transfers.c.id == transfer_id))).one()
         return _view(t)
 
-    return await idempotent(ctx, key=key, op="transfer_send", user_id=sender_id, fn=body, request={
-        "sender_id": sender_id, "recipient_id": recipient_id, "amount": amount, "note": note,
-        "delay_seconds": delay_seconds})
+    return await idempotent(ctx, key=key, op="transfer_send", user_id=sender_id, fn=body, request=request)
 
 
 async def _end(ctx: Context, conn, t, *, new_status: str, key: str, to_sender: bool) -> dict:
@@ -109,6 +123,11 @@ def _pending(t, now) -> None:
 
 async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict:
     """The recipient takes the money into their wallet."""
+    if _fast_enabled(ctx):
+        done = await _accept_fast(ctx, key=key, user_id=user_id, transfer_id=transfer_id)
+        if done is not None:
+            return done
+
     async def body(conn):
         t = await _load(conn, transfer_id)
         if t.recipient_id != user_id:
@@ -186,3 +205,150 @@ async def get(ctx: Context, transfer_id: int, *, viewer_id: int) -> dict:
             raise NotYourTransfer(transfer_id=transfer_id)
         return _view(t)
     return await read(ctx, body)
+
+
+# --- PostgreSQL fast path --------------------------------------------------------------------
+# The happy path of send and accept as ONE statement sent in autocommit (one round trip, one
+# implicit transaction): a data-modifying CTE that checks the people, the tier caps and the
+# balance, locks both accounts in id order (ORDER BY id FOR UPDATE, so postings in opposite
+# directions cannot deadlock), claims the idempotency key, moves the money, writes the
+# transfer, the journal transaction and its entries, and stores the result under the key.
+# Every write depends on every check, so a request that would fail writes nothing and returns
+# no row; it then goes through the general path above, which replays a finished key or raises
+# the precise error. Same rows, same journal conventions, same result as the general path.
+
+def _iso_sql(col: str) -> str:
+    """SQL for Python's ``datetime.isoformat()`` of an aware UTC datetime stored naive."""
+    return (f"(to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN (date_part('microseconds', {col})::bigint"
+            f" % 1000000) <> 0 THEN to_char({col}, '.US') ELSE '' END || '+00:00')")
+
+
+_SPENT_SQL = """
+  spent AS (SELECT COALESCE(SUM(CASE WHEN j.created_at >= CAST(:day AS timestamp) THEN -e.amount ELSE 0 END), 0) AS day_used,
+                   COALESCE(SUM(-e.amount), 0) AS year_used
+            FROM entries e JOIN journal j ON j.id = e.tx_id
+            WHERE e.account_id = (SELECT id FROM src) AND j.kind IN ('transfer_hold', 'rp_create', 'pay')
+              AND j.created_at >= CAST(:year AS timestamp) AND e.amount < 0)"""
+
+_SEND_SQL = text(f"""
+WITH
+  s AS (SELECT frozen, verified_at FROM users WHERE id = :sender),
+  r AS (SELECT verified_at FROM users WHERE id = :recipient),
+  src AS (SELECT id FROM accounts WHERE user_id = :sender AND kind = 'wallet'),
+  {_SPENT_SQL},
+  ok AS (SELECT src.id AS src FROM s, r, src, spent
+         WHERE NOT s.frozen AND s.verified_at IS NOT NULL AND r.verified_at IS NOT NULL
+           AND spent.day_used + :amount <= :day_cap AND spent.year_used + :amount <= :year_cap),
+  lk AS (SELECT a.id, a.balance FROM accounts a WHERE a.id IN ((SELECT src FROM ok), :escrow)
+         ORDER BY a.id FOR UPDATE),
+  tid AS (SELECT nextval(pg_get_serial_sequence('transfers', 'id')) AS id
+          WHERE EXISTS (SELECT 1 FROM lk WHERE lk.id = (SELECT src FROM ok) AND lk.balance >= :amount)),
+  op AS (INSERT INTO operations (key, op, user_id, request_hash, result, created_at)
+         SELECT :key, 'transfer_send', :sender, :hash,
+                jsonb_build_object('transfer_id', tid.id, 'sender_id', CAST(:sender AS bigint),
+                  'recipient_id', CAST(:recipient AS bigint), 'amount', CAST(:amount AS bigint),
+                  'note', CAST(:note AS text), 'status', 'pending', 'created_at', CAST(:created_iso AS text),
+                  'arrive_at', CAST(:arrive_iso AS text), 'expires_at', CAST(:expires_iso AS text))::text,
+                CAST(:now AS timestamp)
+         FROM tid ON CONFLICT DO NOTHING RETURNING result),
+  upd AS (UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = :escrow THEN :amount ELSE -:amount END
+          FROM lk WHERE a.id = lk.id AND EXISTS (SELECT 1 FROM op) RETURNING a.id),
+  tr AS (INSERT INTO transfers (id, sender_id, recipient_id, amount, note, status, escrow_account_id,
+                                created_at, arrive_at, expires_at)
+         SELECT tid.id, :sender, :recipient, :amount, :note, 'pending', :escrow, CAST(:now AS timestamp),
+                CAST(:arrive AS timestamp), CAST(:expires AS timestamp)
+         FROM tid WHERE EXISTS (SELECT 1 FROM op) RETURNING id),
+  jr AS (INSERT INTO journal (idem_key, kind, user_id, counterparty_id, note, ref_type, ref_id, created_at)
+         SELECT :key, 'transfer_hold', :sender, :recipient, :note, 'transfer', tr.id, CAST(:now AS timestamp)
+         FROM tr RETURNING id),
+  en AS (INSERT INTO entries (tx_id, account_id, amount)
+         SELECT jr.id, v.acc, v.amt FROM jr,
+                (VALUES ((SELECT src FROM ok), -CAST(:amount AS bigint)), (:escrow, CAST(:amount AS bigint))) AS v(acc, amt)
+         RETURNING 1)
+SELECT (SELECT result FROM op) AS result, (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM en) AS entries
+""")
+
+_ACCEPT_SQL = text(f"""
+WITH
+  t AS (SELECT * FROM transfers WHERE id = :tid AND recipient_id = :user AND status = 'pending'
+          AND expires_at > CAST(:now AS timestamp) AND arrive_at <= CAST(:now AS timestamp) FOR UPDATE),
+  u AS (SELECT 1 FROM users WHERE id = :user AND verified_at IS NOT NULL),
+  dst AS (SELECT id FROM accounts WHERE user_id = :user AND kind = 'wallet'),
+  ok AS (SELECT t.*, dst.id AS dst FROM t, u, dst),
+  lk AS (SELECT a.id, a.balance FROM accounts a
+         WHERE a.id IN ((SELECT dst FROM ok), (SELECT escrow_account_id FROM ok)) ORDER BY a.id FOR UPDATE),
+  op AS (INSERT INTO operations (key, op, user_id, request_hash, result, created_at)
+         SELECT :key, 'transfer_accept', :user, :hash,
+                json_build_object('transfer_id', ok.id, 'sender_id', ok.sender_id, 'recipient_id', ok.recipient_id,
+                  'amount', ok.amount, 'note', ok.note, 'status', 'accepted',
+                  'created_at', {_iso_sql('ok.created_at')}, 'arrive_at', {_iso_sql('ok.arrive_at')},
+                  'expires_at', {_iso_sql('ok.expires_at')})::text,
+                CAST(:now AS timestamp)
+         FROM ok WHERE EXISTS (SELECT 1 FROM lk WHERE lk.id = ok.escrow_account_id AND lk.balance >= ok.amount)
+         ON CONFLICT DO NOTHING RETURNING result),
+  st AS (UPDATE transfers SET status = 'accepted', resolved_at = CAST(:now AS timestamp)
+         WHERE id = :tid AND EXISTS (SELECT 1 FROM op) RETURNING id),
+  upd AS (UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = ok.dst THEN ok.amount ELSE -ok.amount END
+          FROM lk, ok WHERE a.id = lk.id AND EXISTS (SELECT 1 FROM op) RETURNING a.id),
+  jr AS (INSERT INTO journal (idem_key, kind, user_id, counterparty_id, note, ref_type, ref_id, created_at)
+         SELECT :key, 'transfer_accept', :user, ok.sender_id, ok.note, 'transfer', ok.id, CAST(:now AS timestamp)
+         FROM ok WHERE EXISTS (SELECT 1 FROM st) RETURNING id),
+  en AS (INSERT INTO entries (tx_id, account_id, amount)
+         SELECT jr.id, v.acc, v.amt FROM jr, ok,
+                LATERAL (VALUES (ok.escrow_account_id, -ok.amount), (ok.dst, ok.amount)) AS v(acc, amt)
+         RETURNING 1)
+SELECT (SELECT result FROM op) AS result, (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM en) AS entries
+""")
+
+
+def _naive(dt):
+    return dt.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+async def _fast(ctx: Context, stmt, params: dict) -> dict | None:
+    """Run one fast-path statement in autocommit; its stored result, or None (take the general path)."""
+    engine = ctx.engine.execution_options(isolation_level="AUTOCOMMIT")
+    for attempt in range(12):
+        try:
+            async with engine.connect() as conn:
+                row = (await conn.execute(stmt, params)).one()
+            break
+        except DBAPIError as exc:
+            if not uow.is_transient(exc) or attempt == 11:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
+    if row.result is None:
+        return None
+    if row.moved != 2 or row.entries != 2:  # pragma: no cover - the statement is all or nothing
+        raise RuntimeError(f"fast path moved {row.moved} balances and wrote {row.entries} entries")
+    return json.loads(row.result)
+
+
+def _fast_enabled(ctx: Context) -> bool:
+    return ctx.engine.dialect.name == "postgresql" and FAST_PATH
+
+
+async def _send_fast(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amount: int,
+                     note: str | None, delay_seconds: int, request: dict) -> dict | None:
+    now = ctx.now()
+    arrive = now + timedelta(seconds=delay_seconds)
+    expires = arrive + timedelta(seconds=ctx.rules.transfer_expiry_seconds)
+    day = local_day_start(ctx, now)
+    escrow = ctx.system_ids.get(("transfer_escrow", zlib.crc32(str(sender_id).encode()) % ctx.rules.system_account_shards))
+    if escrow is None:
+        async with ctx.engine.connect() as conn:
+            escrow = await ledger.system_account(ctx, conn, "transfer_escrow", spread_by=sender_id)
+    return await _fast(ctx, _SEND_SQL, {
+        "sender": sender_id, "recipient": recipient_id, "amount": amount, "note": note, "escrow": escrow,
+        "key": key, "hash": request_hash("transfer_send", request), "now": _naive(now), "arrive": _naive(arrive),
+        "expires": _naive(expires), "created_iso": now.isoformat(), "arrive_iso": arrive.isoformat(),
+        "expires_iso": expires.isoformat(), "day": _naive(day), "year": _naive(day.replace(month=1, day=1)),
+        "day_cap": ctx.rules.daily_cap_verified, "year_cap": ctx.rules.yearly_cap_verified,
+    })
+
+
+async def _accept_fast(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict | None:
+    return await _fast(ctx, _ACCEPT_SQL, {
+        "tid": transfer_id, "user": user_id, "key": key, "now": _naive(ctx.now()),
+        "hash": request_hash("transfer_accept", {"transfer_id": transfer_id}),
+    })
