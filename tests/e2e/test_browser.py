@@ -67,7 +67,7 @@ async def test_web_chat_start_and_buttons(emulator, bot, page):
     await page.click("#modal-ok")
 
     await welcome.get_by_role("button", name="帮助").click()
-    await expect(page.locator(".msg:not(.mine)").filter(has_text="我能做什么")).to_have_count(1, timeout=10000)
+    await expect(page.locator(".msg:not(.mine)").filter(has_text="即将上线")).to_have_count(1, timeout=10000)
 
     await page.click("#lang-toggle")  # the page's own texts switch language
     await expect(page.locator("#send-button")).to_have_text("Send")
