@@ -411,7 +411,7 @@ function wire() {
   $("#new-group").addEventListener("click", () => newGroup().catch(showError));
   $("#lang-toggle").addEventListener("click", () => {
     state.lang = state.lang === "zh" ? "en" : "zh"; localStorage.setItem("lm.lang", state.lang);
-    applyTexts(); renderHead(); refreshMessages(false).catch(showError); refreshSms().catch(showError);
+    applyTexts(); renderHead(); refreshChats().catch(showError); refreshMessages(false).catch(showError); refreshSms().catch(showError);
   });
   $("#phone-toggle").addEventListener("click", () => { $("#phone").classList.toggle("hidden"); refreshSms().catch(showError); });
   $("#chat-list").addEventListener("click", (e) => { const li = e.target.closest(".chat-item"); if (li) openChat(li.dataset.chat).catch(showError); });
