@@ -72,3 +72,84 @@ async def test_web_chat_start_and_buttons(emulator, bot, page):
     await page.click("#lang-toggle")  # the page's own texts switch language
     await expect(page.locator("#send-button")).to_have_text("Send")
     await page.screenshot(path=str(ARTIFACTS / "webchat-help.png"))
+
+
+@pytest.fixture
+async def demo_bot(emulator):
+    """A small PTB bot with a reply keyboard, a photo, a document and inline results."""
+    from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle, InputTextMessageContent,
+                          KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove)
+    from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler, filters
+
+    from tests.emulator.test_ptb import png
+
+    async def phone(update, context):
+        await update.message.reply_text("Share your phone", reply_markup=ReplyKeyboardMarkup(
+            [[KeyboardButton("Share my phone", request_contact=True)]], one_time_keyboard=True))
+
+    async def contact(update, context):
+        await update.message.reply_text(f"Thanks, {update.message.contact.phone_number}", reply_markup=ReplyKeyboardRemove())
+        await update.message.reply_photo(png(64, 48), caption="your QR")
+        await update.message.reply_document(b"a,b\n1,2\n", filename="bill.csv")
+
+    async def inline(update, context):
+        amount = update.inline_query.query
+        await update.inline_query.answer([InlineQueryResultArticle(
+            id="rp", title=f"Red packet ¥{amount}", description="lucky, 3 shares",
+            input_message_content=InputTextMessageContent(f"🧧 Red packet ¥{amount}"),
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Open", callback_data="open")]]))], cache_time=0)
+
+    async def press(update, context):
+        await update.callback_query.answer("You got ¥3.21")
+
+    app = Application.builder().token(emulator.token).base_url(emulator.bot_base_url).base_file_url(emulator.file_base_url).build()
+    app.add_handler(CommandHandler("phone", phone))
+    app.add_handler(MessageHandler(filters.CONTACT, contact))
+    app.add_handler(InlineQueryHandler(inline))
+    app.add_handler(CallbackQueryHandler(press))
+    async with app:
+        await app.start()
+        await app.updater.start_polling(timeout=5, poll_interval=0)
+        yield app
+        await app.updater.stop()
+        await app.stop()
+
+
+async def test_web_chat_keyboards_files_inline_mode_and_sms(emulator, demo_bot, page):
+    from playwright.async_api import expect
+
+    seed_demo(emulator.world)
+    bob = next(u for u in emulator.world.users.values() if u.first_name == "Bob")
+    await page.goto(f"{emulator.url}/?user={bob.id}")
+    await page.wait_for_selector("body[data-ready='1']", timeout=15000)
+    await page.locator(".chat-item[data-type='private']").click()
+    await page.fill("#composer-input", "/phone")
+    await page.press("#composer-input", "Enter")
+    share = page.locator("#reply-keyboard button.contact")
+    await expect(share).to_be_visible(timeout=10000)
+    await share.click()
+    await expect(page.locator(".msg:not(.mine)").filter(has_text="Thanks, +8613800000002")).to_have_count(1, timeout=10000)
+    await expect(page.locator("#reply-keyboard")).to_be_hidden()
+    photo = page.locator(".bubble img.photo")
+    await expect(photo).to_have_count(1, timeout=10000)
+    assert await photo.evaluate("img => img.complete && img.naturalWidth") == 64
+    await expect(page.locator(".bubble a.doc")).to_contain_text("bill.csv", timeout=10000)
+
+    group = page.locator(".chat-item[data-type='group']")
+    await group.click()
+    await page.fill("#composer-input", "@WalletDemoBot 50")
+    result = page.locator("#inline-results .result[data-result='rp']")
+    await expect(result).to_contain_text("Red packet ¥50", timeout=10000)
+    await result.click()
+    card = page.locator(".msg.mine").filter(has_text="🧧 Red packet ¥50")
+    await expect(card).to_have_count(1, timeout=10000)
+    await expect(card.locator(".via")).to_contain_text("@WalletDemoBot")
+    await card.get_by_role("button", name="Open").click()
+    await expect(page.locator("#toast")).to_have_text("You got ¥3.21", timeout=10000)
+
+    emulator.world.add_sms(bob.phone_number, "[Wallet] code 246810")
+    await expect(page.locator("#sms-badge")).to_have_text("1", timeout=10000)
+    await page.click("#phone-toggle")
+    await expect(page.locator("#sms-list li")).to_contain_text("code 246810")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "webchat-inline-sms.png"))
