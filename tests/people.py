@@ -324,14 +324,23 @@ async def people(emulator: Any) -> AsyncIterator[People]:
 
 
 @pytest.fixture
-async def bot(emulator: Any, tmp_path: Any) -> AsyncIterator[Any]:
-    """The wallet bot, long-polling the emulator (an Application; ``bot.bot_data['settings']``)."""
+async def bot(emulator: Any, tmp_path: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """The wallet bot, long-polling the emulator (an Application; ``bot.bot_data['settings']``).
+
+    Its database is the suite's ``database_url`` fixture when there is one (SQLite file or the
+    run's PostgreSQL database), else a SQLite file in ``tmp_path``; a SQLite file is migrated."""
     from bot.app import build_application
     from bot.run import migrate
     from bot.settings import Settings
 
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'wallet.db'}")
-    await asyncio.to_thread(migrate, settings)
+    try:
+        url = request.getfixturevalue("database_url")
+        template = request.getfixturevalue("database_template")
+    except pytest.FixtureLookupError:
+        url, template = f"sqlite+aiosqlite:///{tmp_path / 'wallet.db'}", None
+    settings = Settings(database_url=url)
+    if template is None:
+        await asyncio.to_thread(migrate, settings)
     app = build_application(settings, base_url=emulator.bot_base_url, base_file_url=emulator.file_base_url,
                             token=emulator.token)
     async with app:
