@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import and_, func, select
 
 from wallet import ledger
-from wallet.bank import BankResult
+from wallet.bank import BankResult, normalize_card_number
 from wallet.context import Context
 from wallet.errors import (BankDeclined, BankTimeout, CardAlreadyBound, CardNotFound, CreditCardNotAllowed,
                            IdempotencyConflict, IdentityMismatch, InsufficientBalance, InvalidAmount, PhoneTaken)
@@ -46,7 +46,7 @@ async def bind_card(ctx: Context, *, key: str, user_id: int, card_number: str, n
     name = normalize_name(name)
     ident = validate_id_number(id_number)
     phone = normalize_phone(phone)
-    request = {"user_id": user_id, "card": ctx.pii.blind_index(card_number.replace(" ", "")),
+    request = {"user_id": user_id, "card": ctx.pii.blind_index(normalize_card_number(card_number)),
                "name": ctx.pii.blind_index(name), "id": ctx.pii.blind_index(ident.number),
                "phone": ctx.pii.blind_index(phone)}
     done = await replay(ctx, key=key, op="bind_card", request=request)
@@ -119,9 +119,11 @@ async def unbind_card(ctx: Context, *, key: str, user_id: int, card_id: int, pin
                             request={"card_id": card_id}, fn=body)
 
 
-async def _own_card(conn, user_id: int, card_id: int):
-    card = (await conn.execute(select(cards).where(and_(
-        cards.c.id == card_id, cards.c.user_id == user_id, cards.c.status == "bound")))).one_or_none()
+async def _own_card(conn, user_id: int, card_id: int, *, any_status: bool = False):
+    cond = and_(cards.c.id == card_id, cards.c.user_id == user_id)
+    if not any_status:
+        cond = and_(cond, cards.c.status == "bound")
+    card = (await conn.execute(select(cards).where(cond))).one_or_none()
     if card is None:
         raise CardNotFound(card_id=card_id)
     return card
@@ -260,7 +262,7 @@ async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount
         card = await _own_card(conn, user_id, card_id)
         op = (await conn.execute(select(bank_ops).where(bank_ops.c.key == key))).one_or_none()
         if op is not None:  # an earlier attempt with this key got this far
-            if (op.kind, op.card_id) != ("payout", card_id):
+            if (op.kind, op.card_id) != ("payout", card_id) or (amount is not None and op.amount != amount):
                     raise IdempotencyConflict(key=key)
             return op, card
         require_active(user)
@@ -300,8 +302,8 @@ async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount
 # --- reconciliation ----------------------------------------------------------------------------
 async def reconcile(ctx: Context, *, older_than_seconds: int = 60, limit: int = 200) -> list[dict]:
     """Settle bank operations left pending or unknown (a timeout, or a crash between the bank
-    call and the database): ask the bank what happened. An operation the bank never received
-    is failed (a withdrawal's hold is refunded). Returns what was settled."""
+    call and the database): ask the bank what happened, and send again (same key) what it never
+    received. Returns what was settled."""
     cutoff = ctx.now() - timedelta(seconds=older_than_seconds)
 
     async def due(conn):
@@ -313,10 +315,14 @@ async def reconcile(ctx: Context, *, older_than_seconds: int = 60, limit: int = 
     for op in await read(ctx, due):
         try:
             result = await ctx.bank.status(op.key)
+            if result is None:
+                # The bank has no record: the request never arrived, or is still on its way.
+                # Failing it here could lose money if it then arrives, so send it again with
+                # the same key: the bank does it at most once and tells us the outcome.
+                card = await read(ctx, lambda conn, op=op: _own_card(conn, op.user_id, op.card_id, any_status=True))
+                result = await (ctx.bank.charge if op.kind == "charge" else ctx.bank.payout)(card.token, op.amount, op.key)
         except BankTimeout:
             continue
-        if result is None:
-            result = BankResult("failed", "", "not_received")
 
         async def body(conn, op=op, result=result):
             return await _settle(ctx, conn, op, result)

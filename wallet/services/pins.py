@@ -22,14 +22,19 @@ def _birth_date(ctx: Context, user):
     return validate_id_number(ctx.pii.decrypt(user.id_number_enc)).birth_date
 
 
-async def _store(ctx: Context, user_id: int, new_pin: str) -> None:
+async def _store(ctx: Context, user_id: int, new_pin: str, *, first: bool = False) -> None:
     user = await read(ctx, lambda conn: load_user(conn, user_id))
     pinlib.check_pin_strength(new_pin, length=ctx.rules.pin_length, birth_date=_birth_date(ctx, user))
     hashed = await pinlib.hash_pin(new_pin, ctx.rules.bcrypt_cost)
 
     async def body(conn):
-        await conn.execute(users.update().where(users.c.id == user_id)
-                           .values(pin_hash=hashed, pin_failed=0, pin_locked_until=None))
+        cond = users.c.id == user_id
+        if first:  # two first PINs set at once: only one wins
+            cond = and_(cond, users.c.pin_hash.is_(None))
+        res = await conn.execute(users.update().where(cond)
+                                 .values(pin_hash=hashed, pin_failed=0, pin_locked_until=None))
+        if res.rowcount != 1:
+            raise PinAlreadySet()
 
     await transaction(ctx, body)
 
@@ -39,7 +44,7 @@ async def set_pin(ctx: Context, user_id: int, new_pin: str) -> None:
     user = await read(ctx, lambda conn: load_user(conn, user_id))
     if user.pin_hash is not None:
         raise PinAlreadySet()
-    await _store(ctx, user_id, new_pin)
+    await _store(ctx, user_id, new_pin, first=True)
 
 
 async def verify_pin(ctx: Context, user_id: int, pin: str) -> None:
