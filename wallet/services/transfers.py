@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import random
 import zlib
@@ -26,6 +27,7 @@ from wallet.services.pins import verify_pin
 from wallet.uow import idempotent, read, request_hash, transaction
 
 # PostgreSQL: try the one-statement happy path first (see the end of this module).
+log = logging.getLogger("wallet.transfers")
 FAST_PATH = os.environ.get("WALLET_TRANSFER_FAST_PATH", "1") != "0"
 
 
@@ -252,7 +254,8 @@ WITH
                 CAST(:now AS timestamp)
          FROM tid ON CONFLICT DO NOTHING RETURNING result),
   upd AS (UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = :escrow THEN :amount ELSE -:amount END
-          FROM lk WHERE a.id = lk.id AND EXISTS (SELECT 1 FROM op) RETURNING a.id),
+          FROM lk WHERE a.id = lk.id AND EXISTS (SELECT 1 FROM op)
+            AND (a.id = :escrow OR a.allow_negative OR a.balance >= :amount) RETURNING a.id),
   tr AS (INSERT INTO transfers (id, sender_id, recipient_id, amount, note, status, escrow_account_id,
                                 created_at, arrive_at, expires_at)
          SELECT tid.id, :sender, :recipient, :amount, :note, 'pending', :escrow, CAST(:now AS timestamp),
@@ -265,7 +268,10 @@ WITH
          SELECT jr.id, v.acc, v.amt FROM jr,
                 (VALUES ((SELECT src FROM ok), -CAST(:amount AS bigint)), (:escrow, CAST(:amount AS bigint))) AS v(acc, amt)
          RETURNING 1)
-SELECT (SELECT result FROM op) AS result, (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM en) AS entries
+SELECT CASE WHEN n.moved = 2 * n.ops THEN n.result ELSE (1 / (n.moved - n.moved))::text END AS result,
+       n.moved, n.entries
+FROM (SELECT (SELECT result FROM op) AS result, (SELECT count(*) FROM op) AS ops,
+             (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM en) AS entries) AS n
 """)
 
 _ACCEPT_SQL = text(f"""
@@ -289,7 +295,8 @@ WITH
   st AS (UPDATE transfers SET status = 'accepted', resolved_at = CAST(:now AS timestamp)
          WHERE id = :tid AND EXISTS (SELECT 1 FROM op) RETURNING id),
   upd AS (UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = ok.dst THEN ok.amount ELSE -ok.amount END
-          FROM lk, ok WHERE a.id = lk.id AND EXISTS (SELECT 1 FROM op) RETURNING a.id),
+          FROM lk, ok WHERE a.id = lk.id AND EXISTS (SELECT 1 FROM op)
+            AND (a.id = ok.dst OR a.allow_negative OR a.balance >= ok.amount) RETURNING a.id),
   jr AS (INSERT INTO journal (idem_key, kind, user_id, counterparty_id, note, ref_type, ref_id, created_at)
          SELECT :key, 'transfer_accept', :user, ok.sender_id, ok.note, 'transfer', ok.id, CAST(:now AS timestamp)
          FROM ok WHERE EXISTS (SELECT 1 FROM st) RETURNING id),
@@ -297,8 +304,15 @@ WITH
          SELECT jr.id, v.acc, v.amt FROM jr, ok,
                 LATERAL (VALUES (ok.escrow_account_id, -ok.amount), (ok.dst, ok.amount)) AS v(acc, amt)
          RETURNING 1)
-SELECT (SELECT result FROM op) AS result, (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM en) AS entries
+SELECT CASE WHEN n.moved = 2 * n.ops THEN n.result ELSE (1 / (n.moved - n.moved))::text END AS result,
+       n.moved, n.entries
+FROM (SELECT (SELECT result FROM op) AS result, (SELECT count(*) FROM op) AS ops,
+             (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM en) AS entries) AS n
 """)
+
+
+def _sqlstate(exc) -> str | None:
+    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
 
 
 def _naive(dt):
@@ -314,6 +328,9 @@ async def _fast(ctx: Context, stmt, params: dict) -> dict | None:
                 row = (await conn.execute(stmt, params)).one()
             break
         except DBAPIError as exc:
+            if _sqlstate(exc) == "22012":  # the guard: a balance moved under us; nothing was written
+                log.info("fast path declined (balance guard); general path for key=%s", params["key"])
+                return None
             if not uow.is_transient(exc) or attempt == 11:
                 raise
             await asyncio.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
