@@ -1,0 +1,132 @@
+"""Shared plumbing for the benchmarks: databases, contexts, people in bulk, latency stats."""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+import zlib
+from datetime import datetime, timezone
+
+import asyncpg
+from sqlalchemy import select, text, update
+
+from wallet.models import (accounts, bank_ops, cards, entries, journal, metadata, users)
+
+PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMTIzNDU="
+BENCH_PIN_HASH_COST = 12  # the product default
+
+
+def pg_url(dbname: str, driver: str = "postgresql+asyncpg") -> str:
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", f"{driver}://")
+    return f"{base}/{dbname}"
+
+
+async def pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def pg_create(name: str) -> None:
+    await pg_drop(name)
+    await pg_admin(f'CREATE DATABASE "{name}"')
+
+
+async def pg_drop(name: str) -> None:
+    await pg_admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+                   "AND pid <> pg_backend_pid()")
+    await pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def make_context(engine, **rules):
+    from wallet.bank import SandboxBank
+    from wallet.context import Context
+    from wallet.pii import PiiBox
+    from wallet.rules import Rules
+    from wallet.sms import SandboxSms
+
+    return Context(engine=engine, rules=Rules(**rules), pii=PiiBox(PII_KEY), bank=SandboxBank(), sms=SandboxSms())
+
+
+async def create_schema(engine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+
+
+async def seed_people(ctx, ids: list[int], *, balance: int, pin_hash: str | None = None) -> None:
+    """Open, verify and fund people in bulk with plain inserts that keep every invariant the
+    audit checks: a verified user, a wallet account, a bound card, a succeeded 'charge' bank
+    operation and its 'topup' journal transaction (bank clearing shard -> wallet)."""
+    from wallet import ledger
+
+    now = datetime.now(timezone.utc)
+    shards = ctx.rules.system_account_shards
+    chunk = 2000
+    async with ctx.engine.begin() as conn:
+        clearing = {s: None for s in range(shards)}
+        for s in clearing:
+            clearing[s] = (await conn.execute(select(accounts.c.id).where(
+                accounts.c.code == "bank_clearing", accounts.c.shard == s))).scalar_one()
+        for i in range(0, len(ids), chunk):
+            part = ids[i:i + chunk]
+            await conn.execute(users.insert(), [
+                {"id": u, "language": "zh-CN", "first_name": f"B{u}", "verified_at": now, "pin_hash": pin_hash,
+                 "created_at": now} for u in part])
+            await conn.execute(accounts.insert(), [
+                {"user_id": u, "kind": "wallet", "shard": 0, "balance": balance, "allow_negative": False}
+                for u in part])
+            await conn.execute(cards.insert(), [
+                {"user_id": u, "token": f"tok-{u}", "bank_code": "ICBC", "bank_name_zh": "工商银行",
+                 "bank_name_en": "ICBC", "card_type": "debit", "last4": f"{u % 10000:04d}", "created_at": now}
+                for u in part])
+            card_of = dict((await conn.execute(select(cards.c.user_id, cards.c.id).where(
+                cards.c.user_id.in_(part)))).all())
+            acct_of = dict((await conn.execute(select(accounts.c.user_id, accounts.c.id).where(
+                accounts.c.user_id.in_(part)))).all())
+            await conn.execute(bank_ops.insert(), [
+                {"key": f"bench-fund-{u}", "kind": "charge", "user_id": u, "card_id": card_of[u], "amount": balance,
+                 "status": "succeeded", "bank_ref": f"b{u}", "created_at": now, "resolved_at": now} for u in part])
+            op_of = dict((await conn.execute(select(bank_ops.c.user_id, bank_ops.c.id).where(
+                bank_ops.c.user_id.in_(part)))).all())
+            await conn.execute(journal.insert(), [
+                {"idem_key": f"bench-fund-{u}", "kind": "topup", "user_id": u, "ref_type": "bank_op",
+                 "ref_id": op_of[u], "created_at": now} for u in part])
+            tx_of = dict((await conn.execute(select(journal.c.user_id, journal.c.id).where(
+                journal.c.kind == "topup", journal.c.user_id.in_(part)))).all())
+            rows, per_shard = [], {}
+            for u in part:
+                shard = zlib.crc32(str(u).encode()) % shards
+                rows.append({"tx_id": tx_of[u], "account_id": clearing[shard], "amount": -balance})
+                rows.append({"tx_id": tx_of[u], "account_id": acct_of[u], "amount": balance})
+                per_shard[shard] = per_shard.get(shard, 0) + balance
+            await conn.execute(entries.insert(), rows)
+            for shard, total in per_shard.items():
+                await conn.execute(update(accounts).where(accounts.c.id == clearing[shard])
+                                   .values(balance=accounts.c.balance - total))
+        if conn.dialect.name == "postgresql":
+            for t in ("users", "accounts", "cards", "bank_ops", "journal", "entries"):
+                await conn.execute(text(f"ANALYZE {t}"))
+    ledger  # noqa: B018  (imported for side effects of model registration)
+
+
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(p / 100 * (len(s) - 1)))))
+    return s[k]
+
+
+def new_key(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+async def run_audit(ctx) -> tuple[bool, str]:
+    from wallet.audit import audit_engine, report
+
+    checks = await audit_engine(ctx.engine, now=ctx.now(), reconcile_seconds=ctx.rules.bank_reconcile_seconds)
+    ok = all(c.ok for c in checks)
+    return ok, ("" if ok else report([c for c in checks if not c.ok]))
