@@ -66,3 +66,13 @@ async def make_people(ctx, ids, *, balance: int = 0, concurrency: int = 10) -> N
     # binding moves the fake clock (SMS resend gap); run in order of ids for determinism
     for uid in ids:
         await one(uid)
+
+
+async def wallet_balance(ctx, user_id: int) -> int:
+    """The cached balance of the user's wallet account, read in one snapshot."""
+    from wallet import ledger
+    from wallet.uow import read
+
+    async def body(conn):
+        return await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
+    return await read(ctx, body)

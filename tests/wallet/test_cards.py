@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from tests.wallet.helpers import PIN, bind, card_for, id_for, make_person, name_for, phone_for
-from wallet import errors, ledger
+from tests.wallet.helpers import PIN, bind, card_for, id_for, make_person, name_for, phone_for, wallet_balance
+from wallet import errors
 from wallet.idnumber import validate_id_number
 from wallet.models import bank_ops, metadata, users
 from wallet.services import cards, people, sms_codes, transfers
@@ -24,12 +24,6 @@ CHARGE_DECLINED = "6227000000000000227"
 PAYOUT_DECLINED = "6225880000000000119"
 TIMEOUT = "6222020000000000331"
 TIMEOUT_FAIL = "6228480000000000448"
-
-
-async def wallet_balance(ctx, user_id):
-    async def body(conn):
-        return await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
-    return await read(ctx, body)
 
 
 async def user_row(ctx, user_id):

@@ -6,16 +6,9 @@ import asyncio
 
 import pytest
 
-from tests.wallet.helpers import PIN, make_person
-from wallet import errors, ledger
+from tests.wallet.helpers import PIN, make_person, wallet_balance
+from wallet import errors
 from wallet.services import transfers
-from wallet.uow import read
-
-
-async def wallet_balance(ctx, user_id):
-    async def body(conn):
-        return await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
-    return await read(ctx, body)
 
 
 async def outcomes(coros):

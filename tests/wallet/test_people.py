@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.wallet.helpers import PIN, id_for, make_person, phone_for
-from wallet import errors, ledger
+from tests.wallet.helpers import PIN, id_for, make_person, phone_for, wallet_balance
+from wallet import errors
 from wallet.services import cards, people, sms_codes, transfers
-from wallet.uow import read
-
-
-async def wallet_balance(ctx, user_id):
-    async def body(conn):
-        return await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
-    return await read(ctx, body)
 
 
 async def unfreeze_code(ctx, user_id):

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import make_context
-from tests.wallet.helpers import PIN, make_person
-from wallet import errors, ledger
+from tests.wallet.helpers import PIN, make_person, wallet_balance
+from wallet import errors
 from wallet.models import accounts, journal, red_packet_claims, users
 from wallet.services import red_packets as rp
 from wallet.uow import read, transaction
@@ -32,12 +32,6 @@ async def verified_claimers(ctx, ids) -> None:
         await conn.execute(accounts.insert(), [{"user_id": uid, "kind": "wallet", "balance": 0} for uid in ids])
 
     await transaction(ctx, body)
-
-
-async def wallet_balance(ctx, user_id):
-    async def body(conn):
-        return await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
-    return await read(ctx, body)
 
 
 async def claims_of(ctx, packet_id):

@@ -6,19 +6,13 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from tests.wallet.helpers import PIN, make_person
-from wallet import errors, ledger
+from tests.wallet.helpers import PIN, make_person, wallet_balance
+from wallet import errors
 from wallet.models import journal, red_packet_shares
 from wallet.services import red_packets as rp
 from wallet.uow import read
 
 SENDER, BOB, CAROL, DAVE = 1, 2, 3, 4
-
-
-async def wallet_balance(ctx, user_id):
-    async def body(conn):
-        return await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
-    return await read(ctx, body)
 
 
 async def escrow_total(ctx):

@@ -3,17 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.wallet.helpers import PIN, make_person
+from tests.wallet.helpers import PIN, make_person, wallet_balance
 from wallet import errors
 from wallet.services import transfers
-from wallet.uow import read
-from wallet import ledger
-
-
-async def wallet_balance(ctx, user_id):
-    async def body(conn):
-        return await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
-    return await read(ctx, body)
 
 
 @pytest.fixture
