@@ -36,13 +36,13 @@ def migrate(settings: Settings) -> None:
 
 def run(settings: Settings) -> int:
     setup_logging(settings.log_level)
-    migrate(settings)
     if settings.telegram_bot_token is None:
         try:
             asyncio.run(run_local(settings))
         except KeyboardInterrupt:
             pass
         return 0
+    migrate(settings)
     app = build_application(settings)
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
@@ -66,11 +66,12 @@ async def run_local(settings: Settings, ready: asyncio.Event | None = None, stop
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
+    await asyncio.to_thread(migrate, settings)  # Alembic runs its own event loop
     runner = await start_emulator(settings.emulator_host, settings.emulator_port)
     try:
         seed_demo(runner.world)
         app = build_application(settings, base_url=runner.bot_base_url, base_file_url=runner.file_base_url,
-                                token=runner.token)
+                                token=runner.token, sms_inbox_url=f"{runner.url}/control/sms")
         async with app:
             if app.post_init is not None:
                 await app.post_init(app)  # run_polling would call it; here we drive the app ourselves
@@ -84,6 +85,7 @@ async def run_local(settings: Settings, ready: asyncio.Event | None = None, stop
             log.info("stopping")
             await app.updater.stop()
             await app.stop()
+        await app.post_shutdown(app)  # run_polling would call it after shutdown
     finally:
         await runner.cleanup()
         for sig in (signal.SIGINT, signal.SIGTERM):

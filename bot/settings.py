@@ -25,3 +25,7 @@ class Settings(BaseSettings):
     emulator_host: str = "127.0.0.1"
     emulator_port: int = 8080
     log_level: str = "INFO"
+    # the sandbox bank keeps its holders and operations here, so a restart still knows them
+    sandbox_bank_path: Path = ROOT / "data" / "sandbox_bank.json"
+    # how often the expiry sweeps and the bank reconciliation run (JobQueue)
+    sweep_interval_seconds: int = 60

@@ -7,6 +7,7 @@ clock; when the test ends the audit runs, so a test that breaks an invariant fai
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import uuid
 
@@ -18,6 +19,13 @@ from wallet.models import metadata
 BACKEND = os.environ.get("WALLET_TEST_DB", "sqlite")
 PG_URL = os.environ.get("WALLET_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMTIzNDU="
+
+
+def _run(coro) -> None:
+    """Run a coroutine to completion from sync code, even when an event loop is running here
+    (a session fixture first requested from inside an async test): on a thread of its own."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
 
 
 def _pg_admin_dsn() -> str:
@@ -41,7 +49,7 @@ def database_template():
         yield None
         return
     name = f"wallet_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
+    _run(_pg_exec(f'CREATE DATABASE "{name}"'))
     base = PG_URL.rsplit("/", 1)[0]
     url = f"{base}/{name}"
 
@@ -53,11 +61,11 @@ def database_template():
             await conn.run_sync(metadata.create_all)
         await engine.dispose()
 
-    asyncio.run(create_schema())
+    _run(create_schema())
     yield url
-    asyncio.run(_pg_exec(
+    _run(_pg_exec(
         f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
-    asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}"'))
+    _run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 @pytest.fixture

@@ -338,14 +338,14 @@ async def bot(emulator: Any, tmp_path: Any, request: pytest.FixtureRequest) -> A
         template = request.getfixturevalue("database_template")
     except pytest.FixtureLookupError:
         url, template = f"sqlite+aiosqlite:///{tmp_path / 'wallet.db'}", None
-    settings = Settings(database_url=url)
+    # sweeps are run by the tests that want them (jobs.sweeps.sweep_once), not by the clock
+    settings = Settings(database_url=url, sandbox_bank_path=tmp_path / "sandbox_bank.json", sweep_interval_seconds=3600)
     if template is None:
         await asyncio.to_thread(migrate, settings)
     app = build_application(settings, base_url=emulator.bot_base_url, base_file_url=emulator.file_base_url,
-                            token=emulator.token)
+                            token=emulator.token, sms_inbox_url=f"{emulator.url}/control/sms")
     async with app:
-        if app.post_init is not None:
-            await app.post_init(app)
+        await app.post_init(app)
         await app.start()
         await app.updater.start_polling(timeout=5, poll_interval=0)
         try:
@@ -353,6 +353,7 @@ async def bot(emulator: Any, tmp_path: Any, request: pytest.FixtureRequest) -> A
         finally:
             await app.updater.stop()
             await app.stop()
+    await app.post_shutdown(app)
 
 
 @pytest.fixture

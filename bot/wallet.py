@@ -1,0 +1,35 @@
+"""Composition of the wallet domain for the running bot: engine, rules, PII box, bank, SMS."""
+from __future__ import annotations
+
+from wallet.bank import SandboxBank
+from wallet.bootstrap import bootstrap
+from wallet.clock import SystemClock
+from wallet.context import Context
+from wallet.db import create_engine
+from wallet.pii import PiiBox
+from wallet.rules import Rules
+from wallet.sms import HttpInboxSms, SandboxSms, SmsGateway
+
+from bot.settings import Settings
+
+
+def build_wallet(settings: Settings, *, sms_inbox_url: str | None = None, clock=None) -> Context:
+    """The wallet Context. With ``sms_inbox_url`` (the local messenger) codes are delivered to
+    the emulator's phone inbox; otherwise they stay in the in-process sandbox."""
+    sms: SmsGateway = HttpInboxSms(sms_inbox_url) if sms_inbox_url else SandboxSms()
+    return Context(
+        engine=create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous),
+        rules=Rules(),
+        pii=PiiBox(settings.pii_key.get_secret_value()),
+        bank=SandboxBank(settings.sandbox_bank_path),
+        sms=sms,
+        clock=clock or SystemClock(),
+    )
+
+
+async def start_wallet(ctx: Context) -> None:
+    await bootstrap(ctx)
+
+
+async def stop_wallet(ctx: Context) -> None:
+    await ctx.engine.dispose()
