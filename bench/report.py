@@ -1,0 +1,184 @@
+"""Writes bench/REPORT.md and bench/results.json from one run."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+HISTORY = """\
+## What was tried, and what each change gave
+
+Measured during development on this machine (2 cores, shared with other engineers' test runs
+at the time, so single figures move by ±20 %); "c8" = 8 concurrent clients, transfers/s
+count a complete send + accept.
+
+| step | c1 | c8 | c8 ratio to pgbench |
+|---|---|---|---|
+| baseline: the general path (SQLAlchemy Core, ~13 statements and 2 BEGIN/COMMIT per send, ~11 per accept; tier caps as two `SUM` scans) | 62 | 32 | 0.013 |
+| one statement per operation on PostgreSQL: send and accept each one data-modifying CTE sent in autocommit (checks, caps, accounts locked in id order, idempotency row, balances, transfer, journal, entries, stored result) | 428 | 453–761 | 0.14–0.23 |
+| the statement sent straight through asyncpg on the pooled connection (SQLAlchemy's execution layer cost as much client CPU as the rest) | 690 | 680–775 | ~0.25 |
+| one client process with 8 tasks instead of two processes (the client processes competed with PostgreSQL for the 2 cores) | — | 1025 | ~0.35 |
+| group commit: concurrent sends (and accepts) of a process share one statement and one commit, each request with its own key, checks and answer | — | 1571 | ~0.5–0.6 |
+
+Profile (pyinstrument, one client, baseline): 88 % of the wall time waiting on ~25 round
+trips per transfer (≈1 ms each here), the rest SQLAlchemy statement compilation and result
+handling; the tier-cap `SUM` scans were 2 of those round trips, not the biggest cost at this
+data size (a person's year of entries is read through `ix_entries_account_tx`). After the
+rewrite the server's share of the CPU is the limit: per complete transfer PostgreSQL executes
+two CTEs with about eight row writes each (pgbench's TPC-B writes four rows per transaction).
+
+Correctness found on the way: the fast path first checked the balance read by its
+`SELECT … ORDER BY id FOR UPDATE` step; under concurrency that value could be older than the
+row it then updated, and the bank test (tests/crash/test_bank_snapshots.py) caught an overdraft
+(stopped by the `no_overdraft` CHECK constraint). The debit now decides in the `UPDATE`'s own
+`WHERE` (re-evaluated on the latest row), the batched send debits row by row, and a guard
+aborts the whole statement (nothing written) if any leg did not move; the request then takes
+the general path.
+"""
+
+
+def machine() -> dict:
+    def sh(cmd):
+        try:
+            return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=10).stdout.strip()
+        except Exception:  # pragma: no cover
+            return ""
+
+    cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
+    mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
+    pg = sh("psql -h 127.0.0.1 -U postgres -Atc 'show server_version'") or "?"
+    pgset = sh("psql -h 127.0.0.1 -U postgres -Atc \"select string_agg(name || '=' || setting, ', ') from pg_settings "
+               "where name in ('fsync','synchronous_commit','shared_buffers','max_connections','wal_level')\"")
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "os": platform.platform(),
+            "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version, "postgresql": pg,
+            "postgresql_settings": pgset, "load_average_at_end": sh("cut -d' ' -f1-3 /proc/loadavg")}
+
+
+def _fmt(v):
+    return "—" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
+
+
+def write(b, elapsed: float, command: str) -> None:
+    r = b.results
+    m = machine()
+    doc = {"command": command, "quick": b.quick, "people": b.people, "seconds": round(elapsed, 1),
+           "finished_at": datetime.now(timezone.utc).isoformat(), "machine": m, "results": r,
+           "failed": b.failed, "notes": b.notes}
+    (HERE / "results.json").write_text(json.dumps({**r, "_meta": doc}, indent=1, ensure_ascii=False, default=str))
+
+    L = []
+    L.append("# Benchmarks\n")
+    L.append(f"Command: `{command}` ({'quick: shorter runs of the same cases' if b.quick else 'full run'}), "
+             f"{elapsed:.0f} s, finished {doc['finished_at'][:19]} UTC. Figures are in `bench/results.json` "
+             "under the same keys.\n")
+    L.append("## Machine\n")
+    L.append(f"- CPU: {m['cpu']} — {m['cores']} cores; memory {m['memory']}; {m['os']}")
+    L.append(f"- PostgreSQL {m['postgresql']} on 127.0.0.1 ({m['postgresql_settings']}); SQLite {m['sqlite']}; Python {m['python']}")
+    L.append(f"- load average at the end: {m['load_average_at_end']} (other work on the machine shares the cores; "
+             "P1 and P2 run back to back in one run, so they see the same conditions)\n")
+    if b.failed:
+        L.append("## FAILED cases (audit or error: reported as failed, not as figures)\n")
+        for k, why in b.failed.items():
+            L.append(f"- **{k}**: ```{why[:800]}```")
+        L.append("")
+
+    L.append("## P1 / P2 — pgbench against wallet transfers on the same PostgreSQL\n")
+    L.append(f"{b.people:,} people, each funded through a real-looking top-up (bank charge + journal). "
+             "A *transfer* is what the product does: `transfers.send` (sender → escrow, idempotency key, "
+             "tier caps, journal entries) then `transfers.accept` (escrow → recipient) — two service calls, "
+             "counted once. The single-operation rate (send alone) is shown too. Random sender and "
+             "recipient, ¥0.01–¥1.00. PINs are verified by the caller (`pin_checked=True`): bcrypt is "
+             "CPU work measured in P5, not database throughput. pgbench: TPC-B-like default script, "
+             "scale 10, `-j min(c,2)`, its own database.\n")
+    L.append("| clients | pgbench tps | transfers/s (send+accept) | ratio | sends/s (one op) | ratio (one op) |")
+    L.append("|---|---|---|---|---|---|")
+    for c in (1, 4, 8):
+        L.append(f"| {c} | {_fmt(r.get(f'p1_pgbench_tps_c{c}'))} | {_fmt(r.get(f'p2_pg_tps_c{c}'))} | "
+                 f"**{_fmt(r.get(f'p2_pg_ratio_c{c}'))}** | {_fmt(r.get(f'p2_pg_send_tps_c{c}'))} | "
+                 f"{_fmt(r.get(f'p2_pg_send_ratio_c{c}'))} |")
+    L.append("")
+    L.append("`p2_pg_ratio_cN` (the headline) divides complete transfers by pgbench tps; "
+             "`p2_pg_send_ratio_cN` divides single sends. A complete transfer is two database "
+             "transactions, a pgbench transaction one.\n")
+    L.append(f"SQLite (file database, WAL, `BEGIN IMMEDIATE`, 4 concurrent clients in one process, "
+             f"same workload): synchronous=FULL **{_fmt(r.get('p2_sqlite_full_tps'))}** transfers/s, "
+             f"synchronous=NORMAL **{_fmt(r.get('p2_sqlite_normal_tps'))}** transfers/s. "
+             "SQLite takes the general path (one writer at a time; a transaction per operation).\n")
+
+    L.append("## P3 — one hot account\n")
+    L.append(f"8 clients, every transfer pays the same merchant: **{_fmt(r.get('p3_pg_hot_tps_c8'))}** transfers/s, "
+             f"**{_fmt(r.get('p3_pg_hot_ratio_to_p2_c8'))}×** P2 at 8 clients. Every accept locks the "
+             "merchant's wallet row, so accepts queue on it; sends still spread over the escrow shards.\n")
+
+    L.append("## P4 — red-packet storm\n")
+    L.append("`red_packets.claim` as shipped (general path). All claimers are released at the same "
+             "instant from two processes; as many are in the database at once as the pools hold (16 "
+             "connections per process), the rest wait for a connection — their wait is in the latency.\n")
+    L.append("| case | time to empty (s) | claims/s | attempts | p50 ms | p99 ms | retries | deadlocks | database is locked |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
+    for db in ("pg", "sqlite"):
+        for kind, what in (("single", "one 100-share packet, 1,000 claimers"),
+                           ("multi", f"{'20' if b.quick else '100'} packets × 100 claimers, in parallel")):
+            p = f"p4_{db}_{kind}_"
+            if p + "claimed" not in r:
+                continue
+            L.append(f"| {'PostgreSQL' if db == 'pg' else 'SQLite FULL'}: {what} | {_fmt(r.get(p + 'time_to_empty_s'))} | "
+                     f"{_fmt(r.get(p + 'claims_per_s'))} | {r.get(p + 'attempts')} ({r.get(p + 'claimed')} got a share) | "
+                     f"{_fmt(r.get(p + 'p50_ms'))} | {_fmt(r.get(p + 'p99_ms'))} | {r.get(p + 'retries')} | "
+                     f"{r.get(p + 'deadlocks')} | {r.get(p + 'database_locked')} |")
+    L.append("\nclaims/s = shares taken ÷ time to empty. Retries are the unit of work's retries of "
+             "transient conflicts (deadlock, serialization failure, database is locked).\n")
+
+    L.append("## P5 — the event loop stays free\n")
+    L.append(f"p99 latency of `bills.balance` (one read transaction) alone: {_fmt(r.get('p5_alone_p99_ms'))} ms; "
+             f"while 20 PIN checks (`pins.verify_pin`, bcrypt cost 12 via `asyncio.to_thread`) run at once: "
+             f"{_fmt(r.get('p5_busy_p99_ms'))} ms. **p5_pin_p99_ratio = {_fmt(r.get('p5_pin_p99_ratio'))}** "
+             f"({r.get('p5_pin_checks_done')} PIN checks done). Variant — the PIN checks on one nice-19 "
+             f"worker thread (`loop.set_default_executor`, a composition-root choice): ratio "
+             f"{_fmt(r.get('p5_lowprio_pin_p99_ratio'))}.\n")
+    L.append("bcrypt releases the GIL (measured: a 1 ms sleeper loop sees ≤ 5 ms gaps while checks run), so "
+             "the loop is never blocked; what remains is CPU: bcrypt cost 12 is ~0.2 s of one core per "
+             "check, and 20 of them on 2 cores (default executor: 6 threads) leave the event loop and "
+             "PostgreSQL a fraction of the CPU.\n")
+
+    L.append("## Targets\n")
+    ratio8 = r.get("p2_pg_ratio_c8")
+    p5 = r.get("p5_pin_p99_ratio")
+    L.append(f"- P2 on PostgreSQL at 8 clients ≥ 0.5× pgbench: **{_fmt(ratio8)}** — "
+             f"{'met' if ratio8 is not None and ratio8 >= 0.5 else 'not met in this run'} "
+             f"(single sends: {_fmt(r.get('p2_pg_send_ratio_c8'))}).")
+    L.append(f"- P5 ≤ 2: **{_fmt(p5)}** — {'met' if p5 is not None and p5 <= 2 else 'not met in this run'}.\n")
+    L.append(WHAT_STANDS)
+    L.append(HISTORY)
+    L.append("## Log of this run\n")
+    L.append("```")
+    for case, lines in b.notes.items():
+        for line in lines:
+            L.append(f"[{case}] {line}")
+    L.append("```")
+    (HERE / "REPORT.md").write_text("\n".join(L) + "\n")
+
+
+WHAT_STANDS = """\
+What stands in the way, where a target is missed:
+- P2: this machine has 2 cores shared by the client, PostgreSQL and (during development)
+  other test runs. pgbench's client is C; the wallet's client is Python, and each complete
+  transfer is two transactions (send, then the recipient's accept) of about eight row writes
+  each, against pgbench's one transaction of four. Group commit already shares one statement
+  and one WAL flush among concurrent requests; the remaining server cost is the rows
+  themselves (journal, entries, transfers, operations, two balances per operation).
+- P5: CPU, not the event loop (see above). Keeping it ≤ 2 needs the PIN checks to leave a
+  core to the loop and the database: run bcrypt on a bounded, low-priority executor (the
+  variant above), or on another machine; or a lower bcrypt cost. `wallet/pin.py` and the
+  bot's start-up are not the benchmark's files: this report proposes it.
+- P4: `red_packets.claim` takes ~12 statements in one transaction while it holds the packet's
+  row lock, so claims of one packet are serialized at the round-trip rate. A one-statement
+  claim (as done for transfers) would shorten the time the lock is held.
+"""
