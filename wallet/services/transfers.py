@@ -435,7 +435,9 @@ WITH
          WHERE NOT s.frozen AND s.verified_at IS NOT NULL AND rc.verified_at IS NOT NULL
            AND sp.day_used + r.amount <= $16 AND sp.year_used + r.amount <= $17),
   lk AS (SELECT a.id FROM accounts a
-         WHERE a.id IN (SELECT src FROM ok UNION SELECT escrow FROM ok) ORDER BY a.id FOR UPDATE),
+         WHERE a.id IN (SELECT w.id FROM accounts w WHERE w.user_id = ANY($2::bigint[]) AND w.kind = 'wallet'
+                        UNION SELECT unnest($6::int[]))
+         ORDER BY a.id FOR UPDATE),
   lkn AS (SELECT count(*) AS n FROM lk),
   fund AS (SELECT ok.*, nextval(pg_get_serial_sequence('transfers', 'id')) AS tid FROM ok
            WHERE (SELECT n FROM lkn) > 0 AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.key = ok.key)),
@@ -479,7 +481,9 @@ WITH
   ok AS (SELECT t.*, a.id AS dst FROM t JOIN users u ON u.id = t.usr AND u.verified_at IS NOT NULL
          JOIN accounts a ON a.user_id = t.usr AND a.kind = 'wallet'),
   lk AS (SELECT a.id FROM accounts a
-         WHERE a.id IN (SELECT dst FROM ok UNION SELECT escrow_account_id FROM ok) ORDER BY a.id FOR UPDATE),
+         WHERE a.id IN (SELECT w.id FROM accounts w WHERE w.user_id = ANY($3::bigint[]) AND w.kind = 'wallet'
+                        UNION SELECT x.escrow_account_id FROM transfers x WHERE x.id = ANY($2::int[]))
+         ORDER BY a.id FOR UPDATE),
   op AS (INSERT INTO operations (key, op, user_id, request_hash, result, created_at)
          SELECT ok.key, 'transfer_accept', ok.usr, ok.hash,
                 json_build_object('transfer_id', ok.id, 'sender_id', ok.sender_id, 'recipient_id', ok.recipient_id,
@@ -507,6 +511,9 @@ WITH
 
 GROUP_COMMIT = os.environ.get("WALLET_GROUP_COMMIT", "1") != "0"
 BATCH_MAX = 64
+# batches of one kind in the database at once: while one waits for its commit's WAL flush the
+# next can use the CPU
+BATCH_IN_FLIGHT = int(os.environ.get("WALLET_GROUP_COMMIT_IN_FLIGHT", "2"))
 
 
 class _Batcher:
@@ -515,13 +522,13 @@ class _Batcher:
     def __init__(self, ctx: Context, kind: str):
         self.ctx, self.kind = ctx, kind
         self.queue: list[tuple[dict, asyncio.Future]] = []
-        self.running = False
+        self.running = 0
 
     async def submit(self, params: dict) -> dict | None:
         fut = asyncio.get_running_loop().create_future()
         self.queue.append((params, fut))
-        if not self.running:
-            self.running = True
+        if self.running < BATCH_IN_FLIGHT:
+            self.running += 1
             asyncio.get_running_loop().create_task(self._drain())
         return await fut
 
@@ -558,7 +565,7 @@ class _Batcher:
                     else:
                         fut.set_result(("alone", None))
         finally:
-            self.running = False
+            self.running -= 1
 
     async def _run(self, batch) -> dict[int, dict | None]:
         if len(batch) == 1:
