@@ -35,8 +35,8 @@ class Bench:
         self.notes: dict[str, list[str]] = {}
         self.failed: dict[str, str] = {}
         self.tag = f"{os.getpid()}"
-        self.dur = 4.0 if quick else 15.0
-        self.warm = 1.0 if quick else 2.0
+        self.dur = 3.0 if quick else 15.0
+        self.warm = 0.5 if quick else 2.0
 
     def want(self, case: str) -> bool:
         return self.only is None or case in self.only
@@ -172,7 +172,7 @@ class Bench:
         senders = ids[-101:]
         claimers = ids  # a sender may open a share of their own packet, as in a WeChat group
         total = 20_000  # the largest packet the rules allow (¥200)
-        single, many = (1000, 100) if not self.quick else (1000, 20)
+        single, many = (1000, 100) if not self.quick else (1000, 10)
         try:
             pids = asyncio.run(storm.make_packets(url, sync, senders[:1], 100, total))
             plan = [(pids[0], claimers[:single])]
@@ -211,7 +211,7 @@ class Bench:
     def p5(self, url, ids) -> None:
         from bench import storm
 
-        secs = 3.0 if self.quick else 8.0
+        secs = 2.5 if self.quick else 8.0
         r2 = asyncio.run(storm.p5(url, ids, seconds=secs, executor=storm.low_priority_executor(1)))
         self.results["p5_lowprio_pin_p99_ratio"] = r2["ratio"]
         self.note("P5", f"variant: PIN checks on one nice-19 worker thread (loop.set_default_executor): balance p99 "

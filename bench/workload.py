@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 import time
+import uuid
 from collections import Counter
 
 import wallet.uow as uow
@@ -51,6 +52,7 @@ async def _transfers(url, sync, clients, warmup, duration, ids, mode, merchant, 
     engine = engine_for(url, sync, clients)
     ctx = make_context(engine)
     rnd = random.Random(seed)
+    run_id = uuid.uuid4().hex[:12]  # keys are unique to this run: no run replays another's
     lat: list[float] = []
     done = Counter()
     errors = Counter()
@@ -70,7 +72,7 @@ async def _transfers(url, sync, clients, warmup, duration, ids, mode, merchant, 
             amount = rnd.randint(1, 100)
             t0 = time.monotonic()
             try:
-                key = f"b{seed}-{n}-{rnd.getrandbits(64):x}"
+                key = f"b{run_id}-{n}-{rnd.getrandbits(64):x}"
                 sent = await transfers.send(ctx, key=key, sender_id=sender, recipient_id=recipient,
                                             amount=amount, pin=None, pin_checked=True)
                 if mode != "send":
