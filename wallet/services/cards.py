@@ -24,7 +24,7 @@ from wallet.idnumber import validate_id_number
 from wallet.models import bank_ops, cards, users
 from wallet.pii import mask_phone, normalize_name, normalize_phone
 from wallet.services import sms_codes
-from wallet.services.guards import load_user, payer, require_active
+from wallet.services.guards import load_user, require_active, require_verified
 from wallet.services.pins import verify_pin
 from wallet.uow import idempotent, insert_ignore, read, replay, transaction
 
@@ -266,7 +266,7 @@ async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount
                     raise IdempotencyConflict(key=key)
             return op, card
         require_active(user)
-        await payer(conn, user_id)
+        require_verified(user)
         if card.card_type == "credit":
             raise CreditCardNotAllowed(bank=card.bank_code, last4=card.last4)
         wallet = await ledger.wallet_account(conn, user_id)
