@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wallet.context import Context
@@ -28,13 +28,24 @@ async def _spent_since(conn: AsyncConnection, account_id: int, since: datetime) 
     )).scalar_one())
 
 
+async def _spent_day_and_year(conn: AsyncConnection, account_id: int, day: datetime, year: datetime) -> tuple[int, int]:
+    """Money gone out since the start of the day and of the year, in one pass over the year."""
+    day_used, year_used = (await conn.execute(
+        select(func.coalesce(func.sum(case((journal.c.created_at >= day, entries.c.amount), else_=0)), 0),
+               func.coalesce(func.sum(entries.c.amount), 0))
+        .select_from(entries.join(journal, journal.c.id == entries.c.tx_id))
+        .where(and_(entries.c.account_id == account_id, journal.c.kind.in_(OUTGOING_KINDS),
+                    journal.c.created_at >= year, entries.c.amount < 0))
+    )).one()
+    return -int(day_used), -int(year_used)
+
+
 async def check_outgoing(ctx: Context, conn: AsyncConnection, account_id: int, amount: int) -> None:
     now = ctx.now()
     day = local_day_start(ctx, now)
-    used = await _spent_since(conn, account_id, day)
-    if used + amount > ctx.rules.daily_cap_verified:
-        raise LimitExceeded(period="day", cap=ctx.rules.daily_cap_verified, used=used, requested=amount)
     year = day.replace(month=1, day=1)
-    used = await _spent_since(conn, account_id, year)
-    if used + amount > ctx.rules.yearly_cap_verified:
-        raise LimitExceeded(period="year", cap=ctx.rules.yearly_cap_verified, used=used, requested=amount)
+    day_used, year_used = await _spent_day_and_year(conn, account_id, day, year)
+    if day_used + amount > ctx.rules.daily_cap_verified:
+        raise LimitExceeded(period="day", cap=ctx.rules.daily_cap_verified, used=day_used, requested=amount)
+    if year_used + amount > ctx.rules.yearly_cap_verified:
+        raise LimitExceeded(period="year", cap=ctx.rules.yearly_cap_verified, used=year_used, requested=amount)
