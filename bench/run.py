@@ -212,17 +212,12 @@ class Bench:
         from bench import storm
 
         secs = 2.5 if self.quick else 8.0
-        r2 = asyncio.run(storm.p5(url, ids, seconds=secs, executor=storm.low_priority_executor(1)))
-        self.results["p5_lowprio_pin_p99_ratio"] = r2["ratio"]
-        self.note("P5", f"variant: PIN checks on one nice-19 worker thread (loop.set_default_executor): balance p99 "
-                        f"alone {r2['alone_p99_ms']} ms, busy {r2['busy_p99_ms']} ms: ratio {r2['ratio']} "
-                        f"({r2['pin_checks_done']} PIN checks done)")
         r = asyncio.run(storm.p5(url, ids, seconds=secs))
         self.results["p5_pin_p99_ratio"] = r["ratio"]
         for k, v in r.items():
             if k != "ratio":
                 self.results[f"p5_{k}"] = v
-        self.note("P5", f"balance query p99 alone {r['alone_p99_ms']} ms, with 20 PIN checks (bcrypt cost 12) "
+        self.note("P5", f"balance query p99 alone {r['alone_p99_ms']} ms, with 20 PIN checks (bcrypt cost 12, wallet.pin's pool) "
                         f"{r['busy_p99_ms']} ms: ratio {r['ratio']} ({r['pin_checks_done']} PIN checks done)")
         ok, why = self._audit(url)
         if not ok:

@@ -60,18 +60,6 @@ def storm(url, sync, plan, procs=2, pool=16):
     }
 
 
-def low_priority_executor(workers: int):
-    """A bounded pool whose threads run at nice 19: bcrypt gets the CPU the event loop leaves."""
-    import os
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    def init():
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-
-    return ThreadPoolExecutor(max_workers=workers, initializer=init, thread_name_prefix="bcrypt")
-
-
 async def p5(url, ids, *, seconds: float, pin_checks: int = 20, cost: int = 12, executor=None):
     """p99 of a balance query alone, then while ``pin_checks`` PIN verifications run at once
     (bcrypt at the product's cost, in worker threads) — all in one process, one event loop."""
