@@ -1,0 +1,81 @@
+"""Every refusal the wallet can raise has a clear text in Chinese and English."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+import wallet.errors as errors
+from handlers.errors import explain
+from handlers.i18n import catalog
+
+ERRORS = [c for c in vars(errors).values()
+          if isinstance(c, type) and issubclass(c, errors.WalletError) and c is not errors.WalletError]
+
+SUB_CODES = {
+    "invalid_amount": ["empty", "not_a_number", "negative", "zero", "too_many_decimals", "too_large",
+                       "exponent", "not_finite"],
+    "invalid_id_number": ["length", "format", "region", "birth_date", "checksum"],
+    "pin_weak": ["not_digits", "length", "all_same", "sequence", "birthday"],
+    "card_invalid": ["format", "luhn"],
+    "red_packet_invalid": ["kind", "exclusive_needs_user", "exclusive_self", "too_many_shares",
+                           "too_few_shares", "share_too_small", "total_too_large"],
+    "transfer_not_pending": ["accepted", "returned", "refunded", "revoked", "expired", "arrived"],
+}
+
+SAMPLE = {int: 1234, str: "x", datetime: datetime(2026, 11, 28, 16, 30, tzinfo=timezone.utc)}
+
+
+def sample(cls, **override):
+    values = {}
+    for f in dataclasses.fields(cls):
+        kind = f.type if isinstance(f.type, type) else {"int": int, "str": str, "datetime": datetime}[f.type]
+        values[f.name] = SAMPLE[kind]
+    values.update(override)
+    return cls(**values)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize("cls", ERRORS, ids=lambda c: c.code)
+def test_every_error_has_its_own_text(cls, lang):
+    assert f"error.{cls.code}" in catalog(lang)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize("code,sub", [(c, s) for c, subs in SUB_CODES.items() for s in subs])
+def test_every_reason_has_its_own_text(code, sub, lang):
+    assert f"error.{code}.{sub}" in catalog(lang)
+
+
+@pytest.mark.parametrize("cls", ERRORS, ids=lambda c: c.code)
+def test_texts_render_completely_in_both_languages(cls):
+    err = sample(cls)
+    zh, en = explain(err, "zh-CN"), explain(err, "en")
+    for text in (zh, en):
+        assert text and not re.search(r"\{\w+\}", text), text
+    assert zh != en
+    assert re.search(r"[\u4e00-\u9fff]", zh)
+
+
+def test_amounts_times_banks_and_counts_are_shown_as_people_read_them():
+    assert explain(errors.InsufficientBalance(needed=1050, available=99), "en") == (
+        "Not enough money: this needs ¥10.50, your balance has ¥0.99. "
+        "Top up with /topup or choose a smaller amount.")
+    locked = explain(errors.PinLocked(until=datetime(2026, 11, 28, 16, 30, tzinfo=timezone.utc)), "zh-CN")
+    assert "2026-11-29 00:30" in locked  # Asia/Shanghai
+    assert "招商银行" in explain(errors.CardNotSupported(bank="CMB"), "zh")
+    assert "4 tries" in explain(errors.PinWrong(tries_left=4), "en")
+    assert "¥200.00" in explain(errors.RedPacketInvalid(reason="total_too_large", limit=20_000), "en")
+    assert "100 shares" in explain(errors.RedPacketInvalid(reason="too_many_shares", limit=100), "en")
+    assert "每日最多 ¥500.00" in explain(errors.LimitExceeded(period="day", cap=50_000, used=1, requested=2), "zh-CN")
+    assert "“1,000”" in explain(errors.InvalidAmount(reason="not_a_number", text="1,000"), "zh-CN")
+
+
+def test_an_error_the_catalog_does_not_know_falls_back_to_a_safe_text():
+    @dataclasses.dataclass(eq=False)
+    class Novel(errors.WalletError):
+        code = "novel_thing"
+
+    assert explain(Novel(), "en") == "Something went wrong; nothing was changed. Please try again."
