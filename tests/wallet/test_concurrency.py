@@ -11,6 +11,17 @@ from wallet import errors
 from wallet.services import transfers
 
 
+@pytest.fixture(autouse=True, params=["fast", "general"])
+def transfer_path(request, monkeypatch, engine):
+    """On PostgreSQL, transfers take a one-statement fast path (with group commit) unless it
+    declines; run every concurrency test through both paths. SQLite has only the general one."""
+    if request.param == "fast" and engine.dialect.name != "postgresql":
+        pytest.skip("the fast path is PostgreSQL's")
+    if request.param == "general":
+        monkeypatch.setattr(transfers, "FAST_PATH", False)
+    return request.param
+
+
 async def outcomes(coros):
     return await asyncio.gather(*coros, return_exceptions=True)
 

@@ -12,7 +12,9 @@ from wallet.models import users
 async def load_user(conn: AsyncConnection, user_id: int, *, for_update: bool = False) -> Row:
     stmt = select(users).where(users.c.id == user_id)
     if for_update and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        # FOR NO KEY UPDATE: does not block the FOR KEY SHARE that foreign keys to this user
+        # take (a transfer B -> A inserting sender/recipient ids while A sends to B)
+        stmt = stmt.with_for_update(key_share=True)
     row = (await conn.execute(stmt)).one_or_none()
     if row is None:
         raise WalletNotOpen(user_id=user_id)
@@ -32,7 +34,9 @@ def require_verified(user: Row) -> None:
 
 
 async def payer(conn: AsyncConnection, user_id: int) -> Row:
-    user = await load_user(conn, user_id)
+    """The person paying, locked for the transaction on PostgreSQL: their outgoing operations
+    run one at a time, so the spending caps are checked against everything already spent."""
+    user = await load_user(conn, user_id, for_update=True)
     require_active(user)
     require_verified(user)
     return user
