@@ -79,7 +79,8 @@ def database_url(database_template, tmp_path):
 async def engine(database_url, database_template):
     from wallet.db import create_engine
 
-    eng = create_engine(database_url, pool_size=20)
+    # at most 20 connections: PostgreSQL allows 100 in all, and a test may hold two engines
+    eng = create_engine(database_url, pool_size=20, max_overflow=0)
     if database_template is None:
         async with eng.begin() as conn:
             await conn.run_sync(metadata.create_all)

@@ -16,7 +16,8 @@ def is_sqlite(engine_or_url) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10,
+                  max_overflow: int | None = None, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         sync_engine = engine.sync_engine
@@ -38,4 +39,5 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int 
             conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=False)
+    overflow = pool_size * 2 if max_overflow is None else max_overflow
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=overflow, pool_pre_ping=False)
