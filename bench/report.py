@@ -28,6 +28,12 @@ count a complete send + accept.
 | group commit: concurrent sends (and accepts) of a process share one statement and one commit, each request with its own key, checks and answer | — | 1571 | (pgbench measured 2,500–3,300 in other runs at that time) |
 | two batches of a kind in flight instead of one (one batch's WAL flush overlaps the next one's CPU) | — | +29 % (912 → 1175 in the profiler run) | — |
 | `plan_cache_mode` forced generic / custom (tried, not kept) | — | 1108 / 1015 against 1134 | — |
+| batches of two run as two single statements side by side (tried, not kept: no difference beyond the noise, 822–931 vs 831–909 at c4) | — | — | — |
+
+At 4 clients group commit does not help: each batcher sees one or two requests at a time,
+and a batch statement of two costs about as much as two single statements, so c4 stays near
+c1 for complete transfers; it pays from 8 clients on (in one A/B run: c8 1,175 with group
+commit against 710 without; c4 697 against 778).
 
 Once the other engineers' test runs stopped, pgbench at 8 clients rose from ~3,000 to
 ~5,300 tps while the wallet stayed around 1,100–1,600 transfers/s: the wallet side is bound
@@ -77,7 +83,11 @@ def machine() -> dict:
 
 
 def _fmt(v):
-    return "—" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.2f}" if abs(v) < 10 else f"{v:,.1f}"
+    return str(v)
 
 
 def write(b, elapsed: float, command: str) -> None:
@@ -192,8 +202,9 @@ What stands in the way, where a target is missed:
   two balance updates; the accept writes as much again (its status update is not HOT: the
   status is indexed, so all four transfer indexes get a new entry). A pgbench TPC-B
   transaction is three HOT updates and one insert into an unindexed table. Counted as one
-  operation (`p2_pg_send_ratio_c8`), the wallet is above 0.5×; counted as the complete
-  transfer (two operations, the headline), about 0.35× on an idle machine. (During
+  operation (`p2_pg_send_ratio_c8`) the wallet reaches 0.47–0.78× over the last three full
+  runs; counted as the complete transfer (two operations, the headline) 0.33–0.42× — the
+  lower figures on an idle machine, where pgbench gains most. (During
   development, with other engineers' tests loading the machine, pgbench at 8 clients measured
   2,500–3,300 tps and the wallet 1,571 transfers/s, in separate runs — pgbench loses more from
   a shared CPU than the batched wallet; only the side-by-side figures above count.) What would
