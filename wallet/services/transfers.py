@@ -256,7 +256,9 @@ WITH
          FROM tid ON CONFLICT DO NOTHING RETURNING result),
   upd AS (UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = :escrow THEN :amount ELSE -:amount END
           FROM lk WHERE a.id = lk.id AND EXISTS (SELECT 1 FROM op)
-            AND (a.id = :escrow OR a.allow_negative OR a.balance >= :amount) RETURNING a.id),
+            AND (a.id = :escrow OR ((a.allow_negative OR a.balance >= :amount)
+                                    AND a.xmin = (SELECT s0.xmin FROM accounts s0 WHERE s0.id = a.id)))
+          RETURNING a.id),
   tr AS (INSERT INTO transfers (id, sender_id, recipient_id, amount, note, status, escrow_account_id,
                                 created_at, arrive_at, expires_at)
          SELECT tid.id, :sender, :recipient, :amount, :note, 'pending', :escrow, CAST(:now AS timestamp),
@@ -428,7 +430,7 @@ WITH
                               $13::text[], $14::text[], $15::text[])
           WITH ORDINALITY AS r(key, sender, recipient, amount, note, escrow, hash, now, arrive, expires, day, year,
                                ciso, aiso, eiso, n)),
-  ok AS (SELECT r.*, a.id AS src FROM req r
+  ok AS (SELECT r.*, a.id AS src, a.xmin AS src_xmin FROM req r
          JOIN users s ON s.id = r.sender JOIN users rc ON rc.id = r.recipient
          JOIN accounts a ON a.user_id = r.sender AND a.kind = 'wallet',
          {_SPENT_LATERAL}
@@ -442,9 +444,12 @@ WITH
   fund AS (SELECT ok.*, nextval(pg_get_serial_sequence('transfers', 'id')) AS tid FROM ok
            WHERE (SELECT n FROM lkn) > 0 AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.key = ok.key)),
   -- the debit decides, row by row, on the latest balance (a balance read in this statement
-  -- may be older than a commit that came after the statement began)
+  -- may be older than a commit that came after the statement began), and only if the account
+  -- is still the version the caps were computed on (same xmin): else the request goes the
+  -- general path, which locks the payer and sees everything already spent
   deb AS (UPDATE accounts a SET balance = a.balance - fund.amount FROM fund
-          WHERE a.id = fund.src AND (a.allow_negative OR a.balance >= fund.amount) RETURNING a.id),
+          WHERE a.id = fund.src AND (a.allow_negative OR a.balance >= fund.amount) AND a.xmin = fund.src_xmin
+          RETURNING a.id),
   good AS (SELECT fund.*,
                   jsonb_build_object('transfer_id', tid, 'sender_id', sender, 'recipient_id', recipient,
                     'amount', amount, 'note', note, 'status', 'pending', 'created_at', ciso, 'arrive_at', aiso,
