@@ -62,6 +62,13 @@ row it then updated, and the bank test (tests/crash/test_bank_snapshots.py) caug
 `WHERE` (re-evaluated on the latest row), the batched send debits row by row, and a guard
 aborts the whole statement (nothing written) if any leg did not move; the request then takes
 the general path.
+
+A second one, found when the general path started locking the payer (so that concurrent
+payments see everything already spent): the fast path computed the tier caps in its statement
+snapshot, taken before it waited for the sender's row, so 25 concurrent ¥1 sends passed a ¥10
+daily cap together. The debit now applies only if the account is still the version the caps
+were computed on (same `xmin`); otherwise the request takes the general path. Regression test:
+tests/crash/test_caps_concurrency.py. No measurable change in P2.
 """
 
 
@@ -202,7 +209,7 @@ What stands in the way, where a target is missed:
   two balance updates; the accept writes as much again (its status update is not HOT: the
   status is indexed, so all four transfer indexes get a new entry). A pgbench TPC-B
   transaction is three HOT updates and one insert into an unindexed table. Counted as one
-  operation (`p2_pg_send_ratio_c8`) the wallet reaches 0.47–0.78× over the last three full
+  operation (`p2_pg_send_ratio_c8`) the wallet reaches 0.47–0.78× over the last four full
   runs; counted as the complete transfer (two operations, the headline) 0.33–0.42× — the
   lower figures on an idle machine, where pgbench gains most. (During
   development, with other engineers' tests loading the machine, pgbench at 8 clients measured
