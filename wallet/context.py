@@ -24,6 +24,8 @@ class Context:
     bank: "BankGateway"
     sms: "SmsGateway"
     clock: Any = field(default_factory=SystemClock)
+    # randomness of lucky red-packet splits: None is the system's CSPRNG; tests may seed one
+    rng: Any = None
     # ids of system accounts by (code, shard); immutable once created, so caching is safe
     system_ids: dict[tuple[str, int], int] = field(default_factory=dict)
 

@@ -129,7 +129,7 @@ async def create(ctx: Context, *, key: str, sender_id: int, kind: str, amount: i
             escrow_account_id=escrow, created_at=now,
             expires_at=now + timedelta(seconds=ctx.rules.red_packet_expiry_seconds),
         ).returning(red_packets.c.id))).scalar_one()
-        split = (lucky_split(total, shares, min_share=ctx.rules.red_packet_min_share)
+        split = (lucky_split(total, shares, min_share=ctx.rules.red_packet_min_share, rng=ctx.rng)
                  if kind == "lucky" else equal_split(total // shares, shares))
         await conn.execute(red_packet_shares.insert(),
                            [{"packet_id": packet_id, "seq": i, "amount": a} for i, a in enumerate(split, 1)])
