@@ -13,12 +13,12 @@ from tests.wallet.helpers import make_person
 from wallet import errors
 from wallet.audit import audit_engine, report
 from wallet.bootstrap import bootstrap
-from wallet.services import transfers
+from wallet.services import transfer_fastpath, transfers
 
 
 @pytest.mark.parametrize("fast", [True, False])
 async def test_concurrent_sends_respect_the_daily_cap(engine, monkeypatch, fast):
-    monkeypatch.setattr(transfers, "FAST_PATH", fast)
+    monkeypatch.setattr(transfer_fastpath, "FAST_PATH", fast)
     ctx = make_context(engine, daily_cap_verified=1_000)
     await bootstrap(ctx)
     for uid in (401, 402, 403):

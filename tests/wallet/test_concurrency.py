@@ -8,7 +8,7 @@ import pytest
 
 from tests.wallet.helpers import PIN, make_person, wallet_balance
 from wallet import errors
-from wallet.services import transfers
+from wallet.services import transfer_fastpath, transfers
 
 
 @pytest.fixture(autouse=True, params=["fast", "general"])
@@ -18,7 +18,7 @@ def transfer_path(request, monkeypatch, engine):
     if request.param == "fast" and engine.dialect.name != "postgresql":
         pytest.skip("the fast path is PostgreSQL's")
     if request.param == "general":
-        monkeypatch.setattr(transfers, "FAST_PATH", False)
+        monkeypatch.setattr(transfer_fastpath, "FAST_PATH", False)
     return request.param
 
 
