@@ -240,17 +240,23 @@ class SandboxBank:
             holder = {"name": name, "id_number": id_number, "phone": phone, "token": "tok_" + secrets.token_urlsafe(24)}
             self._holders[card] = holder
             self._tokens[holder["token"]] = card
-            self._save()
+            await self._persist()
         elif (holder["name"], holder["id_number"]) != (name, id_number):
             raise IdentityMismatch()
         return CardToken(holder["token"], info.bank_code, info.bank_name_zh, info.bank_name_en,
                          info.card_type, info.last4)
 
     async def charge(self, token: str, amount: int, key: str) -> BankResult:
-        return await self._move("charge", token, amount, key)
+        try:
+            return await self._move("charge", token, amount, key)
+        finally:
+            await self._persist()
 
     async def payout(self, token: str, amount: int, key: str) -> BankResult:
-        return await self._move("payout", token, amount, key)
+        try:
+            return await self._move("payout", token, amount, key)
+        finally:
+            await self._persist()
 
     async def status(self, key: str) -> BankResult | None:
         await self._wait()
@@ -309,9 +315,22 @@ class SandboxBank:
         await asyncio.sleep(self._latency)
 
     def _save(self) -> None:
+        self._dirty = True
+
+    async def _persist(self) -> None:
+        """Write the records to the JSON file (if any) off the event loop."""
         if self._path is None:
             return
+        self._write_lock = getattr(self, "_write_lock", None) or asyncio.Lock()
+        async with self._write_lock:  # one write at a time, each with the newest records
+            if not getattr(self, "_dirty", False):
+                return
+            self._dirty = False
+            blob = json.dumps({"holders": self._holders, "ops": self._ops}, ensure_ascii=False)
+            await asyncio.to_thread(self._write, blob)
+
+    def _write(self, blob: str) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._path.with_name(self._path.name + ".tmp")
-        tmp.write_text(json.dumps({"holders": self._holders, "ops": self._ops}, ensure_ascii=False), "utf-8")
+        tmp.write_text(blob, "utf-8")
         os.replace(tmp, self._path)
