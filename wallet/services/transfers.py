@@ -67,15 +67,14 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amo
         await check_outgoing(ctx, conn, source, amount)
         escrow = await ledger.system_account(ctx, conn, "transfer_escrow", spread_by=sender_id)
         arrive = now + timedelta(seconds=delay_seconds)
-        transfer_id = (await conn.execute(transfers.insert().values(
+        t = (await conn.execute(transfers.insert().values(
             sender_id=sender_id, recipient_id=recipient_id, amount=amount, note=note, status="pending",
             escrow_account_id=escrow, created_at=now, arrive_at=arrive,
             expires_at=arrive + timedelta(seconds=ctx.rules.transfer_expiry_seconds),
-        ).returning(transfers.c.id))).scalar_one()
+        ).returning(*transfers.c))).one()
         await ledger.post(conn, key=key, kind="transfer_hold", legs=[(source, -amount), (escrow, amount)],
                           now=now, user_id=sender_id, counterparty_id=recipient_id, note=note,
-                          ref_type="transfer", ref_id=transfer_id)
-        t = (await conn.execute(select(transfers).where(transfers.c.id == transfer_id))).one()
+                          ref_type="transfer", ref_id=t.id)
         return _view(t)
 
     return await idempotent(ctx, key=key, op="transfer_send", user_id=sender_id, fn=body, request=request)
