@@ -201,15 +201,29 @@ async def _finish(ctx: Context, *, key: str, op_name: str, request: dict, op, ca
 
 
 # --- top-up ------------------------------------------------------------------------------------
+async def _bank_operation(ctx: Context, *, key: str, op_name: str, user_id: int, pin: str, request: dict,
+                          start) -> dict:
+    """The shape shared by top-up and withdrawal: replay a finished key, check the PIN, record
+    the bank operation (``start``: one transaction returning the op row and the card), ask the
+    bank unless an earlier attempt already has its answer, and settle."""
+    done = await replay(ctx, key=key, op=op_name, request=request)
+    if done is not None:
+        return done
+    await verify_pin(ctx, user_id, pin)
+    op, card = await transaction(ctx, start)
+    if op.status == "failed":
+        raise BankDeclined(reason=op.reason or "declined")
+    if op.status == "succeeded":  # settled by reconciliation after an earlier attempt
+        result = BankResult("succeeded", op.bank_ref or "", "")
+    else:
+        result = await _call_bank(ctx, op, card)
+    return await _finish(ctx, key=key, op_name=op_name, request=request, op=op, card=card, result=result)
+
+
 async def top_up(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int, pin: str) -> dict:
     """Charge a bound card and credit the wallet."""
     if amount <= 0:
         raise InvalidAmount(reason="zero" if amount == 0 else "negative")
-    request = {"card_id": card_id, "amount": amount}
-    done = await replay(ctx, key=key, op="top_up", request=request)
-    if done is not None:
-        return done
-    await verify_pin(ctx, user_id, pin)
 
     async def start(conn):
         user = await load_user(conn, user_id)
@@ -222,11 +236,8 @@ async def top_up(ctx: Context, *, key: str, user_id: int, card_id: int, amount: 
             raise IdempotencyConflict(key=key)
         return op, card
 
-    op, card = await transaction(ctx, start)
-    if op.status == "failed":
-        raise BankDeclined(reason=op.reason or "declined")
-    result = await _call_bank(ctx, op, card)
-    return await _finish(ctx, key=key, op_name="top_up", request=request, op=op, card=card, result=result)
+    return await _bank_operation(ctx, key=key, op_name="top_up", user_id=user_id, pin=pin,
+                                 request={"card_id": card_id, "amount": amount}, start=start)
 
 
 # --- withdrawal ----------------------------------------------------------------------------------
@@ -250,11 +261,6 @@ async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount
     ``amount=None`` withdraws all (the largest amount the fee allows)."""
     if amount is not None and amount <= 0:
         raise InvalidAmount(reason="zero" if amount == 0 else "negative")
-    request = {"card_id": card_id, "amount": amount}
-    done = await replay(ctx, key=key, op="withdraw", request=request)
-    if done is not None:
-        return done
-    await verify_pin(ctx, user_id, pin)
 
     async def start(conn):
         now = ctx.now()
@@ -289,14 +295,8 @@ async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount
         op = (await conn.execute(select(bank_ops).where(bank_ops.c.id == op_id))).one()
         return op, card
 
-    op, card = await transaction(ctx, start)
-    if op.status == "failed":
-        raise BankDeclined(reason=op.reason or "declined")
-    if op.status == "succeeded":
-        result = BankResult("succeeded", op.bank_ref or "", "")
-    else:
-        result = await _call_bank(ctx, op, card)
-    return await _finish(ctx, key=key, op_name="withdraw", request=request, op=op, card=card, result=result)
+    return await _bank_operation(ctx, key=key, op_name="withdraw", user_id=user_id, pin=pin,
+                                 request={"card_id": card_id, "amount": amount}, start=start)
 
 
 # --- reconciliation ----------------------------------------------------------------------------
