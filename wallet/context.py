@@ -1,6 +1,7 @@
 """What every service operation needs: the engine, the rules, the gateways, the clock."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,10 @@ class Context:
     rng: Any = None
     # ids of system accounts by (code, shard); immutable once created, so caching is safe
     system_ids: dict[tuple[str, int], int] = field(default_factory=dict)
+    # SQLite takes one writer at a time: this process's writers queue here instead of polling
+    # the file lock (busy_timeout's sleeps made the slow tail). It orders, it decides nothing:
+    # other processes still meet BEGIN IMMEDIATE and busy_timeout.
+    write_gate: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def sqlite(self) -> bool:

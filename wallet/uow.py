@@ -3,6 +3,7 @@ with an idempotency key that makes a repeated request replay the first result.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -38,9 +39,10 @@ def is_transient(exc: BaseException) -> bool:
 
 async def transaction(ctx: Context, fn: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 12) -> T:
     """Run ``fn(conn)`` in one transaction; retry the whole of it on a transient conflict."""
+    gate = ctx.write_gate if ctx.sqlite else contextlib.nullcontext()
     for attempt in range(attempts):
         try:
-            async with ctx.engine.begin() as conn:
+            async with gate, ctx.engine.begin() as conn:
                 return await fn(conn)
         except DBAPIError as exc:
             if not is_transient(exc) or attempt == attempts - 1:
