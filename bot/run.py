@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
 import signal
 from urllib.parse import urlparse
@@ -47,8 +46,7 @@ def run(settings: Settings) -> int:
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
         path = urlparse(settings.webhook_url).path.lstrip("/")
-        app.run_webhook(listen=os.environ.get("WALLET_WEBHOOK_LISTEN", "0.0.0.0"),
-                        port=int(os.environ.get("WALLET_WEBHOOK_PORT", "8443")),
+        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
                         url_path=path, webhook_url=settings.webhook_url, secret_token=secret,
                         allowed_updates=None, drop_pending_updates=False)
     else:

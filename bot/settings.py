@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
     emulator_host: str = "127.0.0.1"
     emulator_port: int = 8080
     log_level: str = "INFO"
