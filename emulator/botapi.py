@@ -305,24 +305,24 @@ def _file_param(world: World, p: Params, key: str, kind: str) -> str:
     return world.add_file(known.data, kind, known.file_name, known.mime_type).file_id
 
 
-@method("sendPhoto")
-async def send_photo(world: World, p: Params) -> Any:
+def _send_file(world: World, p: Params, kind: str) -> Any:
+    """sendPhoto / sendDocument: the file (upload or file_id) with an optional caption."""
     chat = target_chat(world, p)
-    file_id = _file_param(world, p, "photo", "photo")
+    file_id = _file_param(world, p, kind, kind)
     caption, entities = formatted(p, "caption", "caption_entities", required=False)
-    msg = world.bot_sends(chat, photo_file_id=file_id, caption=caption, caption_entities=entities,
+    msg = world.bot_sends(chat, **{f"{kind}_file_id": file_id}, caption=caption, caption_entities=entities,
                           reply_markup=markup(p), reply_to_message_id=reply_to(world, chat, p))
     return sent(world, msg)
+
+
+@method("sendPhoto")
+async def send_photo(world: World, p: Params) -> Any:
+    return _send_file(world, p, "photo")
 
 
 @method("sendDocument")
 async def send_document(world: World, p: Params) -> Any:
-    chat = target_chat(world, p)
-    file_id = _file_param(world, p, "document", "document")
-    caption, entities = formatted(p, "caption", "caption_entities", required=False)
-    msg = world.bot_sends(chat, document_file_id=file_id, caption=caption, caption_entities=entities,
-                          reply_markup=markup(p), reply_to_message_id=reply_to(world, chat, p))
-    return sent(world, msg)
+    return _send_file(world, p, "document")
 
 
 @method("getFile")

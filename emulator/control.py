@@ -212,6 +212,12 @@ def find_button(msg: Message, text: str | None, data: str | None) -> dict:
     raise ApiError(404, f"no such button on message {msg.message_id}: {text or data!r}")
 
 
+async def _wait_until(world: World, done, deadline: float) -> None:
+    """Wait for the bot's answer (``done()``) until ``deadline`` (monotonic) or shutdown."""
+    while not done() and time.monotonic() < deadline and not world.closing:
+        await world.wait_change(deadline - time.monotonic())
+
+
 @routes.post("/control/press")
 async def press(request: web.Request) -> web.Response:
     data = await body(request)
@@ -235,8 +241,7 @@ async def press(request: web.Request) -> web.Response:
     query_id = world.push_callback(user, msg, button["callback_data"], via_inline=bool(msg.inline_message_id))
     timeout = float(data.get("timeout") or DEFAULT_ANSWER_TIMEOUT)
     deadline = time.monotonic() + timeout
-    while world.callback_answers.get(query_id) is None and time.monotonic() < deadline and not world.closing:
-        await world.wait_change(deadline - time.monotonic())
+    await _wait_until(world, lambda: world.callback_answers.get(query_id) is not None, deadline)
     answer = world.callback_answers.get(query_id)
     if answer is None:
         return web.json_response({"answer": None, "callback_query_id": query_id, "timed_out": True,
@@ -252,8 +257,7 @@ async def inline(request: web.Request) -> web.Response:
     query_id = world.push_inline_query(user, str(data.get("query") or ""), data.get("chat_type"))
     timeout = float(data.get("timeout") or DEFAULT_ANSWER_TIMEOUT)
     deadline = time.monotonic() + timeout
-    while world.inline_queries[query_id]["results"] is None and time.monotonic() < deadline and not world.closing:
-        await world.wait_change(deadline - time.monotonic())
+    await _wait_until(world, lambda: world.inline_queries[query_id]["results"] is not None, deadline)
     results = world.inline_queries[query_id]["results"]
     if results is None:
         return web.json_response({"inline_query_id": query_id, "results": [], "timed_out": True,
