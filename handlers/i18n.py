@@ -1,5 +1,9 @@
 """Message texts in zh-CN and English from gettext catalogs (.po), read at startup without a compile step.
 
+Each feature keeps its texts in a catalog file of its own (``locales/<lang>/LC_MESSAGES/<feature>.po``;
+``messages.po`` holds the shared ones); a language's catalog is all its files together, and a msgid
+defined in two files of one language is an error at startup.
+
     t("zh-CN", "start.welcome", name="Alice")   # -> "你好，Alice！…"
     lang_of(update.effective_user)               # "zh_CN" for zh* language codes, "en" otherwise
 
@@ -29,12 +33,24 @@ def lang_of(user: Any) -> str:
     return normalize(getattr(user, "language_code", None))
 
 
+def catalog_files(lang: str) -> list[Path]:
+    return sorted((LOCALES / lang / "LC_MESSAGES").glob("*.po"))
+
+
 @lru_cache(maxsize=None)
 def catalog(lang: str) -> dict[str, str]:
-    path = LOCALES / lang / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as fh:
-        po = read_po(fh, locale=lang)
-    return {m.id: m.string for m in po if m.id and isinstance(m.id, str) and m.string}
+    texts: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    for path in catalog_files(lang):
+        with path.open("rb") as fh:
+            po = read_po(fh, locale=lang)
+        for m in po:
+            if not (m.id and isinstance(m.id, str) and m.string):
+                continue
+            if m.id in texts:
+                raise ValueError(f"msgid {m.id!r} is in both {origin[m.id]} and {path.name} ({lang})")
+            texts[m.id], origin[m.id] = m.string, path.name
+    return texts
 
 
 def t(lang: str | None, msgid: str, **kwargs: Any) -> str:
