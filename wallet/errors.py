@@ -24,8 +24,9 @@ class WalletError(Exception):
 # --- input -------------------------------------------------------------------------------
 @dataclass(eq=False)
 class InvalidAmount(WalletError):
-    """The text is not an amount we accept. ``reason`` is a stable sub-code:
-    empty, not_a_number, negative, zero, too_many_decimals, too_large, exponent, not_finite."""
+    """The text (or value) is not an amount we accept. ``reason`` is a stable sub-code:
+    empty, not_a_number, negative, zero, too_many_decimals, too_large, exponent, not_finite,
+    not_an_integer (a service was given something other than a plain int of fen)."""
     code = "invalid_amount"
     reason: str
     text: str = ""
@@ -46,6 +47,14 @@ class InvalidPhone(WalletError):
 @dataclass(eq=False)
 class InvalidName(WalletError):
     code = "invalid_name"
+
+
+@dataclass(eq=False)
+class InvalidKey(WalletError):
+    """The caller's idempotency key is unusable. reason: not_text, empty, too_long, characters
+    (printable ASCII without spaces only)."""
+    code = "invalid_key"
+    reason: str
 
 
 @dataclass(eq=False)

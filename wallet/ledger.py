@@ -36,10 +36,14 @@ async def post(
     ref_id: int | None = None,
 ) -> int:
     """Post one journal transaction. ``legs`` are (account_id, amount) with amounts in fen
-    summing to zero. Returns the journal id. Raises InsufficientBalance on an overdraft."""
+    summing to zero. Returns the journal id. Raises InsufficientBalance on an overdraft.
+    Amounts must be plain ``int`` fen (never a float, bool or Decimal: nothing is truncated)."""
     merged: dict[int, int] = {}
     for account_id, amount in legs:
-        merged[account_id] = merged.get(account_id, 0) + int(amount)
+        if type(amount) is not int or type(account_id) is not int:
+            raise TypeError(f"posting {kind}: legs must be (int account id, int fen), got "
+                            f"({type(account_id).__name__}, {type(amount).__name__})")
+        merged[account_id] = merged.get(account_id, 0) + amount
     merged = {a: v for a, v in merged.items() if v != 0}
     if len(merged) < 2 or sum(merged.values()) != 0:
         raise ValueError(f"unbalanced posting {kind}: {merged}")

@@ -77,11 +77,15 @@ users = Table(
     Column("pin_hash", Text),
     Column("pin_failed", Integer, nullable=False, server_default="0"),
     Column("pin_locked_until", UTCDateTime),
+    # PIN checks in flight (each reserves a try before bcrypt runs) and when the latest began
+    Column("pin_inflight", Integer, nullable=False, server_default="0"),
+    Column("pin_inflight_at", UTCDateTime),
     Column("withdraw_free_used", Money, nullable=False, server_default="0"),
     Column("blocked_bot", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
     CheckConstraint("withdraw_free_used >= 0", name="free_used_nonneg"),
     CheckConstraint("pin_failed >= 0", name="pin_failed_nonneg"),
+    CheckConstraint("pin_inflight >= 0", name="pin_inflight_nonneg"),
 )
 
 accounts = Table(
@@ -104,7 +108,7 @@ accounts = Table(
 operations = Table(
     "operations",
     metadata,
-    Column("key", String(160), primary_key=True),
+    Column("key", String(255), primary_key=True),
     Column("op", String(32), nullable=False),
     Column("user_id", BigInteger),
     Column("request_hash", String(64), nullable=False),
@@ -116,7 +120,7 @@ journal = Table(
     "journal",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("idem_key", String(160), nullable=False, unique=True),
+    Column("idem_key", String(255), nullable=False, unique=True),
     Column("kind", String(24), nullable=False),
     Column("user_id", BigInteger),  # who initiated (whose bill shows it first)
     Column("counterparty_id", BigInteger),
@@ -169,7 +173,7 @@ bank_ops = Table(
     "bank_ops",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("key", String(160), nullable=False, unique=True),
+    Column("key", String(255), nullable=False, unique=True),
     Column("kind", String(8), nullable=False),  # charge | payout
     Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
     Column("card_id", Integer, ForeignKey("cards.id"), nullable=False),

@@ -18,7 +18,7 @@ import re
 
 from wallet.errors import InvalidAmount
 
-__all__ = ["parse_amount", "format_amount", "MAX_FEN"]
+__all__ = ["parse_amount", "format_amount", "require_amount", "MAX_FEN"]
 
 MAX_FEN = 10**12  # ¥10,000,000,000.00
 
@@ -79,6 +79,21 @@ def parse_amount(text: str, *, max_fen: int = MAX_FEN) -> int:
     if fen == 0:
         raise _refuse("zero", text)
     return fen
+
+
+def require_amount(value: object, *, max_fen: int = MAX_FEN) -> int:
+    """The service boundary: ``value`` must be a plain positive ``int`` of fen, at most
+    ``max_fen``; anything else (a float, a bool, a Decimal, a str, zero, negative, absurdly
+    large) raises ``InvalidAmount`` before the operation has any effect."""
+    if type(value) is not int:  # bool is an int subclass; Decimal/float/str are refused too
+        raise _refuse("not_an_integer", value)
+    if value < 0:
+        raise _refuse("negative", value)
+    if value == 0:
+        raise _refuse("zero", value)
+    if value > max_fen:
+        raise _refuse("too_large", value)
+    return value
 
 
 def format_amount(fen: int, *, symbol: bool = True) -> str:

@@ -12,11 +12,17 @@ class Rules(BaseSettings):
     pin_max_tries: int = 5
     pin_lock_seconds: int = 3 * 3600
     bcrypt_cost: int = 12
+    # a PIN check still "in flight" after this long is taken for one that died (a crash between
+    # reserving its try and settling it): its try counts as wrong
+    pin_check_stale_seconds: int = 60
 
     # SMS codes
     sms_code_ttl_seconds: int = 300
     sms_code_max_tries: int = 5
     sms_resend_seconds: int = 60
+
+    # the largest amount any single operation may move (fen): ¥100,000,000.00
+    max_amount: int = 100_000_000_00
 
     # transfers
     transfer_expiry_seconds: int = 24 * 3600

@@ -1,5 +1,15 @@
 """Unit of work: one database transaction per operation, retried on transient conflicts,
-with an idempotency key that makes a repeated request replay the first result."""
+with an idempotency key that makes a repeated request replay the first result.
+
+Keys live in two namespaces that cannot meet:
+- a caller's key (what a handler or client passes to a service) is checked by ``caller_key``
+  first thing — before a PIN check, a bank call or any SQL — and stored scoped by the person
+  and the operation: ``u<user_id>:<op>:<key>``. The same key used by another person, or for
+  another operation, is another key: it can only ever replay its own caller's own request.
+- the wallet's own keys (sweeps, bank settlements) are ``sys:<...>`` (``internal_key``), which
+  no scoped caller key can equal.
+``idempotent`` refuses any key that is in neither form, so a service that forgot to scope one
+fails loudly instead of sharing the space."""
 from __future__ import annotations
 
 import asyncio
@@ -10,13 +20,15 @@ import logging
 import random
 from typing import Any, Awaitable, Callable, TypeVar
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wallet.context import Context
-from wallet.errors import IdempotencyConflict
+from wallet.errors import IdempotencyConflict, InvalidKey
 from wallet.models import operations
 
 log = logging.getLogger("wallet.uow")
@@ -52,6 +64,42 @@ async def transaction(ctx: Context, fn: Callable[[AsyncConnection], Awaitable[T]
     raise AssertionError("unreachable")
 
 
+KEY_MAX = 160  # a caller's key; scoped keys and internal ones fit the 255 of the key columns
+_PRINTABLE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces, no NUL
+_STORED = re.compile(r"(?:u-?[0-9]+:[a-z_]+:|sys:)[\x21-\x7e]+")
+
+
+def check_key(key: object) -> str:
+    """A caller's idempotency key as given, or InvalidKey (a typed error, raised before the
+    operation does anything)."""
+    if not isinstance(key, str):
+        raise InvalidKey(reason="not_text")
+    if not key:
+        raise InvalidKey(reason="empty")
+    if len(key) > KEY_MAX:
+        raise InvalidKey(reason="too_long")
+    if not _PRINTABLE.fullmatch(key):
+        raise InvalidKey(reason="characters")
+    return key
+
+
+def caller_key(key: object, *, op: str, user_id: int) -> str:
+    """Check a caller's key and scope it to the acting person and the operation."""
+    return f"u{int(user_id)}:{op}:{check_key(key)}"
+
+
+def internal_key(*parts: object) -> str:
+    """A key of the wallet's own (sweeps, settlements): ``sys:part:part…``."""
+    return "sys:" + ":".join(str(p) for p in parts)
+
+
+def require_stored_key(key: str) -> str:
+    """Every key written to the operations or journal tables is scoped or internal."""
+    if not isinstance(key, str) or len(key) > 255 or not _STORED.fullmatch(key):
+        raise ValueError(f"unscoped idempotency key {key!r}: use uow.caller_key or uow.internal_key")
+    return key
+
+
 def request_hash(op: str, request: dict[str, Any]) -> str:
     blob = json.dumps({"op": op, **request}, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -75,9 +123,9 @@ async def idempotent(
     """Run ``fn`` once per key. The same key with the same request replays the stored result;
     with a different request it raises IdempotencyConflict. A failed run stores nothing, so
     the key may be retried. The result is a JSON-able dict and is returned as JSON gives it back,
-    so a fresh and a replayed answer are identical."""
-    if not key or len(key) > 160:
-        raise ValueError("idempotency key must be 1..160 characters")
+    so a fresh and a replayed answer are identical. ``key`` is already scoped
+    (``caller_key``) or internal (``internal_key``)."""
+    require_stored_key(key)
     digest = request_hash(op, request)
 
     async def body(conn: AsyncConnection) -> dict[str, Any]:
@@ -119,6 +167,8 @@ async def replay(ctx: Context, *, key: str, op: str, request: dict[str, Any]) ->
     """The stored result of a finished operation with this key, or None. Operations with steps
     outside the database (SMS code, PIN, the bank) look here first, so a retry after success
     replays instead of asking for a code or the bank again."""
+    require_stored_key(key)
+
     async def body(conn: AsyncConnection):
         row = (await conn.execute(
             select(operations.c.request_hash, operations.c.result).where(operations.c.key == key)

@@ -26,13 +26,22 @@ from wallet.bootstrap import bootstrap
 from wallet.clock import SystemClock
 from wallet.errors import WalletError
 from wallet.models import journal
-from wallet.uow import read
+from wallet.uow import caller_key, read
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("WALLET_CRASH_KILLS", "20"))
 SEED = int(os.environ.get("WALLET_CRASH_SEED", random.randrange(10**6)))
 USERS = [201, 202, 203, 204, 205, 206]
 MONEY_OPS = {"send", "accept", "give_back", "rp_create", "rp_claim"}
+# the worker's op -> the service's operation name and who acts (keys are scoped by both)
+SCOPES = {"send": ("transfer_send", "sender_id"), "accept": ("transfer_accept", "user_id"),
+          "give_back": ("transfer_return", "user_id"), "rp_create": ("rp_create", "sender_id"),
+          "rp_claim": ("rp_claim", "user_id")}
+
+
+def stored_key(req: dict) -> str:
+    op, actor = SCOPES[req["op"]]
+    return caller_key(req["key"], op=op, user_id=req["args"][actor])
 
 
 def read_log(path: Path) -> tuple[list[dict], dict[str, dict]]:
@@ -83,13 +92,13 @@ async def check_after_kill(ctx, database_url: str, log: Path, round_: int) -> di
         if key in done:
             if op in MONEY_OPS:
                 want = 1 if done[key]["ok"] else 0
-                assert await journal_count(ctx, key) == want, f"finished {op} {key}: want {want} transaction(s)"
+                assert await journal_count(ctx, stored_key(req)) == want, f"finished {op} {key}: want {want} transaction(s)"
             continue
         stats["in_flight"] += 1
         first = await attempt(ctx, req)
         second = await attempt(ctx, req)
         if op in MONEY_OPS:
-            n = await journal_count(ctx, key)
+            n = await journal_count(ctx, stored_key(req))
             assert n == (1 if first[0] == "ok" else 0), f"in-flight {op} {key} retried: {first}, {n} transaction(s)"
             assert first == second, f"in-flight {op} {key}: retry {first} then {second}"
     checks = await audit_engine(ctx.engine, now=ctx.now(), reconcile_seconds=ctx.rules.bank_reconcile_seconds)

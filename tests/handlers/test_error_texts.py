@@ -16,7 +16,7 @@ ERRORS = [c for c in vars(errors).values()
 
 SUB_CODES = {
     "invalid_amount": ["empty", "not_a_number", "negative", "zero", "too_many_decimals", "too_large",
-                       "exponent", "not_finite"],
+                       "exponent", "not_finite", "not_an_integer"],
     "invalid_id_number": ["length", "format", "region", "birth_date", "checksum"],
     "pin_weak": ["not_digits", "length", "all_same", "sequence", "birthday"],
     "card_invalid": ["format", "luhn"],

@@ -220,8 +220,10 @@ async def test_idempotent_replay_of_create_and_claim(group):
     c = await rp.claim(ctx, key="b1", packet_id=p["packet_id"], user_id=BOB)
     assert await rp.claim(ctx, key="b1", packet_id=p["packet_id"], user_id=BOB) == c
     assert await wallet_balance(ctx, BOB) == c["amount"]
-    with pytest.raises(errors.IdempotencyConflict):  # someone else's key is not a way in
-        await rp.claim(ctx, key="b1", packet_id=p["packet_id"], user_id=CAROL)
+    # the same key from someone else is their own key: Carol's claim, never Bob's answer replayed
+    carol = await rp.claim(ctx, key="b1", packet_id=p["packet_id"], user_id=CAROL)
+    assert carol["claimer_id"] == CAROL and carol["seq"] != c["seq"]
+    assert await wallet_balance(ctx, CAROL) == carol["amount"]
     # a double tap: the same key at the same moment
     p2 = await rp.create(ctx, key="c2", sender_id=SENDER, kind="equal", amount=10, shares=2, pin=PIN)
     both = await asyncio.gather(*(rp.claim(ctx, key="tap", packet_id=p2["packet_id"], user_id=CAROL)
@@ -231,7 +233,7 @@ async def test_idempotent_replay_of_create_and_claim(group):
     async def n_tx(conn):
         return (await conn.execute(select(func.count()).select_from(journal)
                                    .where(journal.c.kind.in_(("rp_create", "rp_claim"))))).scalar_one()
-    assert await read(ctx, n_tx) == 4
+    assert await read(ctx, n_tx) == 5  # two creates, Bob's, Carol's and the double-tapped claim
 
 
 async def test_expiry_refunds_the_rest_exactly_once(group):

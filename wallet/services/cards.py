@@ -18,7 +18,7 @@ from wallet import ledger
 from wallet.bank import BankResult, normalize_card_number
 from wallet.context import Context
 from wallet.errors import (BankDeclined, BankTimeout, CardAlreadyBound, CardNotFound, CreditCardNotAllowed,
-                           IdempotencyConflict, IdentityMismatch, InsufficientBalance, InvalidAmount, PhoneTaken)
+                           IdempotencyConflict, IdentityMismatch, InsufficientBalance, PhoneTaken)
 from wallet.fees import largest_withdrawal, quote
 from wallet.idnumber import validate_id_number
 from wallet.models import bank_ops, cards, users
@@ -26,7 +26,8 @@ from wallet.pii import mask_phone, normalize_name, normalize_phone
 from wallet.services import sms_codes
 from wallet.services.guards import load_user, require_active, require_verified
 from wallet.services.pins import verify_pin
-from wallet.uow import idempotent, insert_ignore, read, replay, transaction
+from wallet.money import require_amount
+from wallet.uow import caller_key, idempotent, insert_ignore, internal_key, read, replay, transaction
 
 log = logging.getLogger("wallet.cards")
 
@@ -42,6 +43,7 @@ async def bind_card(ctx: Context, *, key: str, user_id: int, card_number: str, n
     """Verify name + ID number + card + phone with the bank and bind the card. The first card
     sets the person's real-name identity; later cards must match it. Send the SMS code first
     with ``sms_codes.request_code(ctx, phone=..., purpose="bind")``."""
+    key = caller_key(key, op="bind_card", user_id=user_id)
     info = ctx.bank.lookup(card_number)  # CardInvalid / CardNotSupported before anything else
     name = normalize_name(name)
     ident = validate_id_number(id_number)
@@ -100,6 +102,7 @@ async def list_cards(ctx: Context, user_id: int) -> list[dict]:
 async def unbind_card(ctx: Context, *, key: str, user_id: int, card_id: int, pin: str) -> dict:
     """Remove a card (PIN needed). Without any bound card the wallet is no longer verified:
     it can neither pay nor receive until a card is bound again."""
+    key = caller_key(key, op="unbind_card", user_id=user_id)
     await verify_pin(ctx, user_id, pin)
 
     async def body(conn):
@@ -145,16 +148,16 @@ async def _settle(ctx: Context, conn, op, result: BankResult) -> bool:
     common = dict(now=now, user_id=op.user_id, ref_type="bank_op", ref_id=op.id)
     if op.kind == "charge":
         if result.succeeded:
-            await ledger.post(conn, key=f"bank_op:{op.id}:topup", kind="topup",
+            await ledger.post(conn, key=internal_key("bank_op", op.id, "topup"), kind="topup",
                               legs=[(clearing, -op.amount), (wallet, op.amount)], **common)
         return True
     pending = await ledger.system_account(ctx, conn, "withdraw_pending", spread_by=op.user_id)
     if result.succeeded:
-        await ledger.post(conn, key=f"bank_op:{op.id}:settle", kind="withdraw_settle",
+        await ledger.post(conn, key=internal_key("bank_op", op.id, "settle"), kind="withdraw_settle",
                           legs=[(pending, -op.amount), (clearing, op.amount)], **common)
     else:
         fee_income = await ledger.system_account(ctx, conn, "fee_income", spread_by=op.user_id)
-        await ledger.post(conn, key=f"bank_op:{op.id}:fail", kind="withdraw_fail",
+        await ledger.post(conn, key=internal_key("bank_op", op.id, "fail"), kind="withdraw_fail",
                           legs=[(pending, -op.amount), (fee_income, -op.fee), (wallet, op.amount + op.fee)],
                           **common)
         await conn.execute(users.update().where(users.c.id == op.user_id)
@@ -221,9 +224,10 @@ async def _bank_operation(ctx: Context, *, key: str, op_name: str, user_id: int,
 
 
 async def top_up(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int, pin: str) -> dict:
-    """Charge a bound card and credit the wallet."""
-    if amount <= 0:
-        raise InvalidAmount(reason="zero" if amount == 0 else "negative")
+    """Charge a bound card and credit the wallet. The key and the amount are checked before
+    the PIN and long before the bank hears of it."""
+    key = caller_key(key, op="top_up", user_id=user_id)
+    amount = require_amount(amount, max_fen=ctx.rules.max_amount)
 
     async def start(conn):
         user = await load_user(conn, user_id)
@@ -243,6 +247,9 @@ async def top_up(ctx: Context, *, key: str, user_id: int, card_id: int, amount: 
 # --- withdrawal ----------------------------------------------------------------------------------
 async def withdrawal_quote(ctx: Context, user_id: int, amount: int | None = None) -> dict:
     """What a withdrawal costs: fee and free quota left; ``amount=None`` quotes 'withdraw all'."""
+    if amount is not None:
+        amount = require_amount(amount, max_fen=ctx.rules.max_amount)
+
     async def body(conn):
         user = await load_user(conn, user_id)
         balance = await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
@@ -259,8 +266,9 @@ async def withdrawal_quote(ctx: Context, user_id: int, amount: int | None = None
 async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int | None, pin: str) -> dict:
     """Pay out to a bound debit card. The fee is taken from the balance on top of the amount;
     ``amount=None`` withdraws all (the largest amount the fee allows)."""
-    if amount is not None and amount <= 0:
-        raise InvalidAmount(reason="zero" if amount == 0 else "negative")
+    key = caller_key(key, op="withdraw", user_id=user_id)
+    if amount is not None:
+        amount = require_amount(amount, max_fen=ctx.rules.max_amount)
 
     async def start(conn):
         now = ctx.now()
@@ -290,7 +298,7 @@ async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount
         pending = await ledger.system_account(ctx, conn, "withdraw_pending", spread_by=user_id)
         fee_income = await ledger.system_account(ctx, conn, "fee_income", spread_by=user_id)
         legs = [(wallet, -q.total), (pending, q.amount)] + ([(fee_income, q.fee)] if q.fee else [])
-        await ledger.post(conn, key=f"bank_op:{op_id}:hold", kind="withdraw_hold", legs=legs, now=now,
+        await ledger.post(conn, key=internal_key("bank_op", op_id, "hold"), kind="withdraw_hold", legs=legs, now=now,
                           user_id=user_id, ref_type="bank_op", ref_id=op_id)
         op = (await conn.execute(select(bank_ops).where(bank_ops.c.id == op_id))).one()
         return op, card
@@ -321,13 +329,17 @@ async def reconcile(ctx: Context, *, older_than_seconds: int = 60, limit: int = 
                 # the same key: the bank does it at most once and tells us the outcome.
                 card = await read(ctx, lambda conn, op=op: _own_card(conn, op.user_id, op.card_id, any_status=True))
                 result = await (ctx.bank.charge if op.kind == "charge" else ctx.bank.payout)(card.token, op.amount, op.key)
+
+            async def body(conn, op=op, result=result):
+                return await _settle(ctx, conn, op, result)
+
+            done = await transaction(ctx, body)
         except BankTimeout:
             continue
-
-        async def body(conn, op=op, result=result):
-            return await _settle(ctx, conn, op, result)
-
-        if await transaction(ctx, body):
+        except Exception:  # one bad operation must not block every other settlement: log it, go on
+            log.exception("reconcile failed op=%s kind=%s user=%s key=%s", op.id, op.kind, op.user_id, op.key)
+            continue
+        if done:
             log.info("reconciled op=%s kind=%s user=%s status=%s", op.id, op.kind, op.user_id, result.status)
             settled.append({"op_id": op.id, "kind": op.kind, "user_id": op.user_id, "amount": op.amount,
                             "status": result.status})

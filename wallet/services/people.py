@@ -10,13 +10,15 @@ from wallet.models import accounts, users
 from wallet.services import sms_codes
 from wallet.services.guards import load_user
 from wallet.services.pins import verify_pin
-from wallet.uow import idempotent, read, transaction
+from wallet.uow import caller_key, idempotent, read, transaction
 
 
 async def open_wallet(ctx: Context, *, key: str, user_id: int, language: str = "zh-CN",
                       first_name: str | None = None) -> dict:
     """Create the person and their wallet account. Opening twice is harmless: the second
     call reports ``created: False``."""
+    key = caller_key(key, op="open_wallet", user_id=user_id)
+
     async def body(conn):
         exists = (await conn.execute(select(users.c.id).where(users.c.id == user_id))).scalar_one_or_none()
         if exists is not None:
@@ -64,6 +66,8 @@ async def mark_blocked(ctx: Context, user_id: int, blocked: bool = True) -> None
 
 async def freeze(ctx: Context, *, key: str, user_id: int) -> dict:
     """Anyone may freeze their own account at once, without the PIN (a stolen phone)."""
+    key = caller_key(key, op="freeze", user_id=user_id)
+
     async def body(conn):
         await load_user(conn, user_id)
         await conn.execute(users.update().where(users.c.id == user_id)
@@ -75,6 +79,7 @@ async def freeze(ctx: Context, *, key: str, user_id: int) -> dict:
 
 async def unfreeze(ctx: Context, *, key: str, user_id: int, pin: str, sms_code: str, id_number: str) -> dict:
     """Unfreezing needs the PIN, an SMS code sent to the bound phone, and the ID number."""
+    key = caller_key(key, op="unfreeze", user_id=user_id)
     user = await read(ctx, lambda conn: load_user(conn, user_id))
     if not user.frozen:
         raise NotFrozen(user_id=user_id)

@@ -2,9 +2,10 @@
 and outside any database transaction, so a PIN check never holds a lock."""
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, case, or_
 
 from wallet import pin as pinlib
 from wallet.context import Context
@@ -49,46 +50,92 @@ async def set_pin(ctx: Context, user_id: int, new_pin: str) -> None:
 
 async def verify_pin(ctx: Context, user_id: int, pin: str) -> None:
     """Raise PinWrong(tries_left) or PinLocked(until) unless ``pin`` is right. Five wrong
-    tries in a row lock the PIN for three hours (settings); the count is in the database."""
-    now = ctx.now()
-    user = await read(ctx, lambda conn: load_user(conn, user_id))
-    if user.pin_locked_until is not None and user.pin_locked_until > now:
-        raise PinLocked(until=user.pin_locked_until)
-    if user.pin_hash is None:
-        raise PinNotSet()
-    ok = bool(pin) and await pinlib.verify_pin(pin, user.pin_hash)
-    max_tries = ctx.rules.pin_max_tries
-    not_locked = or_(users.c.pin_locked_until.is_(None), users.c.pin_locked_until <= now)
+    tries in a row lock the PIN for three hours (settings); the count is in the database.
 
-    async def body(conn):
+    Checks made at once are bounded as well as checks made one after another. Each check first
+    *reserves* a try in one short transaction (``pin_failed + pin_inflight < max``), then runs
+    bcrypt outside any transaction, then settles in another: a wrong PIN moves its try from
+    in-flight to failed (the try that reaches the limit locks), a right one releases it and
+    clears the count — unless a lock was set meanwhile: a correct PIN during a lock is refused.
+    A check that finds every try reserved waits for those in flight to settle, so a burst never
+    gets more than ``max`` guesses evaluated and its answers are those of the same checks made in
+    a row. A reservation left by a check that died (no settle within ``pin_check_stale_seconds``)
+    counts as a wrong try."""
+    max_tries = ctx.rules.pin_max_tries
+    stale = ctx.rules.pin_check_stale_seconds
+    loop = asyncio.get_running_loop()
+    waited_since, seen = loop.time(), None
+
+    def locked(user, now) -> bool:
+        return user.pin_locked_until is not None and user.pin_locked_until > now
+
+    async def reserve(conn):
+        now = ctx.now()
+        user = await load_user(conn, user_id, for_update=True)
+        if user.pin_hash is None:
+            return PinNotSet()
+        if user.pin_locked_until is not None and not locked(user, now):  # a lock that ran out: fresh count
+            await conn.execute(users.update().where(and_(users.c.id == user_id, users.c.pin_locked_until <= now))
+                               .values(pin_failed=0, pin_locked_until=None))
+            user = await load_user(conn, user_id, for_update=True)
+        if locked(user, now):
+            return PinLocked(until=user.pin_locked_until)
+        if user.pin_failed + user.pin_inflight < max_tries:
+            res = await conn.execute(users.update().where(and_(
+                users.c.id == user_id, users.c.pin_failed == user.pin_failed,
+                users.c.pin_inflight == user.pin_inflight, users.c.pin_locked_until.is_(None)))
+                .values(pin_inflight=users.c.pin_inflight + 1, pin_inflight_at=now))
+            return user.pin_hash if res.rowcount == 1 else "busy"
+        dead = (user.pin_inflight_at is not None and (now - user.pin_inflight_at).total_seconds() >= stale) \
+            or loop.time() - waited_since >= stale
+        if not dead:
+            return ("busy", user.pin_failed, user.pin_inflight)
+        # the checks in flight died: their tries count as wrong
+        failed = user.pin_failed + user.pin_inflight
+        values = {"pin_inflight": 0, "pin_inflight_at": None, "pin_failed": failed}
+        if failed >= max_tries:
+            values.update(pin_failed=0, pin_locked_until=now + timedelta(seconds=ctx.rules.pin_lock_seconds))
+        await conn.execute(users.update().where(users.c.id == user_id).values(**values))
+        return "busy"
+
+    while True:
+        reserved = await transaction(ctx, reserve)
+        if isinstance(reserved, Exception):
+            raise reserved
+        if isinstance(reserved, str) and reserved != "busy":
+            break
+        if isinstance(reserved, tuple) and reserved != seen:  # progress: wait afresh
+            waited_since, seen = loop.time(), reserved
+        await asyncio.sleep(0.005 if reserved == "busy" else 0.02)
+
+    ok = bool(pin) and await pinlib.verify_pin(pin, reserved)
+    release = case((users.c.pin_inflight > 0, users.c.pin_inflight - 1), else_=0)
+
+    async def settle(conn):
+        now = ctx.now()
         if ok:
-            if user.pin_failed == 0 and user.pin_locked_until is None:
-                return None  # nothing to reset: no write, no row lock on the hot path
-            res = await conn.execute(users.update().where(and_(users.c.id == user_id, not_locked))
-                                     .values(pin_failed=0, pin_locked_until=None))
+            res = await conn.execute(users.update().where(and_(users.c.id == user_id, or_(
+                users.c.pin_locked_until.is_(None), users.c.pin_locked_until <= now)))
+                .values(pin_inflight=release, pin_failed=0, pin_locked_until=None))
             if res.rowcount == 1:
                 return None
-            fresh = await load_user(conn, user_id)
-            return PinLocked(until=fresh.pin_locked_until)
-        # a lock that has run out starts a fresh count
-        await conn.execute(users.update().where(and_(users.c.id == user_id, users.c.pin_locked_until <= now))
-                           .values(pin_failed=0, pin_locked_until=None))
-        # count the try only while not locked: tries that raced past the lock check above
-        # must not start a fresh count (nor lock again) under a lock set meanwhile
-        failed = (await conn.execute(users.update().where(and_(users.c.id == user_id, not_locked))
-                                     .values(pin_failed=users.c.pin_failed + 1)
-                                     .returning(users.c.pin_failed))).scalar_one_or_none()
-        if failed is None:
-            fresh = await load_user(conn, user_id)
-            return PinLocked(until=fresh.pin_locked_until)
+            await conn.execute(users.update().where(users.c.id == user_id).values(pin_inflight=release))
+            return PinLocked(until=(await load_user(conn, user_id)).pin_locked_until)
+        user = await load_user(conn, user_id, for_update=True)
+        if locked(user, now):  # locked meanwhile (by another check): this try adds nothing
+            await conn.execute(users.update().where(users.c.id == user_id).values(pin_inflight=release))
+            return PinLocked(until=user.pin_locked_until)
+        failed = user.pin_failed + 1
         if failed >= max_tries:
             until = now + timedelta(seconds=ctx.rules.pin_lock_seconds)
             await conn.execute(users.update().where(users.c.id == user_id)
-                               .values(pin_failed=0, pin_locked_until=until))
+                               .values(pin_inflight=release, pin_failed=0, pin_locked_until=until))
             return PinLocked(until=until)
+        await conn.execute(users.update().where(users.c.id == user_id)
+                           .values(pin_inflight=release, pin_failed=failed))
         return PinWrong(tries_left=max_tries - failed)
 
-    error = await transaction(ctx, body)
+    error = await transaction(ctx, settle)
     if error is not None:
         raise error
 

@@ -30,6 +30,7 @@ Decisions (WeChat's behaviour where it has one):
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import and_, case, literal, select
@@ -38,14 +39,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wallet import ledger
 from wallet.context import Context
-from wallet.errors import (AlreadyClaimed, InvalidAmount, NotForYou, RedPacketEmpty, RedPacketExpired,
+from wallet.errors import (AlreadyClaimed, NotForYou, RedPacketEmpty, RedPacketExpired,
                            RedPacketInvalid, RedPacketNotFound)
 from wallet.models import UTCDateTime, red_packet_claims, red_packet_shares, red_packets, users
 from wallet.redsplit import equal_split, lucky_split, luckiest
 from wallet.services.guards import payee, payer
 from wallet.services.limits import check_outgoing
 from wallet.services.pins import verify_pin
-from wallet.uow import idempotent, read, transaction
+from wallet.money import require_amount
+from wallet.uow import caller_key, idempotent, internal_key, read, transaction
+
+log = logging.getLogger("wallet.red_packets")
 
 KINDS = ("lucky", "equal", "exclusive")
 GREETING_MAX = 64
@@ -83,15 +87,13 @@ def validate(ctx: Context, *, sender_id: int, kind: str, amount: int, shares: in
             raise RedPacketInvalid(reason="too_many_shares", limit=1)
     elif exclusive_user_id is not None:
         raise RedPacketInvalid(reason="kind")
-    if isinstance(amount, bool) or not isinstance(amount, int) or isinstance(shares, bool) \
-            or not isinstance(shares, int):
-        raise TypeError("amount and shares must be int (fen, count)")
+    amount = require_amount(amount, max_fen=rules.max_amount)
+    if type(shares) is not int:
+        raise RedPacketInvalid(reason="too_few_shares", limit=1)
     if shares < 1:
         raise RedPacketInvalid(reason="too_few_shares", limit=1)
     if shares > rules.red_packet_max_shares:
         raise RedPacketInvalid(reason="too_many_shares", limit=rules.red_packet_max_shares)
-    if amount <= 0:
-        raise InvalidAmount(reason="zero" if amount == 0 else "negative")
     total = amount * shares if kind == "equal" else amount
     per_share_floor = amount if kind == "equal" else amount // shares
     if per_share_floor < rules.red_packet_min_share:
@@ -108,6 +110,7 @@ async def create(ctx: Context, *, key: str, sender_id: int, kind: str, amount: i
     amount of each share for equal ones (total = amount × shares). An exclusive packet has one
     share for ``exclusive_user_id``, a verified wallet user other than the sender.
     ``pin_checked`` is for callers that verified the PIN themselves just before."""
+    key = caller_key(key, op="rp_create", user_id=sender_id)
     total, shares = validate(ctx, sender_id=sender_id, kind=kind, amount=amount, shares=shares,
                              exclusive_user_id=exclusive_user_id)
     greeting = (greeting or "").strip()[:GREETING_MAX] or None
@@ -172,6 +175,8 @@ async def claim(ctx: Context, *, key: str, packet_id: int, user_id: int) -> dict
     amount this user got), RedPacketEmpty (all shares taken), RedPacketExpired, and the
     claimer's WalletNotOpen / NotVerified. Returns the amount, the share number ``seq``,
     ``last`` (this claim took the last share) and the packet's state after the claim."""
+    key = caller_key(key, op="rp_claim", user_id=user_id)
+
     async def body(conn: AsyncConnection) -> dict:
         now = ctx.now()
         p = (await conn.execute(select(red_packets).where(red_packets.c.id == packet_id))).one_or_none()
@@ -254,12 +259,16 @@ async def expire_due(ctx: Context, *, limit: int = 500) -> list[dict]:
             rest = p.refunded_amount
             if rest > 0:
                 target = await ledger.wallet_account(conn, p.sender_id)
-                await ledger.post(conn, key=f"sweep:rp_refund:{p.id}", kind="rp_refund",
+                await ledger.post(conn, key=internal_key("rp_refund", p.id), kind="rp_refund",
                                   legs=[(p.escrow_account_id, -rest), (target, rest)], now=now,
                                   user_id=p.sender_id, note=p.greeting, ref_type="red_packet", ref_id=p.id)
             return {**_view(p), "refunded": rest}
 
-        result = await transaction(ctx, body)
+        try:
+            result = await transaction(ctx, body)
+        except Exception:  # one bad row must not block every other refund: log it, go on
+            log.exception("red packet refund failed packet=%s key=%s", packet_id, internal_key("rp_refund", packet_id))
+            continue
         if result is not None:
             refunded.append(result)
     return refunded

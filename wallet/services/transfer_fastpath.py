@@ -31,7 +31,11 @@ FAST_PATH = os.environ.get("WALLET_TRANSFER_FAST_PATH", "1") != "0"
 
 # --- PostgreSQL fast path --------------------------------------------------------------------
 # The happy path of send and accept as ONE statement sent in autocommit (one round trip, one
-# implicit transaction): a data-modifying CTE that checks the people, the tier caps and the
+# implicit transaction): a data-modifying CTE that locks the payer's users row (the lock every
+# way money leaves a wallet takes: guards.payer on the general paths of transfers, red packets,
+# withdrawals, payments) with SKIP LOCKED — a payer busy in another operation is not waited
+# for: the request takes the general path, which waits and then sees what was spent — checks
+# the people, the tier caps and the
 # balance, locks both accounts in id order (ORDER BY id FOR UPDATE, so postings in opposite
 # directions cannot deadlock), claims the idempotency key, moves the money, writes the
 # transfer, the journal transaction and its entries, and stores the result under the key.
@@ -54,7 +58,7 @@ _SPENT_SQL = """
 
 _SEND_SQL = text(f"""
 WITH
-  s AS (SELECT frozen, verified_at FROM users WHERE id = :sender),
+  s AS (SELECT frozen, verified_at FROM users WHERE id = :sender FOR NO KEY UPDATE SKIP LOCKED),
   r AS (SELECT verified_at FROM users WHERE id = :recipient),
   src AS (SELECT id FROM accounts WHERE user_id = :sender AND kind = 'wallet'),
   {_SPENT_SQL},
@@ -249,8 +253,10 @@ WITH
                               $13::text[], $14::text[], $15::text[])
           WITH ORDINALITY AS r(key, sender, recipient, amount, note, escrow, hash, now, arrive, expires, day, year,
                                ciso, aiso, eiso, n)),
+  payers AS (SELECT id, frozen, verified_at FROM users WHERE id = ANY($2::bigint[])
+             ORDER BY id FOR NO KEY UPDATE SKIP LOCKED),
   ok AS (SELECT r.*, a.id AS src, a.xmin AS src_xmin FROM req r
-         JOIN users s ON s.id = r.sender JOIN users rc ON rc.id = r.recipient
+         JOIN payers s ON s.id = r.sender JOIN users rc ON rc.id = r.recipient
          JOIN accounts a ON a.user_id = r.sender AND a.kind = 'wallet',
          {_SPENT_LATERAL}
          WHERE NOT s.frozen AND s.verified_at IS NOT NULL AND rc.verified_at IS NOT NULL

@@ -8,21 +8,25 @@ On PostgreSQL, send and accept first try a one-statement fast path with group co
 (``transfer_fastpath``); whatever it declines runs here."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import and_, select
 
 from wallet import ledger
 from wallet.context import Context
-from wallet.errors import (InvalidAmount, InvalidDelay, NotYourTransfer, TransferNotArrived,
+from wallet.errors import (InvalidDelay, NotYourTransfer, TransferNotArrived,
                            TransferNotFound, TransferNotPending, TransferToSelf)
 from wallet.models import transfers
 from wallet.services.guards import payee, payer
 from wallet.services import transfer_fastpath as fastpath
 from wallet.services.limits import check_outgoing
 from wallet.services.pins import verify_pin
-from wallet.uow import idempotent, read, transaction
+from wallet.money import require_amount
+from wallet.uow import caller_key, idempotent, internal_key, read, transaction
 
+
+log = logging.getLogger("wallet.transfers")
 
 _ENDING_KIND = {"accepted": "transfer_accept", "returned": "transfer_return",
                 "refunded": "transfer_refund", "revoked": "transfer_revoke"}
@@ -42,11 +46,11 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amo
                pin_checked: bool = False) -> dict:
     """Move ``amount`` from the sender's wallet into escrow for the recipient to accept.
     ``pin_checked`` is for callers that verified the PIN themselves just before."""
+    key = caller_key(key, op="transfer_send", user_id=sender_id)
+    amount = require_amount(amount, max_fen=ctx.rules.max_amount)
     if sender_id == recipient_id:
         raise TransferToSelf()
-    if amount <= 0:
-        raise InvalidAmount(reason="zero" if amount == 0 else "negative")
-    if delay_seconds and delay_seconds not in ctx.rules.transfer_delay_choices_seconds:
+    if type(delay_seconds) is not int or (delay_seconds and delay_seconds not in ctx.rules.transfer_delay_choices_seconds):
         raise InvalidDelay(seconds=delay_seconds)
     note = (note or "").strip()[:100] or None
     if not pin_checked:
@@ -117,6 +121,7 @@ def _pending(t, now) -> None:
 
 async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict:
     """The recipient takes the money into their wallet."""
+    key = caller_key(key, op="transfer_accept", user_id=user_id)
     if fastpath.enabled(ctx):
         done = await fastpath.accept(ctx, key=key, user_id=user_id, transfer_id=transfer_id)
         if done is not None:
@@ -138,6 +143,8 @@ async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> d
 
 async def give_back(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict:
     """The recipient returns the transfer to the sender at once."""
+    key = caller_key(key, op="transfer_return", user_id=user_id)
+
     async def body(conn):
         t = await _load(conn, transfer_id)
         if t.recipient_id != user_id:
@@ -151,6 +158,8 @@ async def give_back(ctx: Context, *, key: str, user_id: int, transfer_id: int) -
 
 async def revoke(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict:
     """The sender takes back a delayed transfer before it arrives."""
+    key = caller_key(key, op="transfer_revoke", user_id=user_id)
+
     async def body(conn):
         t = await _load(conn, transfer_id)
         if t.sender_id != user_id:
@@ -181,9 +190,14 @@ async def expire_due(ctx: Context, *, limit: int = 500) -> list[dict]:
             t = await _load(conn, transfer_id)
             if t.status != "pending":
                 return None
-            return await _end(ctx, conn, t, new_status="refunded", key=f"sweep:transfer_refund:{t.id}", to_sender=True)
+            return await _end(ctx, conn, t, new_status="refunded", key=internal_key("transfer_refund", t.id), to_sender=True)
 
-        result = await transaction(ctx, body)
+        try:
+            result = await transaction(ctx, body)
+        except Exception:  # one bad row must not block every other refund: log it, go on
+            log.exception("transfer refund failed transfer=%s key=%s", transfer_id,
+                          internal_key("transfer_refund", transfer_id))
+            continue
         if result is not None:
             refunded.append(result)
     return refunded
