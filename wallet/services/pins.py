@@ -49,6 +49,27 @@ async def set_pin(ctx: Context, user_id: int, new_pin: str) -> None:
 
 
 async def verify_pin(ctx: Context, user_id: int, pin: str) -> None:
+    """Raise PinWrong(tries_left) or PinLocked(until) unless ``pin`` is right (see _check).
+
+    Within this process, at most ``pin_max_tries`` checks of one person run at once; the rest
+    queue here instead of polling the database. This gate orders, it decides nothing: the
+    reservation in the database bounds the tries across processes."""
+    gates = ctx.__dict__.setdefault("_pin_gates", {})
+    gate_key = (id(asyncio.get_running_loop()), user_id)
+    entry = gates.get(gate_key)
+    if entry is None:
+        entry = gates[gate_key] = [asyncio.Semaphore(ctx.rules.pin_max_tries), 0]
+    entry[1] += 1
+    try:
+        async with entry[0]:
+            await _check(ctx, user_id, pin)
+    finally:
+        entry[1] -= 1
+        if entry[1] == 0:
+            gates.pop(gate_key, None)
+
+
+async def _check(ctx: Context, user_id: int, pin: str) -> None:
     """Raise PinWrong(tries_left) or PinLocked(until) unless ``pin`` is right. Five wrong
     tries in a row lock the PIN for three hours (settings); the count is in the database.
 
@@ -106,8 +127,7 @@ async def verify_pin(ctx: Context, user_id: int, pin: str) -> None:
             break
         if isinstance(reserved, tuple) and reserved != seen:  # progress: wait afresh
             waited_since, seen = loop.time(), reserved
-        await asyncio.sleep(0.005 if reserved == "busy" else 0.02)
-
+        await asyncio.sleep(0.005 if reserved == "busy" else 0.05)
     ok = bool(pin) and await pinlib.verify_pin(pin, reserved)
     release = case((users.c.pin_inflight > 0, users.c.pin_inflight - 1), else_=0)
 
