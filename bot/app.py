@@ -1,11 +1,11 @@
 """The python-telegram-bot Application with every handler added."""
 from __future__ import annotations
 
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.settings import Settings
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from jobs import sweeps
+from jobs import outbox, sweeps
 from handlers import start
 from handlers.i18n import load_all
 
@@ -19,7 +19,10 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     secret = token or (settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None)
     if not secret:
         raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN, or run on the local emulator")
+    # every request at Telegram's limits (30/s overall, 20/min per group); a 429 is not retried
+    # here but handed back, so the outbox reschedules the notice after its retry_after
     builder: ApplicationBuilder = (Application.builder().token(secret)
+                                   .rate_limiter(AIORateLimiter(max_retries=0))
                                    .post_init(_post_init).post_shutdown(_post_shutdown))
     if base_url:
         builder = builder.base_url(base_url)
@@ -30,6 +33,7 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     app.bot_data["wallet"] = build_wallet(settings, sms_inbox_url=sms_inbox_url)
     start.register(app)
     sweeps.register(app, settings.sweep_interval_seconds)
+    outbox.register(app, settings.outbox_interval_seconds)
     return app
 
 

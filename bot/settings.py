@@ -31,3 +31,5 @@ class Settings(BaseSettings):
     sandbox_bank_path: Path = ROOT / "data" / "sandbox_bank.json"
     # how often the expiry sweeps and the bank reconciliation run (JobQueue)
     sweep_interval_seconds: int = 60
+    # how often the outbox of notices is drained (each notice is written with its money event)
+    outbox_interval_seconds: float = 1.0

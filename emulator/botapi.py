@@ -505,6 +505,7 @@ async def handle_method(request: web.Request) -> web.StreamResponse:
                 request.transport.abort()  # the client sees its connection dropped, as on a flaky network
             raise asyncio.CancelledError
         _rate_limit(world, name)
+        _server_error(world, name)
         params = await Params.read(request)
         return ok(await fn(world, params))
     except ApiError as err:
@@ -526,6 +527,20 @@ def _rate_limit(world: World, name: str) -> None:
     fault["count"] -= 1
     retry = int(fault.get("retry_after", 1))
     raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
+
+
+def _server_error(world: World, name: str) -> None:
+    """The ``server_error`` fault: the next ``count`` calls (of ``methods``) answer a 5xx."""
+    fault = world.faults.get("server_error")
+    if not fault or fault.get("count", 0) <= 0:
+        return
+    methods = fault.get("methods")
+    if methods and name.lower() not in {m.lower() for m in methods}:
+        return
+    if not methods and name.lower() in ("getupdates", "getme", "deletewebhook"):
+        return
+    fault["count"] -= 1
+    raise ApiError(int(fault.get("status", 502)), "Bad Gateway")
 
 
 async def handle_file(request: web.Request) -> web.StreamResponse:

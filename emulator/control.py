@@ -393,6 +393,11 @@ async def faults_set(request: web.Request) -> web.Response:
                                           "methods": rl.get("methods") or None}
         else:
             world.faults["rate_limit"] = None
+    if "server_error" in data:
+        se = data["server_error"]
+        world.faults["server_error"] = ({"count": as_int(se.get("count", 1), "count"),
+                                         "status": as_int(se.get("status", 502), "status"),
+                                         "methods": se.get("methods") or None} if se else None)
     if "drop_polls" in data:
         world.faults["drop_polls"] = as_int(data["drop_polls"] or 0, "drop_polls")
     return web.json_response(world.faults)

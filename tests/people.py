@@ -167,6 +167,11 @@ class People:
         await self.call("POST", "/control/faults", json={"rate_limit": {"count": count, "retry_after": retry_after,
                                                                          "methods": methods}})
 
+    async def server_error(self, count: int = 1, status: int = 502, methods: list[str] | None = None) -> None:
+        """The next `count` Bot API calls (of `methods`, default: all but getUpdates) answer `status` (5xx)."""
+        await self.call("POST", "/control/faults", json={"server_error": {"count": count, "status": status,
+                                                                           "methods": methods}})
+
     async def drop_polls(self, count: int = 1) -> None:
         """The next `count` getUpdates connections are dropped without an answer."""
         await self.call("POST", "/control/faults", json={"drop_polls": count})

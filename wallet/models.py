@@ -281,6 +281,26 @@ sms_codes = Table(
     Index("ix_sms_codes_phone_purpose", "phone_index", "purpose"),
 )
 
+# Notices that follow a money event, written in the same transaction as the event and sent by
+# the bot's outbox job (wallet.outbox): a crash between the commit and the send loses nothing.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(255), nullable=False, unique=True),  # one notice per event and person
+    Column("user_id", BigInteger, nullable=False),  # who is told (their private chat)
+    Column("msgid", String(64), nullable=False),
+    Column("params", Text, nullable=False, server_default="{}"),  # JSON for the text
+    Column("status", String(8), nullable=False, server_default="pending"),  # pending | sent | dropped
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime),  # a sender's lease; another may take it after
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", String(128)),
+    Index("ix_outbox_due", "status", "not_before"),
+)
+
 SYSTEM_ACCOUNTS = (
     "bank_clearing",  # money that came from or left to banks
     "withdraw_pending",  # withdrawals sent to the bank, not yet confirmed

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, func, select
 
-from wallet import ledger
+from wallet import ledger, outbox
 from wallet.bank import BankResult, normalize_card_number
 from wallet.context import Context
 from wallet.errors import (BankDeclined, BankTimeout, CardAlreadyBound, CardNotFound, CreditCardNotAllowed,
@@ -331,7 +331,14 @@ async def reconcile(ctx: Context, *, older_than_seconds: int = 60, limit: int = 
                 result = await (ctx.bank.charge if op.kind == "charge" else ctx.bank.payout)(card.token, op.amount, op.key)
 
             async def body(conn, op=op, result=result):
-                return await _settle(ctx, conn, op, result)
+                if not await _settle(ctx, conn, op, result):
+                    return False
+                # the person was told "processing": tell the outcome, in the same transaction
+                kind = "topup" if op.kind == "charge" else "withdraw"
+                status = "succeeded" if result.succeeded else "failed"
+                await outbox.enqueue(conn, key=internal_key("notice", "bank_op", op.id), user_id=op.user_id,
+                                     msgid=f"notice.{kind}_{status}", now=ctx.now(), amount=op.amount)
+                return True
 
             done = await transaction(ctx, body)
         except BankTimeout:

@@ -37,7 +37,7 @@ from sqlalchemy import and_, case, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from wallet import ledger
+from wallet import ledger, outbox
 from wallet.context import Context
 from wallet.errors import (AlreadyClaimed, NotForYou, RedPacketEmpty, RedPacketExpired,
                            RedPacketInvalid, RedPacketNotFound)
@@ -262,6 +262,8 @@ async def expire_due(ctx: Context, *, limit: int = 500) -> list[dict]:
                 await ledger.post(conn, key=internal_key("rp_refund", p.id), kind="rp_refund",
                                   legs=[(p.escrow_account_id, -rest), (target, rest)], now=now,
                                   user_id=p.sender_id, note=p.greeting, ref_type="red_packet", ref_id=p.id)
+                await outbox.enqueue(conn, key=internal_key("notice", "rp_refunded", p.id), user_id=p.sender_id,
+                                     msgid="notice.red_packet_refunded", now=now, amount=rest)
             return {**_view(p), "refunded": rest}
 
         try:

@@ -100,6 +100,14 @@ FROM (SELECT (SELECT result FROM op) AS result, (SELECT count(*) FROM op) AS ops
              (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM en) AS entries) AS n
 """)
 
+# the sender's notice, in the outbox, as transfers.NOTICES["accepted"] writes it on the general path
+_ACCEPT_NOTICE = """nt AS (INSERT INTO outbox (key, user_id, msgid, params, status, attempts, not_before, created_at)
+         SELECT 'sys:notice:transfer_accepted:' || {src}.id || ':' || 'sender', {src}.sender_id,
+                'notice.transfer_accepted_sender',
+                json_build_object('amount', {src}.amount, 'counterparty_id', {src}.recipient_id)::text,
+                'pending', 0, {now}, {now}
+         FROM {src} WHERE EXISTS (SELECT 1 FROM st) ON CONFLICT DO NOTHING RETURNING 1)"""
+
 _ACCEPT_SQL = text(f"""
 WITH
   t AS (SELECT * FROM transfers WHERE id = :tid AND recipient_id = :user AND status = 'pending'
@@ -129,7 +137,8 @@ WITH
   en AS (INSERT INTO entries (tx_id, account_id, amount)
          SELECT jr.id, v.acc, v.amt FROM jr, ok,
                 LATERAL (VALUES (ok.escrow_account_id, -ok.amount), (ok.dst, ok.amount)) AS v(acc, amt)
-         RETURNING 1)
+         RETURNING 1),
+  {_ACCEPT_NOTICE.format(src="ok", now="CAST(:now AS timestamp)")}
 SELECT CASE WHEN n.moved = 2 * n.ops THEN n.result ELSE (1 / (n.moved - n.moved))::text END AS result,
        n.moved, n.entries
 FROM (SELECT (SELECT result FROM op) AS result, (SELECT count(*) FROM op) AS ops,
@@ -336,6 +345,7 @@ WITH
          SELECT jr.id, v.acc, v.amt FROM jr JOIN good ON good.key = jr.idem_key,
                 LATERAL (VALUES (good.escrow_account_id, -good.amount), (good.dst, good.amount)) AS v(acc, amt)
          RETURNING 1),
+  {_ACCEPT_NOTICE.format(src="good", now="good.rnow")},
 {_GUARD}
 """
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, select
 
-from wallet import ledger
+from wallet import ledger, outbox
 from wallet.context import Context
 from wallet.errors import (InvalidDelay, NotYourTransfer, TransferNotArrived,
                            TransferNotFound, TransferNotPending, TransferToSelf)
@@ -99,7 +99,24 @@ async def _end(ctx: Context, conn, t, *, new_status: str, key: str, to_sender: b
                       legs=[(t.escrow_account_id, -t.amount), (target, t.amount)], now=now,
                       user_id=owner, counterparty_id=t.recipient_id if to_sender else t.sender_id,
                       note=t.note, ref_type="transfer", ref_id=t.id)
+    for role, msgid in NOTICES.get(new_status, ()):
+        told, other = (t.sender_id, t.recipient_id) if role == "sender" else (t.recipient_id, t.sender_id)
+        await outbox.enqueue(conn, key=notice_key(new_status, t.id, role), user_id=told, msgid=msgid,
+                             now=now, amount=t.amount, counterparty_id=other)
     return {**_view(t), "status": new_status}
+
+
+# who is told when a transfer ends, in the same transaction (the outbox); a revoked transfer was
+# never seen by its recipient, so nobody is told
+NOTICES = {
+    "accepted": (("sender", "notice.transfer_accepted_sender"),),
+    "returned": (("sender", "notice.transfer_returned_sender"),),
+    "refunded": (("sender", "notice.transfer_refunded_sender"), ("recipient", "notice.transfer_refunded_recipient")),
+}
+
+
+def notice_key(status: str, transfer_id: int, who: str) -> str:
+    return internal_key("notice", f"transfer_{status}", transfer_id, who)
 
 
 async def _load(conn, transfer_id: int):

@@ -1,0 +1,114 @@
+"""Sending the outbox (``wallet.outbox``): notices written with their money event, delivered in
+the reader's language at Telegram's limits.
+
+The bot's requests go through python-telegram-bot's ``AIORateLimiter`` (bot/app.py: 30 messages
+a second overall, 20 a minute per group). Here each claimed notice ends one of three ways:
+- sent;
+- retried later: 429 after its ``retry_after``, 5xx and network errors after a back-off that
+  doubles with each attempt (at most ``MAX_BACKOFF`` seconds);
+- dropped: the person blocked the bot (403: they are marked and skipped from then on), or
+  Telegram refused the message itself (400), which no retry would change.
+Two bot processes may drain at once: ``outbox.claim`` never gives both the same notice.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from handlers.i18n import t
+from wallet import outbox
+from wallet.models import users
+from wallet.money import format_amount
+from wallet.services import people
+from wallet.uow import read
+
+log = logging.getLogger("jobs.outbox")
+MAX_BACKOFF = 300
+
+
+async def _readers(wallet, ids: set[int]) -> dict[int, tuple[str | None, bool, str | None]]:
+    """language, blocked, first name of each person (missing: not a wallet user)."""
+    async def body(conn):
+        rows = await conn.execute(select(users.c.id, users.c.language, users.c.blocked_bot, users.c.first_name)
+                                  .where(users.c.id.in_(ids)))
+        return {r.id: (r.language, bool(r.blocked_bot), r.first_name) for r in rows}
+    return await read(wallet, body)
+
+
+def render(lang: str | None, notice: dict, names: dict) -> str:
+    """The notice's text: fen as ¥, people by their first name."""
+    params = {}
+    for name, value in notice["params"].items():
+        if name == "amount":
+            params["amount"] = format_amount(value)
+        elif name == "counterparty_id":
+            params["name"] = (names.get(value) or (None, None, None))[2] or t(lang, "notice.someone")
+        else:
+            params[name] = value
+    return t(lang, notice["msgid"], **params)
+
+
+async def drain_once(app: Application, *, limit: int = 50) -> dict[str, int]:
+    """Claim due notices and deliver each once; returns how many were sent, retried, dropped."""
+    wallet = app.bot_data["wallet"]
+    counts = {"sent": 0, "retried": 0, "dropped": 0}
+    notices = await outbox.claim(wallet, limit=limit)
+    if not notices:
+        return counts
+    wanted = {n["user_id"] for n in notices} | {n["params"].get("counterparty_id") for n in notices} - {None}
+    readers = await _readers(wallet, wanted)
+    for n in notices:
+        counts[await _deliver(app, wallet, n, readers)] += 1
+    return counts
+
+
+async def _deliver(app: Application, wallet, n: dict, readers: dict) -> str:
+    lang, blocked, _ = readers.get(n["user_id"], (None, False, None))
+    if blocked:
+        await outbox.drop(wallet, n["id"], error="blocked the bot")
+        return "dropped"
+    try:
+        text = render(lang, n, readers)
+        await app.bot.send_message(chat_id=n["user_id"], text=text, parse_mode="HTML")
+    except Forbidden as exc:
+        log.info("notice=%s user=%s: 403 (%s), marked as blocked", n["key"], n["user_id"], exc.message)
+        if n["user_id"] in readers:
+            await people.mark_blocked(wallet, n["user_id"])
+        await outbox.drop(wallet, n["id"], error=f"403 {exc.message}")
+        return "dropped"
+    except RetryAfter as exc:
+        value = exc.retry_after  # int seconds, or a timedelta with PTB_TIMEDELTA set
+        after = value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+        log.info("notice=%s user=%s: 429, again in %s s", n["key"], n["user_id"], after)
+        await outbox.retry(wallet, n["id"], after_seconds=after, error="429")
+        return "retried"
+    except BadRequest as exc:
+        log.warning("notice=%s user=%s refused by Telegram: %s", n["key"], n["user_id"], exc.message)
+        await outbox.drop(wallet, n["id"], error=f"400 {exc.message}")
+        return "dropped"
+    except TelegramError as exc:  # 5xx, time-outs, the network: back off and try again
+        after = min(MAX_BACKOFF, 2 ** n["attempts"])
+        log.warning("notice=%s user=%s failed (%s), again in %s s", n["key"], n["user_id"], exc, after)
+        await outbox.retry(wallet, n["id"], after_seconds=after, error=str(exc))
+        return "retried"
+    except (KeyError, IndexError, ValueError) as exc:  # a text that cannot be rendered: never retried
+        log.error("notice=%s cannot be rendered: %r", n["key"], exc)
+        await outbox.drop(wallet, n["id"], error=f"render {exc!r}")
+        return "dropped"
+    await outbox.mark_sent(wallet, n["id"])
+    return "sent"
+
+
+async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    try:
+        while (await drain_once(context.application))["sent"]:
+            pass  # a full batch: there may be more waiting
+    except Exception:  # the next round tries again; a claimed notice's lease runs out
+        log.exception("outbox drain failed")
+
+
+def register(app: Application, interval_seconds: float) -> None:
+    app.job_queue.run_repeating(_job, interval=interval_seconds, first=interval_seconds, name="outbox")
