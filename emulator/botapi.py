@@ -405,8 +405,6 @@ async def get_updates(world: World, p: Params) -> Any:
         if world.webhook is not None:
             raise ApiError(409, "Conflict: terminated by setWebhook request")
         updates = world.pending_updates(None, limit, None)
-    if world.poll_generation == generation:
-        world.poll_generation += 1  # this poll is over: nothing left to end
     return updates
 
 

@@ -203,6 +203,8 @@ async def test_web_chat_request_users_and_deep_link(emulator, flows_bot, page):
     await button.click()
     await expect(page.locator("#picker")).to_be_visible()
     await expect(page.locator("#picker-list li")).to_have_count(2)  # Bob and Carol, not Alice herself
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "webchat-request-users.png"))
     await page.locator("#picker-list li").filter(has_text="Bob").locator("input").check()
     await page.click("#picker-ok")
     await expect(page.locator(".service.shared")).to_contain_text("Bob", timeout=10000)

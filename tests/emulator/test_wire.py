@@ -33,6 +33,7 @@ def png(width: int, height: int) -> bytes:
 
 # ---- request bodies ------------------------------------------------------------------------------
 async def test_a_get_request_body_is_read(api, people, alice):
+    """Some clients send getUpdates and getFile as GET with a JSON body: Telegram reads it."""
     await alice.send("first")
     await alice.send("second")
     url = f"{api.base}/getUpdates"
@@ -46,6 +47,13 @@ async def test_a_get_request_body_is_read(api, people, alice):
     await alice.send("third")
     async with api.session.get(url, params={"timeout": "0"}) as res:  # and the query string
         assert [u["message"]["text"] for u in (await res.json())["result"]] == ["third"]
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(alice.id))
+    form.add_field("document", b"a,b\n", filename="bill.csv", content_type="text/csv")
+    async with api.session.post(f"{api.base}/sendDocument", data=form) as res:
+        file_id = (await res.json())["result"]["document"]["file_id"]
+    async with api.session.get(f"{api.base}/getFile", json={"file_id": file_id}) as res:
+        assert res.status == 200 and (await res.json())["result"]["file_path"].endswith(".csv")
 
 
 # ---- getUpdates conflicts ------------------------------------------------------------------------
