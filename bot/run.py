@@ -2,7 +2,9 @@
 
 - No TELEGRAM_BOT_TOKEN: start the emulator on WALLET_EMULATOR_HOST:WALLET_EMULATOR_PORT, seed
   Alice, Bob, Carol and a group into its (empty, in-memory) world, long-poll it with
-  python-telegram-bot and print the web chat's address.
+  python-telegram-bot and print the web chat's address. With WALLET_WEBHOOK_URL (e.g.
+  http://127.0.0.1:8443/hook, and WALLET_WEBHOOK_LISTEN / WALLET_WEBHOOK_PORT to match) the bot
+  serves a webhook instead and the emulator delivers to it, as Telegram would.
 - A token: long-poll Telegram.
 - A token and WALLET_WEBHOOK_URL: serve a webhook with a secret token (WALLET_WEBHOOK_SECRET, or a
   random one), listening on WALLET_WEBHOOK_LISTEN (0.0.0.0) : WALLET_WEBHOOK_PORT (8443).
@@ -44,14 +46,30 @@ def run(settings: Settings) -> int:
     migrate(settings)
     app = build_application(settings)
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
-        path = urlparse(settings.webhook_url).path.lstrip("/")
-        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
-                        url_path=path, webhook_url=settings.webhook_url, secret_token=secret,
-                        allowed_updates=None, drop_pending_updates=False)
+        app.run_webhook(**webhook_arguments(settings))
     else:
         app.run_polling(allowed_updates=None)
     return 0
+
+
+def webhook_arguments(settings: Settings) -> dict:
+    """How the bot serves its webhook: WALLET_WEBHOOK_URL, a secret token (WALLET_WEBHOOK_SECRET, or a
+    random one each run), listening on WALLET_WEBHOOK_LISTEN:WALLET_WEBHOOK_PORT. Pending updates are
+    kept (never dropped), so a restart loses none."""
+    assert settings.webhook_url
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
+    return {"listen": settings.webhook_listen, "port": settings.webhook_port,
+            "url_path": urlparse(settings.webhook_url).path.lstrip("/"), "webhook_url": settings.webhook_url,
+            "secret_token": secret, "allowed_updates": None, "drop_pending_updates": False}
+
+
+async def start_receiving(app, settings: Settings, *, poll_timeout: int = 10) -> None:
+    """Start taking updates on a built, started Application: a webhook with WALLET_WEBHOOK_URL,
+    else long polling."""
+    if settings.webhook_url:
+        await app.updater.start_webhook(**webhook_arguments(settings))
+    else:
+        await app.updater.start_polling(timeout=poll_timeout, allowed_updates=None)
 
 
 async def run_local(settings: Settings, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
@@ -74,8 +92,9 @@ async def run_local(settings: Settings, ready: asyncio.Event | None = None, stop
             if app.post_init is not None:
                 await app.post_init(app)  # run_polling would call it; here we drive the app ourselves
             await app.start()
-            await app.updater.start_polling(timeout=10, allowed_updates=None)
-            print(f"\n  Wallet bot is running on the local messenger.\n"
+            await start_receiving(app, settings)
+            how = f" (webhook {settings.webhook_url})" if settings.webhook_url else ""
+            print(f"\n  Wallet bot is running on the local messenger{how}.\n"
                   f"  Open the web chat: {runner.url}/\n  Press Ctrl-C to stop.\n", flush=True)
             if ready is not None:
                 ready.set()

@@ -4,12 +4,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
+from urllib.parse import urlsplit
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from emulator.formatting import ParseError, parse
+from emulator.formatting import ParseError, detect_entities, parse
 from emulator.world import ApiError, Chat, Message, World, bad_request
 
 log = logging.getLogger("emulator.botapi")
@@ -36,7 +38,7 @@ class Params:
     @classmethod
     async def read(cls, request: web.Request) -> "Params":
         values: dict[str, Any] = dict(request.query)
-        if request.method == "POST" and request.can_read_body:
+        if request.can_read_body:  # Telegram reads a body whatever the HTTP method (GET included)
             if request.content_type == "application/json":
                 try:
                     body = await request.json()
@@ -98,23 +100,45 @@ def ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 
 
+def answer(result: Any) -> web.Response:
+    if isinstance(result, Described):
+        return web.json_response({"ok": True, "result": result.result, "description": result.description})
+    return ok(result)
+
+
 def error(err: ApiError) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": err.code, "description": err.description}
+    headers = {}
     if err.parameters:
         body["parameters"] = err.parameters
-    return web.json_response(body, status=err.code)
+        if err.code == 429 and "retry_after" in err.parameters:
+            headers["Retry-After"] = str(err.parameters["retry_after"])
+    return web.json_response(body, status=err.code, headers=headers)
+
+
+def chat_param(world: World, p: Params) -> Chat:
+    value = p.get("chat_id")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise bad_request("chat_id is empty")
+    return world.chat(value)
 
 
 def target_chat(world: World, p: Params) -> Chat:
-    chat = world.chat(p.require("chat_id"))
+    """The chat the bot writes into, with Telegram's refusals."""
+    chat = chat_param(world, p)
     if chat.type == "private":
         user = world.users[chat.id]
         if user.blocked_bot:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         if not user.started_bot:
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+    elif chat.migrated_to is not None:
+        raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                       {"migrate_to_chat_id": chat.migrated_to})
+    elif chat.bot_kicked:
+        raise ApiError(403, f"Forbidden: bot was kicked from the {chat.kind_text}")
     elif not chat.bot_member:
-        raise ApiError(403, "Forbidden: bot is not a member of the group chat")
+        raise ApiError(403, f"Forbidden: bot is not a member of the {chat.kind_text}")
     return chat
 
 
@@ -127,16 +151,34 @@ def formatted(p: Params, text_key: str, entities_key: str, *, required: bool) ->
     text = str(text)
     entities = p.json(entities_key)
     if entities is None:
+        mode = p.get("parse_mode")
+        if mode and str(mode).lower() not in PARSE_MODES:
+            raise bad_request("unsupported parse_mode")
         try:
-            text, entities = parse(text, p.get("parse_mode"))
+            text, entities = parse(text, mode)
         except ParseError as exc:
             raise bad_request(f"can't parse entities: {exc}") from None
+        entities = with_detected(text, entities)
     if not text.strip():
         raise bad_request("message text is empty")
     limit = 4096 if text_key == "text" else 1024
     if len(text) > limit:
         raise bad_request("message is too long" if text_key == "text" else "message caption is too long")
     return text, entities
+
+
+PARSE_MODES = ("html", "markdown", "markdownv2")
+
+
+def with_detected(text: str, entities: list[dict]) -> list[dict]:
+    """Telegram also marks URLs, @mentions and /commands in the bot's own texts (where no entity
+    of the bot's covers them)."""
+    taken = [(e["offset"], e["offset"] + e["length"]) for e in entities]
+    extra = [e for e in detect_entities(text)
+             if not any(a < e["offset"] + e["length"] and e["offset"] < b for a, b in taken)]
+    if not extra:
+        return entities
+    return sorted(entities + extra, key=lambda e: (e["offset"], -e["length"]))
 
 
 _BUTTON_KINDS = ("callback_data", "url", "switch_inline_query", "switch_inline_query_current_chat",
@@ -170,6 +212,14 @@ def markup(p: Params) -> dict | None:
                     continue
                 if not isinstance(button, dict) or not button.get("text"):
                     raise bad_request("can't parse keyboard button: text is required")
+                request = button.get("request_users")
+                if request is not None:
+                    if not isinstance(request, dict) or not isinstance(request.get("request_id"), int) \
+                            or isinstance(request.get("request_id"), bool):
+                        raise bad_request("can't parse keyboard button: Field \"request_id\" must be of type Number")
+                    quantity = request.get("max_quantity", 1)
+                    if not isinstance(quantity, int) or not 1 <= quantity <= 10:
+                        raise bad_request("can't parse keyboard button: max_quantity must be between 1 and 10")
     elif not (value.get("remove_keyboard") or value.get("force_reply")):
         raise bad_request("can't parse reply keyboard markup JSON object")
     return value
@@ -201,7 +251,7 @@ def sent(world: World, msg: Message) -> dict:
 @method("getMe")
 async def get_me(world: World, p: Params) -> Any:
     me = world.bot.to_api()
-    me.update(can_join_groups=True, can_read_all_group_messages=True, supports_inline_queries=True,
+    me.update(can_join_groups=True, can_read_all_group_messages=not world.privacy_mode, supports_inline_queries=True,
               can_connect_to_business=False, has_main_web_app=False)
     return me
 
@@ -211,26 +261,102 @@ async def log_out(world: World, p: Params) -> Any:
     return True
 
 
+class Described:
+    """An ok answer with a `description` (Telegram's "Webhook is already set" and the like)."""
+
+    def __init__(self, result: Any, description: str) -> None:
+        self.result, self.description = result, description
+
+
+_SECRET = re.compile(r"[A-Za-z0-9_-]*")
+
+
+@method("setWebhook")
+async def set_webhook(world: World, p: Params) -> Any:
+    """As a local Bot API server (`--local`) does: http or https, any host and port."""
+    return _webhook(world, p, str(p.get("url") or "").strip())
+
+
 @method("deleteWebhook")
 async def delete_webhook(world: World, p: Params) -> Any:
-    if p.bool("drop_pending_updates"):
-        world.updates.clear()
-    return True
+    return _webhook(world, p, "")
+
+
+def _webhook(world: World, p: Params, url: str) -> Any:
+    drop = p.bool("drop_pending_updates")
+    now = time.monotonic()
+    if url:
+        if now < world.webhook_next_set:
+            raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        world.webhook_next_set = now + 1
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise bad_request("invalid webhook URL specified")
+        secret = str(p.get("secret_token") or "")
+        if len(secret) > 256:
+            raise bad_request("secret token is too long")
+        if not _SECRET.fullmatch(secret):
+            raise bad_request("secret token contains unallowed characters")
+        max_connections = max(1, min(100, p.int("max_connections", 40) or 40))
+        allowed = p.json("allowed_updates")
+        new = {"url": url, "secret_token": secret, "max_connections": max_connections}
+        old = world.webhook
+        if old is not None and {k: old[k] for k in new} == new and not drop and allowed is None:
+            return Described(True, "Webhook is already set")
+        if allowed is not None:
+            world.allowed_updates = allowed or None
+        world.abort_poll("Conflict: terminated by setWebhook request")
+        world.webhook = new
+        world.webhook_error = None
+        if drop:
+            world.drop_pending()
+        world._changed()
+        return Described(True, "Webhook was set")
+    if drop:
+        world.drop_pending()
+    if world.webhook is None:
+        return Described(True, "Webhook is already deleted")
+    world.webhook = None
+    world.webhook_error = None
+    world._changed()
+    return Described(True, "Webhook was deleted")
 
 
 @method("getWebhookInfo")
 async def get_webhook_info(world: World, p: Params) -> Any:
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": len(world.updates)}
+    hook = world.webhook
+    out: dict[str, Any] = {"url": hook["url"] if hook else "", "has_custom_certificate": False,
+                           "pending_update_count": len(world.updates)}
+    if hook and world.webhook_error:
+        out["last_error_date"], out["last_error_message"] = world.webhook_error
+    if hook:
+        out["max_connections"] = hook["max_connections"]
+        out["ip_address"] = "127.0.0.1"
+    if world.allowed_updates:
+        out["allowed_updates"] = list(world.allowed_updates)
+    return out
+
+
+_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 
 
 @method("setMyCommands")
 async def set_my_commands(world: World, p: Params) -> Any:
+    """Validated before anything changes: a refused list keeps the old one."""
     commands = p.json("commands")
     if not isinstance(commands, list):
         raise bad_request("parameter \"commands\" is required")
+    if len(commands) > 100:
+        raise bad_request("BOT_COMMANDS_TOO_MUCH")
     for c in commands:
-        if not isinstance(c, dict) or not c.get("command") or not c.get("description"):
+        if not isinstance(c, dict) or not isinstance(c.get("command"), str) \
+                or not _COMMAND.fullmatch(c["command"].removeprefix("/")):
+            raise bad_request("BOT_COMMAND_INVALID")
+        if not c.get("description") or not str(c["description"]).strip():
             raise bad_request("command description is empty")
+        if len(str(c["description"])) > 256:
+            raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        c["command"] = c["command"].removeprefix("/")
     world.commands[_commands_key(p)] = [{"command": c["command"], "description": c["description"]} for c in commands]
     world._changed()
     return True
@@ -254,21 +380,30 @@ def _commands_key(p: Params) -> str:
 
 @method("getUpdates")
 async def get_updates(world: World, p: Params) -> Any:
+    """As Telegram: a call that finds updates, or a short one (timeout 0), answers at once and leaves
+    a running long poll alone; a call that starts a long poll ends the older one with 409 at once."""
+    if world.webhook is not None:
+        raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                            "use deleteWebhook to delete the webhook first")
     offset = p.int("offset")
     limit = max(1, min(100, p.int("limit", 100) or 100))
     timeout = max(0, min(50, p.int("timeout", 0) or 0))
     allowed = p.json("allowed_updates")
-    world.poll_generation += 1
-    generation = world.poll_generation
-    deadline = time.monotonic() + timeout
     updates = world.pending_updates(offset, limit, allowed)
+    if updates or timeout == 0:
+        return updates
+    generation = world.abort_poll("Conflict: terminated by other getUpdates request; "
+                                  "make sure that only one bot instance is running")
+    deadline = time.monotonic() + timeout
     while not updates and not world.closing:
         left = deadline - time.monotonic()
         if left <= 0:
             break
         await world.wait_change(left)
         if world.poll_generation != generation:
-            raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
+            raise ApiError(409, world.poll_abort)
+        if world.webhook is not None:
+            raise ApiError(409, "Conflict: terminated by setWebhook request")
         updates = world.pending_updates(None, limit, None)
     return updates
 
@@ -299,10 +434,9 @@ def _file_param(world: World, p: Params, key: str, kind: str) -> str:
     known = world.files.get(value)
     if known is None:
         raise bad_request("wrong file identifier/HTTP URL specified")
-    if known.kind == kind:
-        return known.file_id
-    # a photo re-sent as a document (or the other way round) becomes a new file of that kind
-    return world.add_file(known.data, kind, known.file_name, known.mime_type).file_id
+    if known.kind != kind:
+        raise bad_request("type of file mismatch")
+    return known.photo_of or known.file_id  # any size of a photo sends the whole photo
 
 
 def _send_file(world: World, p: Params, kind: str) -> Any:
@@ -338,7 +472,7 @@ def _edit_target(world: World, p: Params) -> tuple[Message, bool]:
     inline_id = p.get("inline_message_id")
     if inline_id:
         return world.resolve_inline(str(inline_id)), True
-    chat = world.chat(p.require("chat_id"))
+    chat = chat_param(world, p)
     msg = world.get_message(chat.id, p.require("message_id"))
     if msg.from_id != world.bot.id:
         raise bad_request("message can't be edited")
@@ -389,7 +523,7 @@ async def edit_message_reply_markup(world: World, p: Params) -> Any:
 
 @method("deleteMessage")
 async def delete_message(world: World, p: Params) -> Any:
-    chat = world.chat(p.require("chat_id"))
+    chat = chat_param(world, p)
     msg = world.get_message(chat.id, p.require("message_id"), for_delete=True)
     if chat.type != "private" and msg.from_id != world.bot.id:
         raise bad_request("message can't be deleted")
@@ -439,7 +573,7 @@ async def answer_inline_query(world: World, p: Params) -> Any:
 
 @method("getChat")
 async def get_chat(world: World, p: Params) -> Any:
-    chat = world.chat(p.require("chat_id"))
+    chat = chat_param(world, p)
     out = chat.to_api(world)
     out.update(accent_color_id=chat.id % 7 if chat.type == "private" else 0, max_reaction_count=11,
                accepted_gift_types={"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
@@ -449,9 +583,11 @@ async def get_chat(world: World, p: Params) -> Any:
 
 @method("getChatMember")
 async def get_chat_member(world: World, p: Params) -> Any:
-    chat = world.chat(p.require("chat_id"))
+    chat = chat_param(world, p)
     user_id = p.int("user_id")
     if user_id == world.bot.id:
+        if chat.bot_kicked:
+            return {"user": world.bot.to_api(), "status": "kicked", "until_date": 0}
         return {"user": world.bot.to_api(), "status": "member" if chat.bot_member else "left"}
     user = world.users.get(user_id or 0)
     if user is None:
@@ -465,7 +601,7 @@ async def get_chat_member(world: World, p: Params) -> Any:
 
 @method("getChatMemberCount")
 async def get_chat_member_count(world: World, p: Params) -> Any:
-    chat = world.chat(p.require("chat_id"))
+    chat = chat_param(world, p)
     return len(chat.member_ids) + (1 if chat.bot_member else 0)
 
 
@@ -480,9 +616,14 @@ async def send_chat_action(world: World, p: Params) -> Any:
 
 @method("leaveChat")
 async def leave_chat(world: World, p: Params) -> Any:
-    chat = world.chat(p.require("chat_id"))
+    chat = chat_param(world, p)
     if chat.type == "private":
         raise bad_request("chat member status can't be changed in private chats")
+    if chat.migrated_to is not None:
+        raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                       {"migrate_to_chat_id": chat.migrated_to})
+    if not chat.bot_member:
+        raise ApiError(403, f"Forbidden: bot is not a member of the {chat.kind_text}")
     chat.bot_member = False
     world._bot_membership(chat, None, "member", "left")
     return True
@@ -507,7 +648,7 @@ async def handle_method(request: web.Request) -> web.StreamResponse:
         _rate_limit(world, name)
         _server_error(world, name)
         params = await Params.read(request)
-        return ok(await fn(world, params))
+        return answer(await fn(world, params))
     except ApiError as err:
         if err.code >= 500:
             log.warning("bot api %s failed: %s", name, err.description)

@@ -81,7 +81,8 @@ def message_view(world: World, msg: Message) -> dict:
         out["inline_message_id"] = msg.inline_message_id
     if msg.photo_file_id:
         f = world.files[msg.photo_file_id]
-        out["photo"] = {**world.photo_size(f), "url": file_url(f.file_id)}
+        out["photo"] = {**world.photo_size(f), "url": file_url(f.file_id),
+                        "sizes": [{**size, "url": file_url(size["file_id"])} for size in world.photo_sizes(f)]}
     if msg.document_file_id:
         f = world.files[msg.document_file_id]
         out["document"] = {**world.document(f), "url": file_url(f.file_id)}
@@ -145,13 +146,14 @@ async def block(request: web.Request) -> web.Response:
 @routes.post("/control/chats")
 async def create_chat(request: web.Request) -> web.Response:
     data = await body(request)
-    if data.get("type", "group") not in ("group", "supergroup"):
-        raise ApiError(400, "type must be \"group\"")
+    kind = data.get("type", "group")
+    if kind not in ("group", "supergroup"):
+        raise ApiError(400, "type must be \"group\" or \"supergroup\"")
     ids = data.get("member_ids") or []
     if not isinstance(ids, list):
         raise ApiError(400, "member_ids must be a list")
     world = world_of(request)
-    chat = world.add_group(str(need(data, "title")), [as_int(i, "member_ids") for i in ids])
+    chat = world.add_group(str(need(data, "title")), [as_int(i, "member_ids") for i in ids], kind)
     return web.json_response(chat_view(world, chat.id))
 
 
@@ -166,7 +168,28 @@ async def get_chat(request: web.Request) -> web.Response:
 async def add_member(request: web.Request) -> web.Response:
     data = await body(request)
     world = world_of(request)
-    chat = world.add_member(as_int(request.match_info["chat_id"], "chat_id"), as_int(need(data, "user_id"), "user_id"))
+    by = data.get("by")
+    chat = world.add_member(as_int(request.match_info["chat_id"], "chat_id"), as_int(need(data, "user_id"), "user_id"),
+                            by=as_int(by, "by") if by is not None else None)
+    return web.json_response(chat_view(world, chat.id))
+
+
+@routes.post("/control/chats/{chat_id}/remove")
+async def remove_member(request: web.Request) -> web.Response:
+    """`user_id` removes `member_id` (a person, or the bot's id) from the group; the same id: leaves."""
+    data = await body(request)
+    world = world_of(request)
+    chat = world.remove_member(as_int(request.match_info["chat_id"], "chat_id"), as_int(need(data, "user_id"), "user_id"),
+                               as_int(need(data, "member_id"), "member_id"))
+    return web.json_response(chat_view(world, chat.id))
+
+
+@routes.post("/control/chats/{chat_id}/migrate")
+async def migrate(request: web.Request) -> web.Response:
+    """`user_id` upgrades the basic group to a supergroup; answers the new supergroup."""
+    data = await body(request)
+    world = world_of(request)
+    chat = world.migrate(as_int(request.match_info["chat_id"], "chat_id"), as_int(need(data, "user_id"), "user_id"))
     return web.json_response(chat_view(world, chat.id))
 
 
@@ -180,6 +203,31 @@ async def send(request: web.Request) -> web.Response:
                            str(data.get("text") or ""),
                            reply_to_message_id=as_int(reply, "reply_to_message_id") if reply else None)
     return web.json_response(message_view(world, msg))
+
+
+@routes.post("/control/users_shared")
+async def users_shared(request: web.Request) -> web.Response:
+    """What pressing a `request_users` reply-keyboard button and picking people sends."""
+    data = await body(request)
+    world = world_of(request)
+    user = world.user(need(data, "user_id"))
+    ids = data.get("user_ids")
+    if not isinstance(ids, list):
+        raise ApiError(400, "user_ids must be a list of user ids")
+    request_id = data.get("request_id")
+    msg = world.share_users(user.id, as_int(data.get("chat_id", user.id), "chat_id"), [as_int(i, "user_ids") for i in ids],
+                            request_id=as_int(request_id, "request_id") if request_id is not None else None,
+                            button=data.get("button"))
+    return web.json_response(message_view(world, msg))
+
+
+@routes.post("/control/open_link")
+async def open_link(request: web.Request) -> web.Response:
+    """A person opens a t.me link of the bot (`?start=<payload>` sends `/start <payload>`)."""
+    data = await body(request)
+    world = world_of(request)
+    chat, msg = world.open_link(as_int(need(data, "user_id"), "user_id"), str(need(data, "url")))
+    return web.json_response({"chat_id": chat.id, "message": message_view(world, msg) if msg else None})
 
 
 @routes.post("/control/contact")
@@ -337,7 +385,51 @@ async def bot_info(request: web.Request) -> web.Response:
     lang = request.query.get("language_code", "")
     default = json.dumps({"type": "default"}, sort_keys=True)
     commands = world.commands.get(f"{default}|{lang}") or world.commands.get(f"{default}|") or []
-    return web.json_response({**world.bot.to_api(), "commands": commands})
+    return web.json_response({**world.bot.to_api(), "commands": commands, "privacy_mode": world.privacy_mode})
+
+
+@routes.post("/control/bot")
+async def bot_settings(request: web.Request) -> web.Response:
+    """The bot's settings (BotFather's): `privacy_mode` (default true)."""
+    data = await body(request)
+    world = world_of(request)
+    if "privacy_mode" in data:
+        if not isinstance(data["privacy_mode"], bool):
+            raise ApiError(400, "privacy_mode must be true or false")
+        world.privacy_mode = data["privacy_mode"]
+        world._changed()
+    return web.json_response({**world.bot.to_api(), "privacy_mode": world.privacy_mode})
+
+
+@routes.get("/control/webhook")
+async def webhook_state(request: web.Request) -> web.Response:
+    world = world_of(request)
+    return web.json_response(webhook_view(world))
+
+
+@routes.post("/control/webhook")
+async def webhook_settings(request: web.Request) -> web.Response:
+    """How the emulator retries failed webhook deliveries: `max_retry_delay` (seconds, default 60)."""
+    data = await body(request)
+    world = world_of(request)
+    if "max_retry_delay" in data:
+        try:
+            delay = float(data["max_retry_delay"])
+        except (TypeError, ValueError):
+            raise ApiError(400, "max_retry_delay must be a number of seconds") from None
+        if not 0 <= delay <= 3600:
+            raise ApiError(400, "max_retry_delay must be between 0 and 3600 seconds")
+        world.webhook_max_retry_delay = delay
+    return web.json_response(webhook_view(world))
+
+
+def webhook_view(world: World) -> dict:
+    hook = world.webhook
+    return {"url": hook["url"] if hook else None, "max_connections": hook["max_connections"] if hook else None,
+            "secret_token_set": bool(hook and hook["secret_token"]), "pending_update_count": len(world.updates),
+            "in_flight": sorted(world.webhook_in_flight), "max_retry_delay": world.webhook_max_retry_delay,
+            "last_error": list(world.webhook_error) if world.webhook_error else None,
+            "delivered": world.webhook_delivered}
 
 
 @routes.get("/control/files/{file_id}")

@@ -16,6 +16,12 @@ def u16len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def utf16_slice(text: str, offset: int, length: int) -> str:
+    """The part of `text` an entity covers (offset and length in UTF-16 code units)."""
+    data = text.encode("utf-16-le")
+    return data[2 * offset:2 * (offset + length)].decode("utf-16-le", errors="replace")
+
+
 _HTML_TAGS = {
     "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
     "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "code": "code", "pre": "pre",
@@ -170,15 +176,19 @@ def parse(text: str, parse_mode: str | None) -> tuple[str, list[dict]]:
 
 _AUTO = re.compile(
     r"(?P<bot_command>(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?)"
+    r"|(?P<url>\bhttps?://[^\s<>\"]+|(?<![\w/.@])(?:t|telegram)\.me/[^\s<>\"]+)"
     r"|(?P<mention>(?<!\w)@[A-Za-z0-9_]{4,32})"
-    r"|(?P<url>\bhttps?://[^\s<>\"]+)"
 )
 
 
 def detect_entities(text: str) -> list[dict]:
-    """Entities Telegram adds to a user's plain text: bot commands, @mentions, URLs."""
+    """Entities Telegram adds to plain text: bot commands, @mentions, URLs (`t.me/…` without a
+    scheme too; trailing punctuation is not part of a URL)."""
     found = []
     for m in _AUTO.finditer(text):
         kind = m.lastgroup or "url"
-        found.append({"type": kind, "offset": u16len(text[: m.start()]), "length": u16len(m.group(0))})
+        body = m.group(0)
+        if kind == "url":
+            body = body.rstrip(".,;:!?)]}'\"")
+        found.append({"type": kind, "offset": u16len(text[: m.start()]), "length": u16len(body)})
     return found

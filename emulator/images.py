@@ -30,3 +30,33 @@ def image_size(data: bytes) -> tuple[int, int]:
     except (struct.error, IndexError):
         pass
     return 512, 512
+
+
+SIZE_LIMITS = (90, 320, 800, 1280)
+
+
+def thumbnails(data: bytes, width: int, height: int) -> list[tuple[bytes, int, int]]:
+    """Smaller JPEG copies of a photo (longest side 90, 320, 800, 1280 where the photo is larger),
+    as Telegram makes them. Needs Pillow (installed with the bot); without it, none."""
+    longest = max(width, height)
+    limits = [n for n in SIZE_LIMITS if n < longest]
+    if not limits:
+        return []
+    try:
+        import io
+
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib
+        return []
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception:  # not an image Pillow reads: no thumbnails, as for a broken upload
+        return []
+    out = []
+    for limit in limits:
+        w, h = max(1, round(width * limit / longest)), max(1, round(height * limit / longest))
+        buf = io.BytesIO()
+        image.convert("RGB").resize((w, h)).save(buf, "JPEG", quality=80)
+        out.append((buf.getvalue(), w, h))
+    return out

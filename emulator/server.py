@@ -9,13 +9,18 @@
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 from aiohttp import web
 
 from emulator import botapi, control
 from emulator.botapi import WORLD
+from emulator.webhook import WebhookSender
 from emulator.world import DEFAULT_TOKEN, World
+
+SENDER = web.AppKey("webhook_sender", asyncio.Task)
 
 WEB = Path(__file__).parent / "web"
 _TYPES = {".html": "text/html", ".js": "application/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
@@ -39,18 +44,32 @@ def _static_file(path: Path) -> web.Response:
                         headers={"Cache-Control": "no-cache"})
 
 
+async def _on_startup(app: web.Application) -> None:
+    app[SENDER] = asyncio.create_task(WebhookSender(app[WORLD]).run())
+
+
 async def _on_shutdown(app: web.Application) -> None:
     app[WORLD].close()  # wake every long poll so the server stops at once
 
 
-def create_app(world: World | None = None, token: str = DEFAULT_TOKEN, bot_username: str = "WalletDemoBot") -> web.Application:
+async def _on_cleanup(app: web.Application) -> None:
+    task = app[SENDER]
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def create_app(world: World | None = None, token: str = DEFAULT_TOKEN, bot_username: str = "WalletDemoBot",
+               privacy_mode: bool = True) -> web.Application:
     app = web.Application(middlewares=[control.errors], client_max_size=60 * 1024 * 1024)
-    app[WORLD] = world or World(token=token, bot_username=bot_username)
+    app[WORLD] = world or World(token=token, bot_username=bot_username, privacy_mode=privacy_mode)
     botapi.add_routes(app)
     control.add_routes(app)
     app.router.add_get("/", _index)
     app.router.add_get("/static/{name}", _static)
+    app.on_startup.append(_on_startup)
     app.on_shutdown.append(_on_shutdown)
+    app.on_cleanup.append(_on_cleanup)
     return app
 
 
@@ -82,8 +101,9 @@ class EmulatorRunner(web.AppRunner):
 
 
 async def start_emulator(host: str = "127.0.0.1", port: int = 8080, *, token: str = DEFAULT_TOKEN,
-                         bot_username: str = "WalletDemoBot", world: World | None = None) -> EmulatorRunner:
-    runner = EmulatorRunner(create_app(world, token=token, bot_username=bot_username),
+                         bot_username: str = "WalletDemoBot", world: World | None = None,
+                         privacy_mode: bool = True) -> EmulatorRunner:
+    runner = EmulatorRunner(create_app(world, token=token, bot_username=bot_username, privacy_mode=privacy_mode),
                             shutdown_timeout=2.0, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

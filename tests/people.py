@@ -155,6 +155,21 @@ class People:
                                                                "member_ids": [m.id for m in members]})
         return Group(id=data["id"], title=data["title"], member_ids=data["member_ids"])
 
+    async def supergroup(self, title: str, *members: "Person") -> Group:
+        """A supergroup (id -100…) made by the first member, with the bot in it."""
+        data = await self.call("POST", "/control/chats", json={"type": "supergroup", "title": title,
+                                                               "member_ids": [m.id for m in members]})
+        return Group(id=data["id"], title=data["title"], member_ids=data["member_ids"])
+
+    async def migrate(self, group: Group, by: "Person") -> Group:
+        """``by`` upgrades the basic group to a supergroup; returns the new supergroup."""
+        data = await self.call("POST", f"/control/chats/{group.id}/migrate", json={"user_id": by.id})
+        return Group(id=data["id"], title=data["title"], member_ids=data["member_ids"])
+
+    async def privacy_mode(self, on: bool) -> None:
+        """The bot's privacy mode (on by default, as on Telegram)."""
+        await self.call("POST", "/control/bot", json={"privacy_mode": on})
+
     async def add_to_group(self, group: Group, person: "Person") -> None:
         await self.call("POST", f"/control/chats/{group.id}/members", json={"user_id": person.id})
         group.member_ids.append(person.id)
@@ -222,6 +237,29 @@ class Person:
         """Press a "share my phone" button: the person's own contact goes into the chat."""
         body = {"user_id": self.id, "chat_id": self.chat_id(chat), "phone_number": phone_number or self.phone_number}
         return Message(await self._act("/control/contact", body))
+
+    async def share_users(self, users: "list[Person] | Person", chat: Any = None, *, request_id: int | None = None,
+                          button: str | None = None) -> Message:
+        """Press a ``request_users`` reply-keyboard button (by ``request_id`` or a part of its text;
+        default: the newest such button) and pick ``users``: the bot gets ``users_shared``."""
+        people = users if isinstance(users, list) else [users]
+        body: dict = {"user_id": self.id, "chat_id": self.chat_id(chat), "user_ids": [p.id for p in people]}
+        if request_id is not None:
+            body["request_id"] = request_id
+        if button is not None:
+            body["button"] = button
+        return Message(await self._act("/control/users_shared", body))
+
+    async def open_link(self, url: str) -> Message | None:
+        """Open a ``t.me/<bot>?start=<payload>`` link: sends ``/start <payload>`` to the bot (None when
+        the link only opens a chat already started)."""
+        data = await self._act("/control/open_link", {"user_id": self.id, "url": url})
+        return Message(data["message"]) if data.get("message") else None
+
+    async def remove(self, group: Group, member: "Person | int") -> None:
+        """Remove ``member`` (a person, or the bot's id) from ``group``; ``alice.remove(g, alice)`` leaves it."""
+        member_id = member.id if isinstance(member, Person) else int(member)
+        await self._act(f"/control/chats/{group.id}/remove", {"user_id": self.id, "member_id": member_id})
 
     async def press(self, message: Message, button: str | None = None, *, callback_data: str | None = None,
                     timeout: float = DEFAULT_TIMEOUT) -> Answer:

@@ -15,6 +15,9 @@ const TEXTS = {
     "press.timeout": "机器人没有回应这个按钮", "share.phone": "请输入要分享的手机号",
     "new.name": "新朋友的名字？", "new.lang": "语言代码（zh-CN 或 en）", "new.phone": "手机号（可留空）",
     "group.title": "群名称？", "group.members": "选择成员：输入名字，用逗号分隔", "error": "出错了：",
+    "picker.title": "选择要分享的人（最多 {n} 位）", "picker.ok": "分享", "picker.cancel": "取消", "picker.none": "没有可以分享的人",
+    "msg.shared": "{name} 分享了：{list}", "msg.supergroup": "{name} 创建了超级群", "msg.left": "{name} 离开了群聊",
+    "msg.migrated_to": "本群已升级为超级群", "msg.migrated_from": "由普通群升级而来", "link.opened": "已打开与机器人的聊天",
   },
   en: {
     "app.title": "Local Messenger", "who.label": "I am", "who.new": "Add a person", "phone.title": "Phone",
@@ -29,6 +32,9 @@ const TEXTS = {
     "press.timeout": "The bot did not answer this button", "share.phone": "Phone number to share",
     "new.name": "Name of the new person?", "new.lang": "Language code (zh-CN or en)", "new.phone": "Phone number (optional)",
     "group.title": "Group name?", "group.members": "Members: names separated by commas", "error": "Something went wrong: ",
+    "picker.title": "Choose people to share (at most {n})", "picker.ok": "Share", "picker.cancel": "Cancel", "picker.none": "Nobody to share",
+    "msg.shared": "{name} shared: {list}", "msg.supergroup": "{name} created the supergroup", "msg.left": "{name} left the group",
+    "msg.migrated_to": "This group was upgraded to a supergroup", "msg.migrated_from": "Upgraded from a basic group", "link.opened": "Opened the chat with the bot",
   },
 };
 
@@ -99,12 +105,27 @@ function wrap(e, body, raw) {
     case "blockquote": case "expandable_blockquote": return `<blockquote>${body}</blockquote>`;
     case "spoiler": return `<span class="spoiler" onclick="this.classList.add('shown')">${body}</span>`;
     case "text_link": return safeUrl(e.url) ? `<a href="${esc(e.url)}" target="_blank" rel="noopener">${body}</a>` : body;
-    case "url": return safeUrl(raw) ? `<a href="${esc(raw)}" target="_blank" rel="noopener">${body}</a>` : body;
+    case "url": { const href = /^[a-z]+:/i.test(raw) ? raw : "https://" + raw;
+      return safeUrl(href) ? `<a href="${esc(href)}" target="_blank" rel="noopener">${body}</a>` : body; }
     case "bot_command": return `<a href="#" class="cmd" data-cmd="${esc(raw)}">${body}</a>`;
     default: return body;
   }
 }
 const safeUrl = (u) => /^(https?:|tg:|mailto:)/i.test(u || "");
+
+// A link to this bot (t.me/<bot>, ?start=<payload>) opens the private chat and sends /start <payload>.
+function isBotLink(url) {
+  if (!state.bot || !url) return false;
+  const name = state.bot.username.toLowerCase();
+  const m = /^(?:https?:\/\/)?(?:www\.)?(?:t|telegram)\.me\/([A-Za-z0-9_]+)/i.exec(url) || /^tg:\/\/resolve\?(?:.*&)?domain=([A-Za-z0-9_]+)/i.exec(url);
+  return Boolean(m && m[1].toLowerCase() === name);
+}
+
+async function openBotLink(url) {
+  await api("POST", "/control/open_link", {user_id: state.me.id, url});
+  await refreshChats();
+  await openChat(state.me.id);
+}
 
 function fmtSize(n) { return n > 1048576 ? (n / 1048576).toFixed(1) + " MB" : n > 1024 ? Math.round(n / 1024) + " KB" : n + " B"; }
 function fmtTime(ts) { const d = new Date(ts * 1000); return d.toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB", {hour: "2-digit", minute: "2-digit"}); }
@@ -116,6 +137,7 @@ function preview(m) {
   if (m.document) return T("msg.document") + " " + (m.document.file_name || "");
   if (m.contact) return T("msg.contact");
   if (m.group_chat_created) return T("msg.created", {name: senderName(m.from)});
+  if (m.users_shared) return sharedText(m);
   return "";
 }
 
@@ -217,12 +239,26 @@ async function refreshMessages(scroll) {
   if (scroll || grew || atBottom) box.scrollTop = box.scrollHeight;
 }
 
+function sharedText(m) {
+  const names = m.users_shared.users.map((u) => senderName(u) || (u.username ? "@" + u.username : "") ||
+    senderName(state.users.find((p) => p.id === u.user_id)) || String(u.user_id));
+  return T("msg.shared", {name: senderName(m.from), list: names.join(", ")});
+}
+
+function serviceText(m) {
+  if (m.group_chat_created) return T("msg.created", {name: senderName(m.from)});
+  if (m.supergroup_chat_created) return T("msg.supergroup", {name: senderName(m.from)});
+  if (m.new_chat_members) return T("msg.joined", {name: m.new_chat_members.map(senderName).join(", ")});
+  if (m.left_chat_member) return T("msg.left", {name: senderName(m.left_chat_member)});
+  if (m.migrate_to_chat_id) return T("msg.migrated_to");
+  if (m.migrate_from_chat_id) return T("msg.migrated_from");
+  return null;
+}
+
 function renderMessage(m) {
-  if (m.group_chat_created || m.new_chat_members) {
-    const text = m.group_chat_created ? T("msg.created", {name: senderName(m.from)})
-      : T("msg.joined", {name: m.new_chat_members.map(senderName).join(", ")});
-    return `<div class="service">${esc(text)}</div>`;
-  }
+  const service = serviceText(m);
+  if (service) return `<div class="service">${esc(service)}</div>`;
+  if (m.users_shared) return `<div class="service shared" data-message-id="${m.message_id}">${esc(sharedText(m))}</div>`;
   const mine = state.me && m.from && m.from.id === state.me.id;
   const c = currentChat();
   const showName = c && c.type !== "private" && !mine;
@@ -262,7 +298,8 @@ function renderReplyKeyboard() {
   box.innerHTML = markup.keyboard.map((row, r) => `<div class="row">` + row.map((b, i) => {
     const text = typeof b === "string" ? b : b.text;
     const contact = typeof b === "object" && b.request_contact;
-    return `<button type="button" class="${contact ? "contact" : ""}" data-row="${r}" data-col="${i}">${contact ? "📞 " : ""}${esc(text)}</button>`;
+    const users = typeof b === "object" && b.request_users;
+    return `<button type="button" class="${contact ? "contact" : users ? "users" : ""}" data-row="${r}" data-col="${i}">${contact ? "📞 " : users ? "👥 " : ""}${esc(text)}</button>`;
   }).join("") + `</div>`).join("");
   box.dataset.owner = owner.message_id;
   box.dataset.oneTime = markup.one_time_keyboard ? "1" : "";
@@ -278,14 +315,39 @@ async function onReplyKey(btn) {
     if (!phone) phone = prompt(T("share.phone"), "+86");
     if (!phone) return;
     await api("POST", "/control/contact", {user_id: state.me.id, chat_id: state.chatId, phone_number: phone});
+  } else if (typeof b === "object" && b.request_users) {
+    const ids = await pickUsers(b.request_users);
+    if (!ids || !ids.length) return;
+    await api("POST", "/control/users_shared", {user_id: state.me.id, chat_id: state.chatId, request_id: b.request_users.request_id, user_ids: ids});
+    await refreshMessages(true);
   } else {
     await sendText(typeof b === "string" ? b : b.text);
   }
 }
 
+// The request_users picker: people of this world (not the bot), at most max_quantity of them.
+function pickUsers(spec) {
+  const max = spec.max_quantity || 1;
+  const people = spec.user_is_bot ? [] : state.users.filter((u) => u.id !== state.me.id);
+  $("#picker-title").textContent = people.length ? T("picker.title", {n: max}) : T("picker.none");
+  $("#picker-list").innerHTML = people.map((u) => `<li><label><input type="${max > 1 ? "checkbox" : "radio"}" name="pick" value="${u.id}">
+    ${avatar(u.first_name, u.id, true)} <span>${esc(senderName(u))}${u.username ? " @" + esc(u.username) : ""}</span></label></li>`).join("");
+  $("#picker").classList.remove("hidden");
+  return new Promise((resolve) => {
+    const done = (ids) => { $("#picker").classList.add("hidden"); $("#picker-ok").onclick = $("#picker-cancel").onclick = null; resolve(ids); };
+    $("#picker-list").onchange = () => {
+      const checked = [...document.querySelectorAll("#picker-list input:checked")];
+      document.querySelectorAll("#picker-list input:not(:checked)").forEach((el) => { el.disabled = checked.length >= max && max > 1; });
+    };
+    $("#picker-ok").onclick = () => done([...document.querySelectorAll("#picker-list input:checked")].map((el) => Number(el.value)));
+    $("#picker-cancel").onclick = () => done(null);
+  });
+}
+
 async function onInlineKey(btn) {
   const m = state.messages.find((x) => x.message_id === Number(btn.dataset.msg));
   const b = m.reply_markup.inline_keyboard[Number(btn.dataset.row)][Number(btn.dataset.col)];
+  if (b.url && isBotLink(b.url)) { await openBotLink(b.url); return; }
   if (b.url) { window.open(b.url, "_blank", "noopener"); return; }
   if (b.switch_inline_query != null || b.switch_inline_query_current_chat != null) {
     const q = b.switch_inline_query ?? b.switch_inline_query_current_chat;
@@ -430,7 +492,9 @@ function wire() {
     const btn = e.target.closest(".ikb button");
     if (btn) { onInlineKey(btn).catch(showError); return; }
     const cmd = e.target.closest("a.cmd");
-    if (cmd) { e.preventDefault(); sendText(cmd.dataset.cmd).catch(showError); }
+    if (cmd) { e.preventDefault(); sendText(cmd.dataset.cmd).catch(showError); return; }
+    const link = e.target.closest("a[href]");
+    if (link && isBotLink(link.getAttribute("href"))) { e.preventDefault(); openBotLink(link.getAttribute("href")).catch(showError); }
   });
   $("#reply-keyboard").addEventListener("click", (e) => { const b = e.target.closest("button"); if (b) onReplyKey(b).catch(showError); });
   $("#inline-results").addEventListener("click", (e) => { const r = e.target.closest(".result[data-result]"); if (r) chooseResult(r).catch(showError); });

@@ -153,3 +153,71 @@ async def test_web_chat_keyboards_files_inline_mode_and_sms(emulator, demo_bot, 
     await expect(page.locator("#sms-list li")).to_contain_text("code 246810")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "webchat-inline-sms.png"))
+
+
+@pytest.fixture
+async def flows_bot(emulator):
+    """A small PTB bot with a request_users button and a deep link posted into a group."""
+    from telegram import KeyboardButton, KeyboardButtonRequestUsers, ReplyKeyboardMarkup, ReplyKeyboardRemove
+    from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+    async def pick(update, context):
+        await update.message.reply_text("Who gets it?", reply_markup=ReplyKeyboardMarkup([[KeyboardButton(
+            "Choose a friend", request_users=KeyboardButtonRequestUsers(request_id=5, request_name=True))]]))
+
+    async def shared(update, context):
+        names = ", ".join(u.first_name for u in update.message.users_shared.users)
+        await update.message.reply_text(f"Paying {names}", reply_markup=ReplyKeyboardRemove())
+
+    async def link(update, context):
+        await update.message.reply_text("Pay here: t.me/WalletDemoBot?start=pay_42")
+
+    async def start(update, context):
+        await update.message.reply_text(f"start with {' '.join(context.args) or 'nothing'}")
+
+    app = Application.builder().token(emulator.token).base_url(emulator.bot_base_url).base_file_url(emulator.file_base_url).build()
+    app.add_handler(CommandHandler("pick", pick))
+    app.add_handler(CommandHandler("link", link))
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(MessageHandler(filters.StatusUpdate.USERS_SHARED, shared))
+    async with app:
+        await app.start()
+        await app.updater.start_polling(timeout=5, poll_interval=0)
+        yield app
+        await app.updater.stop()
+        await app.stop()
+
+
+async def test_web_chat_request_users_and_deep_link(emulator, flows_bot, page):
+    from playwright.async_api import expect
+
+    seed_demo(emulator.world)
+    alice = next(u for u in emulator.world.users.values() if u.first_name == "Alice")
+    await page.goto(f"{emulator.url}/?user={alice.id}")
+    await page.wait_for_selector("body[data-ready='1']", timeout=15000)
+    await page.locator(".chat-item[data-type='private']").click()
+    await page.fill("#composer-input", "/pick")
+    await page.press("#composer-input", "Enter")
+    button = page.locator("#reply-keyboard button.users")
+    await expect(button).to_be_visible(timeout=10000)
+    await button.click()
+    await expect(page.locator("#picker")).to_be_visible()
+    await expect(page.locator("#picker-list li")).to_have_count(2)  # Bob and Carol, not Alice herself
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "webchat-request-users.png"))
+    await page.locator("#picker-list li").filter(has_text="Bob").locator("input").check()
+    await page.click("#picker-ok")
+    await expect(page.locator(".service.shared")).to_contain_text("Bob", timeout=10000)
+    await expect(page.locator(".msg:not(.mine)").filter(has_text="Paying Bob")).to_have_count(1, timeout=10000)
+
+    await page.locator(".chat-item[data-type='group']").click()
+    await page.fill("#composer-input", "/link")
+    await page.press("#composer-input", "Enter")
+    link = page.locator(".msg:not(.mine) .bubble a").filter(has_text="t.me/WalletDemoBot?start=pay_42")
+    await expect(link).to_have_count(1, timeout=10000)
+    await link.click()
+    await expect(page.locator(".chat-item.active")).to_have_attribute("data-type", "private", timeout=10000)
+    await expect(page.locator(".msg.mine").filter(has_text="/start pay_42")).to_have_count(1, timeout=10000)
+    await expect(page.locator(".msg:not(.mine)").filter(has_text="start with pay_42")).to_have_count(1, timeout=10000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "webchat-deep-link.png"))

@@ -122,9 +122,10 @@ async def test_get_updates_offset_limit_and_allowed_updates(bot, people, alice, 
     rest = await bot.get_updates(offset=both[-1].update_id + 1, timeout=0)
     assert rest == ()
     await alice.send("text only")
-    await people.group("G", alice, bob)  # a my_chat_member update, filtered out below
+    await people.group("G", alice, bob)  # group_chat_created (a message) and my_chat_member (filtered out)
     only_messages = await bot.get_updates(offset=both[-1].update_id + 1, allowed_updates=["message"])
-    assert [u.message.text for u in only_messages] == ["text only"]
+    assert [u.message.text for u in only_messages] == ["text only", None]
+    assert only_messages[1].message.group_chat_created and not any(u.my_chat_member for u in only_messages)
 
 
 async def test_long_poll_waits_for_an_update(bot, people, alice):

@@ -225,10 +225,13 @@ async def test_inline_query_chosen_result_and_inline_callback(wallet_bot, people
 
 async def test_group_messages_replies_and_my_chat_member(wallet_bot, people, alice, bob):
     _, rec = wallet_bot
+    await people.privacy_mode(False)  # this test reads people's plain group messages
     group = await people.group("Dinner", alice, bob)
     joined = await rec.wait_for(lambda u: u.my_chat_member is not None)
     assert joined.my_chat_member.new_chat_member.status == "member"
     assert joined.my_chat_member.chat.id == group.id and joined.my_chat_member.chat.type == "group"
+    created = await rec.wait_for(lambda u: u.message and u.message.group_chat_created)
+    assert created.message.from_user.id == alice.id
     first = await alice.send(group, "hello all")
     await bob.send(group, "hi Alice", reply_to=first)
     update = await rec.wait_for(lambda u: u.message and u.message.text == "hi Alice")
