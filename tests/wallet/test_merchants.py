@@ -259,3 +259,17 @@ async def test_collection_summary_counts_by_local_day(ctx, shop):
     assert await merchants.shops_with_collections(ctx, date(2026, 11, 30)) == []
     with pytest.raises(errors.NotYourShop):
         await merchants.collection_summary(ctx, owner_id=PAYER, shop_id=shop["shop_id"])
+
+
+async def test_a_personal_payment_cut_short_after_the_send_is_finished_by_the_retry(ctx, shop):
+    from wallet.services.subkeys import step_key
+
+    mine = await merchants.create_code(ctx, key="pc", owner_id=SHOP, amount=500)
+    key = "k" * 160  # the longest key: the step keys still fit
+    # the first attempt sent the transfer and stopped there (a crash before the accept)
+    sent = await transfers.send(ctx, key=step_key(key, "send"), sender_id=PAYER, recipient_id=SHOP, amount=500,
+                                pin=None, pin_checked=True)
+    assert (await transfers.get(ctx, sent["transfer_id"], viewer_id=SHOP))["status"] == "pending"
+    paid = await merchants.pay(ctx, key=key, payer_id=PAYER, code=mine["code"], pin=PIN)
+    assert paid["transfer_id"] == sent["transfer_id"] and paid["status"] == "accepted"
+    assert await wallet_balance(ctx, SHOP) == 500 and await wallet_balance(ctx, PAYER) == 50_000 - 500

@@ -13,6 +13,11 @@ A withdrawal fee is not a line of its own: it is the ``fee`` field of the withdr
 fee part under the group 'fee' and the rest under the line's own group, so the sum of the
 lines' amounts is always the summary's net.
 
+A line carries its reference number (交易单号: local date and time, then the journal id) and
+the status of what it refers to (transfer, red packet, bank operation; 'paid' for a payment to
+a shop, whose name it carries too). Lines can be filtered by group (``kind``), local month,
+direction (money in / out) or a time range; ``bill`` is one line (the detail).
+
 Months and times are local (``rules.timezone``, Asia/Shanghai by default).
 """
 from __future__ import annotations

@@ -44,6 +44,7 @@ from wallet.services import transfers
 from wallet.services.guards import load_user, payee, payer, require_active, require_verified
 from wallet.services.limits import check_outgoing
 from wallet.services.pins import verify_pin
+from wallet.services.subkeys import step_key
 from wallet.uow import idempotent, read
 
 CATEGORIES = ("food", "retail", "services", "transport", "entertainment", "other")
@@ -327,9 +328,9 @@ async def _pay_person(ctx: Context, *, key: str, payer_id: int, code: str, amoun
         return c, total
 
     c, total = await read(ctx, check)
-    sent = await transfers.send(ctx, key=f"{key}:send", sender_id=payer_id, recipient_id=c.owner_id,
+    sent = await transfers.send(ctx, key=step_key(key, "send"), sender_id=payer_id, recipient_id=c.owner_id,
                                 amount=total, pin=None, pin_checked=True, note=c.label)
-    done = await transfers.accept(ctx, key=f"{key}:accept", user_id=c.owner_id, transfer_id=sent["transfer_id"])
+    done = await transfers.accept(ctx, key=step_key(key, "accept"), user_id=c.owner_id, transfer_id=sent["transfer_id"])
     return {"kind": "personal", "transfer_id": done["transfer_id"], "payer_id": payer_id,
             "payee_id": c.owner_id, "code": c.code, "amount": total, "status": done["status"],
             "created_at": sent["created_at"]}

@@ -28,6 +28,7 @@ from wallet.errors import (NotAdmin, TicketClosed, TicketExists, TicketInvalid, 
                            TicketNotFound)
 from wallet.models import ticket_events, tickets, users
 from wallet.services import bills, people
+from wallet.services.subkeys import step_key
 from wallet.uow import idempotent, insert_ignore, read, transaction
 
 REASONS = ("not_me", "wrong_amount", "not_received", "duplicate", "scam", "other")
@@ -78,9 +79,9 @@ def _event_view(e) -> dict:
             "notified_at": e.notified_at.isoformat() if e.notified_at else None}
 
 
-async def _load(conn, ticket_id: int):
+async def _load(conn, ticket_id: int, *, lock: bool = True):
     stmt = select(tickets).where(tickets.c.id == ticket_id)
-    if conn.dialect.name == "postgresql":
+    if lock and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     t = (await conn.execute(stmt)).one_or_none()
     if t is None:
@@ -126,10 +127,10 @@ async def open_ticket(ctx: Context, *, key: str, reporter_id: int, journal_id: i
 
 async def freeze_self(ctx: Context, *, key: str, user_id: int, ticket_id: int) -> dict:
     """The reporter freezes their own account from the ticket (no PIN, like people.freeze)."""
-    t = await read(ctx, lambda conn: _load(conn, ticket_id))
+    t = await read(ctx, lambda conn: _load(conn, ticket_id, lock=False))
     if t.reporter_id != user_id:
         raise TicketNotFound(ticket_id=ticket_id)
-    await people.freeze(ctx, key=f"{key}:freeze", user_id=user_id)
+    await people.freeze(ctx, key=step_key(key, "freeze"), user_id=user_id)
 
     async def body(conn):
         await _load(conn, ticket_id)
@@ -218,13 +219,13 @@ async def freeze_counterparty(ctx: Context, *, key: str, admin_id: int, admin_id
     """Freeze the account on the other side of the ticket's bill (people.freeze), then record
     it. Two transactions; a retry with the same key replays the freeze and records it once."""
     _require_admin(admin_id, admin_ids)
-    t = await read(ctx, lambda conn: _load(conn, ticket_id))
+    t = await read(ctx, lambda conn: _load(conn, ticket_id, lock=False))
     number = number_of(ctx, t.id, t.created_at)
     if t.status != "open":
         raise TicketClosed(number=number)
     if t.counterparty_id is None or t.counterparty_id == t.reporter_id:
         raise TicketNoCounterparty(number=number)
-    await people.freeze(ctx, key=f"{key}:freeze", user_id=t.counterparty_id)
+    await people.freeze(ctx, key=step_key(key, "freeze"), user_id=t.counterparty_id)
     view = await _admin_change(ctx, key=key, op="ticket_freeze_cp", admin_id=admin_id, admin_ids=admin_ids,
                                ticket_id=ticket_id, kind="freeze_counterparty", text=None)
     return {**view, "frozen_user_id": t.counterparty_id}
