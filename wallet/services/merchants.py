@@ -277,6 +277,7 @@ async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int |
         raise PayCodeNotFound()
     if not pin_checked:
         await verify_pin(ctx, payer_id, pin or "")
+
     async def kind(conn):  # revoked or not: a replay must still answer
         row = (await conn.execute(select(pay_codes.c.shop_id).where(pay_codes.c.code == code))).one_or_none()
         if row is None:
