@@ -28,6 +28,7 @@ audit: install
 # WALLET_TEST_POSTGRES_URL is set (each run creates and drops its own database).
 test: install
 	@bash scripts/ensure-chromium.sh || true
+	@bash scripts/ensure-zbar.sh || true
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 	@if [ -n "$$WALLET_TEST_POSTGRES_URL" ]; then \
 	  echo "== again on PostgreSQL =="; \

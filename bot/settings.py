@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,3 +34,14 @@ class Settings(BaseSettings):
     sweep_interval_seconds: int = 60
     # how often the outbox of notices is drained (each notice is written with its money event)
     outbox_interval_seconds: float = 1.0
+    # Telegram user ids of the admins who handle abnormal-transaction tickets:
+    # WALLET_ADMIN_IDS="111,222" (or a JSON list)
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, value):
+        if isinstance(value, str):
+            text = value.strip().strip("[]")
+            return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+        return value

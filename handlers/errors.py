@@ -14,7 +14,7 @@ from wallet.bank import BANKS
 from wallet.errors import WalletError
 from wallet.money import format_amount
 
-MONEY_FIELDS = {"needed", "available", "amount", "cap", "used", "requested"}
+MONEY_FIELDS = {"needed", "available", "amount", "cap", "used", "requested", "expected", "given"}
 MONEY_LIMIT_REASONS = {"share_too_small", "total_too_large"}
 
 

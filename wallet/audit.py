@@ -6,6 +6,8 @@ Journal conventions it relies on (the services follow them):
 - red packets: ref_type 'red_packet'; kinds rp_create, rp_claim (one per claim), rp_refund (at most one).
 - bank: ref_type 'bank_op'; kinds topup (one per succeeded charge), withdraw_hold, then
   withdraw_settle or withdraw_fail.
+- merchant payments: ref_type 'payment'; one transaction of kind 'pay' per payments row, from
+  the payer's wallet straight into the merchant's wallet (no system account in between).
 """
 from __future__ import annotations
 
@@ -159,6 +161,28 @@ async def audit(conn: AsyncConnection, *, now: datetime | None = None, reconcile
     expense = await _escrow_balance(conn, "interest_expense")
     add("9 interest paid equals the interest expense", [] if interest_paid == -expense else
         [f"interest paid {interest_paid}, interest expense {expense}"])
+
+    bad = await _rows(conn, """
+        SELECT p.id, p.amount, COUNT(DISTINCT j.id),
+          COALESCE(SUM(CASE WHEN a.user_id = p.merchant_id THEN e.amount ELSE 0 END), 0),
+          COALESCE(SUM(CASE WHEN a.user_id = p.payer_id THEN e.amount ELSE 0 END), 0),
+          COUNT(e.id)
+        FROM payments p
+        LEFT JOIN journal j ON j.ref_type = 'payment' AND j.ref_id = p.id AND j.kind = 'pay'
+        LEFT JOIN entries e ON e.tx_id = j.id
+        LEFT JOIN accounts a ON a.id = e.account_id AND a.kind = 'wallet'
+        GROUP BY p.id, p.amount
+        HAVING COUNT(DISTINCT j.id) <> 1 OR COUNT(e.id) <> 2
+          OR COALESCE(SUM(CASE WHEN a.user_id = p.merchant_id THEN e.amount ELSE 0 END), 0) <> p.amount
+          OR COALESCE(SUM(CASE WHEN a.user_id = p.payer_id THEN e.amount ELSE 0 END), 0) <> -p.amount""")
+    v = [f"payment {r[0]} of {r[1]}: {r[2]} transactions, merchant got {r[3]}, payer paid {-r[4]}, {r[5]} entries"
+         for r in bad]
+    orphans = await _scalar(conn, """
+        SELECT COUNT(*) FROM journal j WHERE j.kind = 'pay'
+        AND NOT EXISTS (SELECT 1 FROM payments p WHERE j.ref_type = 'payment' AND p.id = j.ref_id)""")
+    if orphans:
+        v.append(f"{orphans} 'pay' transactions without a payment")
+    add("10 every payment is one 'pay' transaction from the payer's wallet to the merchant's", v)
     return checks
 
 

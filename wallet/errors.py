@@ -312,3 +312,126 @@ class InvalidMonth(WalletError, ValueError):
     """A bill month that is not 'YYYY-MM' (local calendar month, 01..12)."""
     code = "invalid_month"
     text: str
+
+
+# --- merchants and collection codes -------------------------------------------------------
+@dataclass(eq=False)
+class ShopInvalid(WalletError):
+    """reason: name_empty, name_too_long, name_chars, label_too_long, label_chars, category;
+    limit: the longest name or label"""
+    code = "shop_invalid"
+    reason: str
+    limit: int = 0
+
+
+@dataclass(eq=False)
+class ShopNotFound(WalletError):
+    code = "shop_not_found"
+    shop_id: int
+
+
+@dataclass(eq=False)
+class NotYourShop(WalletError):
+    code = "not_your_shop"
+    shop_id: int
+
+
+@dataclass(eq=False)
+class PayCodeNotFound(WalletError):
+    """An unknown (or malformed) collection code: the link or picture is wrong."""
+    code = "pay_code_not_found"
+
+
+@dataclass(eq=False)
+class PayCodeRevoked(WalletError):
+    code = "pay_code_revoked"
+
+
+@dataclass(eq=False)
+class PayCodeUnavailable(WalletError):
+    """The code's owner cannot collect now. reason: frozen, not_verified"""
+    code = "pay_code_unavailable"
+    reason: str
+
+
+@dataclass(eq=False)
+class NotYourPayCode(WalletError):
+    code = "not_your_pay_code"
+
+
+@dataclass(eq=False)
+class PayOwnCode(WalletError):
+    """Paying one's own shop or one's own receive code."""
+    code = "pay_own_code"
+
+
+@dataclass(eq=False)
+class PayAmountRequired(WalletError):
+    """An open-amount code: the payer must type the amount."""
+    code = "pay_amount_required"
+
+
+@dataclass(eq=False)
+class PayAmountMismatch(WalletError):
+    """A fixed-amount code paid with another amount."""
+    code = "pay_amount_mismatch"
+    expected: int
+    given: int
+
+
+# --- abnormal-transaction tickets ---------------------------------------------------------
+@dataclass(eq=False)
+class TicketInvalid(WalletError):
+    """reason: reason (not one of the fixed reasons), details_too_long, text_empty, text_too_long"""
+    code = "ticket_invalid"
+    reason: str
+    limit: int = 0
+
+
+@dataclass(eq=False)
+class BillNotFound(WalletError):
+    """No such bill among the person's own (a transaction that is not theirs looks the same)."""
+    code = "bill_not_found"
+    journal_id: int
+
+
+@dataclass(eq=False)
+class TicketExists(WalletError):
+    """An open ticket about this bill exists already."""
+    code = "ticket_exists"
+    number: str
+
+
+@dataclass(eq=False)
+class TicketNotFound(WalletError):
+    """No such ticket, or not the viewer's."""
+    code = "ticket_not_found"
+    ticket_id: int
+
+
+@dataclass(eq=False)
+class TicketClosed(WalletError):
+    code = "ticket_closed"
+    number: str
+
+
+@dataclass(eq=False)
+class TicketNoCounterparty(WalletError):
+    """The bill has no person on the other side (a top-up, a withdrawal) to freeze."""
+    code = "ticket_no_counterparty"
+    number: str
+
+
+@dataclass(eq=False)
+class NotAdmin(WalletError):
+    code = "not_admin"
+    user_id: int
+
+
+@dataclass(eq=False)
+class InvalidDateRange(WalletError, ValueError):
+    """A bill date range that cannot be used. reason: order (first after last), too_long
+    (more than ``limit`` days), format (not YYYY-MM-DD)"""
+    code = "invalid_date_range"
+    reason: str
+    limit: int = 0

@@ -301,6 +301,97 @@ outbox = Table(
     Index("ix_outbox_due", "status", "not_before"),
 )
 
+# --- merchants (收款) ----------------------------------------------------------------------
+shops = Table(
+    "shops",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A collection code: the secret part of a deep link ``pay_<code>``. A shop's code pays the
+# shop at once; a personal code (收款码, shop_id NULL) pays its owner by a transfer accepted
+# for them at once. ``amount`` NULL: the payer types it.
+pay_codes = Table(
+    "pay_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("owner_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), index=True),
+    Column("amount", Money),
+    Column("label", String(64)),
+    Column("status", String(8), nullable=False, server_default="active"),  # active | revoked
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    CheckConstraint("amount IS NULL OR amount > 0", name="amount_pos"),
+    CheckConstraint("status IN ('active', 'revoked')", name="status"),
+    CheckConstraint("(status = 'revoked') = (revoked_at IS NOT NULL)", name="revoked_at"),
+)
+
+# One row per payment to a shop, written in the same transaction as its journal
+# transaction (kind 'pay', ref_type 'payment').
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code_id", Integer, ForeignKey("pay_codes.id"), nullable=False),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("payer_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("merchant_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount > 0", name="amount_pos"),
+    CheckConstraint("payer_id <> merchant_id", name="not_self"),
+    Index("ix_payments_shop_created", "shop_id", "created_at"),
+)
+
+# --- abnormal-transaction tickets (异常交易) -------------------------------------------------
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reporter_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("tx_id", Integer, ForeignKey("journal.id"), nullable=False),
+    Column("counterparty_id", BigInteger),
+    Column("reason", String(16), nullable=False),
+    Column("details", String(500)),
+    Column("status", String(8), nullable=False, server_default="open"),  # open | resolved
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    CheckConstraint("status IN ('open', 'resolved')", name="status"),
+    CheckConstraint("(status = 'resolved') = (resolved_at IS NOT NULL)", name="resolved_at"),
+    # one open ticket per person and transaction (a double tap opens one)
+    Index(
+        "uq_tickets_reporter_tx_open",
+        "reporter_id",
+        "tx_id",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
+    Index("ix_tickets_status_id", "status", "id"),
+)
+
+# Every change of a ticket; ``notified_at`` NULL: the reporter has not been told yet.
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("actor_id", BigInteger),
+    Column("kind", String(24), nullable=False),
+    Column("text", String(1000)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("notified_at", UTCDateTime),
+    CheckConstraint("kind IN ('opened', 'reply', 'resolved', 'freeze_counterparty', 'self_freeze')",
+                    name="kind"),
+)
+
 SYSTEM_ACCOUNTS = (
     "bank_clearing",  # money that came from or left to banks
     "withdraw_pending",  # withdrawals sent to the bank, not yet confirmed

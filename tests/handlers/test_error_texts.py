@@ -23,6 +23,10 @@ SUB_CODES = {
     "red_packet_invalid": ["kind", "exclusive_needs_user", "exclusive_self", "too_many_shares",
                            "too_few_shares", "share_too_small", "total_too_large"],
     "transfer_not_pending": ["accepted", "returned", "refunded", "revoked", "expired", "arrived"],
+    "shop_invalid": ["name_empty", "name_too_long", "name_chars", "label_too_long", "label_chars", "category"],
+    "pay_code_unavailable": ["frozen", "not_verified"],
+    "ticket_invalid": ["reason", "details_too_long", "text_empty", "text_too_long"],
+    "invalid_date_range": ["format", "order", "too_long"],
 }
 
 SAMPLE = {int: 1234, str: "x", datetime: datetime(2026, 11, 28, 16, 30, tzinfo=timezone.utc)}
@@ -71,6 +75,10 @@ def test_amounts_times_banks_and_counts_are_shown_as_people_read_them():
     assert "100 shares" in explain(errors.RedPacketInvalid(reason="too_many_shares", limit=100), "en")
     assert "每日最多 ¥500.00" in explain(errors.LimitExceeded(period="day", cap=50_000, used=1, requested=2), "zh-CN")
     assert "“1,000”" in explain(errors.InvalidAmount(reason="not_a_number", text="1,000"), "zh-CN")
+    assert "exactly ¥12.00; it cannot be paid ¥10.00" in explain(
+        errors.PayAmountMismatch(expected=1_200, given=1_000), "en")
+    assert "40 个字" in explain(errors.ShopInvalid(reason="name_too_long", limit=40), "zh-CN")
+    assert "20261201-00007" in explain(errors.TicketExists(number="20261201-00007"), "en")
 
 
 def test_an_error_the_catalog_does_not_know_falls_back_to_a_safe_text():

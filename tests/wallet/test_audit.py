@@ -23,7 +23,7 @@ from wallet.bootstrap import bootstrap
 from wallet.db import create_engine
 from wallet.migrate import upgrade_head
 from wallet.models import accounts, entries, journal, metadata, red_packet_claims, red_packets, transfers as transfers_t
-from wallet.services import cards, transfers
+from wallet.services import cards, merchants, transfers
 
 CHECK_NAMES = [
     "1 all balances sum to zero",
@@ -35,16 +35,20 @@ CHECK_NAMES = [
     "7 red packets: claims within shares, one per user, claimed + refunded = total",
     "8 bank clearing matches the bank; nothing unknown past the window",
     "9 interest paid equals the interest expense",
+    "10 every payment is one 'pay' transaction from the payer's wallet to the merchant's",
 ]
 TIMEOUT_CARD = "6222020000000000331"
 
 
 async def activity(ctx) -> None:
-    """Some real money movement: top-ups, an accepted and a pending transfer, a withdrawal with a fee."""
+    """Some real money movement: top-ups, an accepted and a pending transfer, a payment to a shop,
+    a withdrawal with a fee."""
     card = await make_person(ctx, 1, balance=300_000)
     await make_person(ctx, 2, balance=1_000)
     t = await transfers.send(ctx, key="t1", sender_id=1, recipient_id=2, amount=2_500, pin=PIN)
     await transfers.accept(ctx, key="a1", user_id=2, transfer_id=t["transfer_id"])
+    shop = await merchants.register_shop(ctx, key="s1", owner_id=2, name="Shop", category="retail")
+    await merchants.pay(ctx, key="p1", payer_id=1, code=shop["code"]["code"], amount=1_000, pin=PIN)
     await transfers.send(ctx, key="t2", sender_id=2, recipient_id=1, amount=700, pin=PIN)
     await cards.withdraw(ctx, key="w1", user_id=1, card_id=card["card_id"], amount=150_000, pin=PIN)
 
@@ -294,3 +298,27 @@ async def test_a_clearing_entry_changed_with_its_cached_balance(own):
     await execute(own, "UPDATE entries SET amount = amount - 3 WHERE tx_id = :t AND account_id = :a", t=tx, a=clearing)
     await execute(own, "UPDATE accounts SET balance = balance - 3 WHERE id = :a", a=clearing)
     assert await failed_checks(own) == {"1", "2", "8"}
+
+
+async def test_a_payment_row_that_disagrees_with_its_transaction(own):
+    await execute(own, "UPDATE payments SET amount = amount + 1")
+    assert await failed_checks(own) == {"10"}
+
+
+async def test_a_pay_transaction_without_a_payment(own):
+    payer, merchant = await wallet_id(own, 1), await wallet_id(own, 2)
+    async with own.engine.begin() as conn:
+        await ledger.post(conn, key="pay-x", kind="pay", legs=[(payer, -5), (merchant, 5)], now=own.now(),
+                          user_id=1, counterparty_id=2)
+    assert await failed_checks(own) == {"10"}
+
+
+async def test_a_payment_that_went_elsewhere_than_the_merchant(own):
+    account = await wallet_id(own, 2)
+    async with own.engine.begin() as conn:
+        other = await ledger.system_account(own, conn, "merchant_settlement", spread_by=2)
+    await execute(own, "UPDATE entries SET account_id = :o WHERE account_id = :a AND tx_id = "
+                       "(SELECT id FROM journal WHERE kind = 'pay')", o=other, a=account)
+    await execute(own, "UPDATE accounts SET balance = balance - 1000 WHERE id = :a", a=account)
+    await execute(own, "UPDATE accounts SET balance = balance + 1000 WHERE id = :o", o=other)
+    assert await failed_checks(own) == {"10"}

@@ -13,6 +13,11 @@ A withdrawal fee is not a line of its own: it is the ``fee`` field of the withdr
 fee part under the group 'fee' and the rest under the line's own group, so the sum of the
 lines' amounts is always the summary's net.
 
+A line carries its reference number (交易单号: local date and time, then the journal id) and
+the status of what it refers to (transfer, red packet, bank operation; 'paid' for a payment to
+a shop, whose name it carries too). Lines can be filtered by group (``kind``), local month,
+direction (money in / out) or a time range; ``bill`` is one line (the detail).
+
 Months and times are local (``rules.timezone``, Asia/Shanghai by default).
 """
 from __future__ import annotations
@@ -28,8 +33,9 @@ from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wallet.context import Context
-from wallet.errors import InvalidMonth, WalletNotOpen
-from wallet.models import accounts, bank_ops, cards, entries, journal, red_packets, transfers, users
+from wallet.errors import BillNotFound, InvalidMonth, WalletNotOpen
+from wallet.models import (accounts, bank_ops, cards, entries, journal, payments, red_packets, shops,
+                           transfers, users)
 from wallet.money import format_amount
 from wallet.uow import read
 
@@ -58,6 +64,7 @@ OTHER_GROUP = "other"
 # Groups a caller may filter by, in display order.
 GROUPS: tuple[str, ...] = ("transfer", "red_packet", "topup", "withdraw", "payment", "savings",
                            "interest", FEE_GROUP, OTHER_GROUP)
+DIRECTIONS = ("in", "out")
 MAX_PER_PAGE = 100
 CSV_HEADER = ("journal_id", "time", "kind", "group", "account", "amount", "fee",
               "counterparty_id", "counterparty_name", "note")
@@ -144,8 +151,10 @@ async def balance(ctx: Context, user_id: int) -> dict:
 
 # --- bill lines ----------------------------------------------------------------------------
 def _lines_query(own: dict[str, int], *, user_id: int, group: str | None,
-                 start: datetime | None, end: datetime | None, fee_ids: list[int]):
-    """(select of the person's bill lines, unordered, without paging; columns named)."""
+                 start: datetime | None, end: datetime | None, fee_ids: list[int],
+                 direction: str | None = None, journal_id: int | None = None):
+    """(select of the person's bill lines, unordered, without paging; columns named).
+    ``direction`` 'in' / 'out' keeps lines whose signed amount is positive / negative."""
     wallet_id = own.get("wallet", -1)
     savings_id = own.get("savings", -1)
     ids = list(own.values())
@@ -160,7 +169,14 @@ def _lines_query(own: dict[str, int], *, user_id: int, group: str | None,
         .group_by(entries.c.tx_id)
         .subquery("own_tx")
     )
+    line_amount = case((per_tx.c.w_count > 0, per_tx.c.w_amount), else_=per_tx.c.s_amount)
     conds = []
+    if direction == "in":
+        conds.append(line_amount > 0)
+    elif direction == "out":
+        conds.append(line_amount < 0)
+    if journal_id is not None:
+        conds.append(journal.c.id == journal_id)
     if start is not None:
         conds.append(journal.c.created_at >= start)
     if end is not None:
@@ -178,6 +194,8 @@ def _lines_query(own: dict[str, int], *, user_id: int, group: str | None,
         .outerjoin(red_packets, and_(journal.c.ref_type == "red_packet", red_packets.c.id == journal.c.ref_id))
         .outerjoin(bank_ops, and_(journal.c.ref_type == "bank_op", bank_ops.c.id == journal.c.ref_id))
         .outerjoin(cards, cards.c.id == bank_ops.c.card_id)
+        .outerjoin(payments, and_(journal.c.ref_type == "payment", payments.c.id == journal.c.ref_id))
+        .outerjoin(shops, shops.c.id == payments.c.shop_id)
     )
     stmt = select(
         journal.c.id, journal.c.kind, journal.c.created_at, journal.c.user_id.label("j_user"),
@@ -189,6 +207,7 @@ def _lines_query(own: dict[str, int], *, user_id: int, group: str | None,
         red_packets.c.greeting.label("rp_greeting"), red_packets.c.status.label("rp_status"),
         bank_ops.c.status.label("b_status"), cards.c.bank_code, cards.c.bank_name_zh,
         cards.c.bank_name_en, cards.c.last4,
+        payments.c.shop_id.label("p_shop_id"), shops.c.name.label("p_shop_name"),
     ).select_from(from_)
     if conds:
         stmt = stmt.where(and_(*conds))
@@ -242,7 +261,7 @@ async def _render(ctx: Context, conn: AsyncConnection, rows, *, user_id: int, fe
         if r.last4 is not None:
             card = {"bank_code": r.bank_code, "bank_name_zh": r.bank_name_zh,
                     "bank_name_en": r.bank_name_en, "last4": r.last4}
-        status = r.t_status or r.rp_status or r.b_status
+        status = r.t_status or r.rp_status or r.b_status or ("paid" if r.p_shop_id is not None else None)
         lines.append({
             "journal_id": r.id,
             "time": r.created_at.astimezone(tz).isoformat(),
@@ -259,8 +278,32 @@ async def _render(ctx: Context, conn: AsyncConnection, rows, *, user_id: int, fe
             "ref_id": r.ref_id,
             "ref_status": status,
             "card": card,
+            "shop_id": r.p_shop_id,
+            "shop_name": r.p_shop_name,
+            "reference": reference_of(ctx, r.id, r.created_at),
         })
     return lines
+
+
+def _check_direction(direction: str | None) -> str | None:
+    if direction in (None, "all"):
+        return None
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}; expected all, in or out")
+    return direction
+
+
+def reference_of(ctx: Context, journal_id: int, created_at: datetime) -> str:
+    """The bill's reference number (交易单号): local date and time, then the journal id."""
+    return f"{created_at.astimezone(_tz(ctx)):%Y%m%d%H%M%S}{journal_id:010d}"
+
+
+def journal_id_of_reference(reference: str) -> int | None:
+    """The journal id in a reference number (its last 10 digits), or None."""
+    ref = (reference or "").strip()
+    if not (len(ref) == 24 and ref.isascii() and ref.isdigit()):
+        return None
+    return int(ref[-10:])
 
 
 def _check_group(kind: str | None) -> str | None:
@@ -272,22 +315,56 @@ def _check_group(kind: str | None) -> str | None:
 
 
 async def _all_lines(ctx: Context, conn: AsyncConnection, user_id: int, *, month: str | None,
-                     group: str | None = None) -> list[dict]:
-    start, end = month_range(ctx, month) if month is not None else (None, None)
+                     group: str | None = None, start: datetime | None = None, end: datetime | None = None,
+                     direction: str | None = None, oldest_first: bool = False) -> list[dict]:
+    if month is not None:
+        start, end = month_range(ctx, month)
     own = await _own_accounts(conn, user_id)
     if not own:
         return []
     fee_ids = await _fee_accounts(conn)
-    stmt = _lines_query(own, user_id=user_id, group=group, start=start, end=end, fee_ids=fee_ids)
-    rows = (await conn.execute(stmt.order_by(journal.c.created_at.desc(), journal.c.id.desc()))).all()
+    stmt = _lines_query(own, user_id=user_id, group=group, start=start, end=end, fee_ids=fee_ids,
+                        direction=direction)
+    order = ((journal.c.created_at, journal.c.id) if oldest_first
+             else (journal.c.created_at.desc(), journal.c.id.desc()))
+    rows = (await conn.execute(stmt.order_by(*order))).all()
     return await _render(ctx, conn, rows, user_id=user_id, fee_ids=fee_ids)
 
 
+async def lines_between(conn: AsyncConnection, ctx: Context, user_id: int, start: datetime | None,
+                        end: datetime | None, *, kind: str | None = None, direction: str | None = None,
+                        oldest_first: bool = True) -> list[dict]:
+    """Every bill line of the person in [start, end) (aware datetimes; None: unbounded), inside
+    the caller's read transaction (``uow.read``), oldest first unless told otherwise."""
+    return await _all_lines(ctx, conn, user_id, month=None, group=_check_group(kind), start=start, end=end,
+                            direction=_check_direction(direction), oldest_first=oldest_first)
+
+
+async def bill(ctx: Context, user_id: int, journal_id: int) -> dict:
+    """One bill line of the person's own, with its reference number; BillNotFound for a
+    transaction that is not theirs (the same answer as for one that does not exist)."""
+    async def body(conn):
+        own = await _own_accounts(conn, user_id)
+        if not own or type(journal_id) is not int:
+            raise BillNotFound(journal_id=journal_id if type(journal_id) is int else 0)
+        fee_ids = await _fee_accounts(conn)
+        stmt = _lines_query(own, user_id=user_id, group=None, start=None, end=None, fee_ids=fee_ids,
+                            journal_id=journal_id)
+        rows = (await conn.execute(stmt)).all()
+        if not rows:
+            raise BillNotFound(journal_id=journal_id)
+        return (await _render(ctx, conn, rows, user_id=user_id, fee_ids=fee_ids))[0]
+
+    return await read(ctx, body)
+
+
 async def bills(ctx: Context, user_id: int, *, page: int = 1, per_page: int = 10,
-                kind: str | None = None, month: str | None = None) -> dict:
+                kind: str | None = None, month: str | None = None, direction: str | None = None) -> dict:
     """One page of the person's bill lines, newest first. ``kind`` is a group name (see
-    GROUPS); ``month`` is local 'YYYY-MM'. A page past the end is empty, not an error."""
+    GROUPS); ``month`` is local 'YYYY-MM'; ``direction`` all (None) / in / out. A page past
+    the end is empty, not an error."""
     group = _check_group(kind)
+    direction = _check_direction(direction)
     if not isinstance(page, int) or page < 1:
         raise ValueError("page must be an integer ≥ 1")
     if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
@@ -301,7 +378,8 @@ async def bills(ctx: Context, user_id: int, *, page: int = 1, per_page: int = 10
         lines: list[dict] = []
         if own:
             fee_ids = await _fee_accounts(conn)
-            stmt = _lines_query(own, user_id=user_id, group=group, start=start, end=end, fee_ids=fee_ids)
+            stmt = _lines_query(own, user_id=user_id, group=group, start=start, end=end, fee_ids=fee_ids,
+                                direction=direction)
             total = int((await conn.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one())
             rows = (await conn.execute(
                 stmt.order_by(journal.c.created_at.desc(), journal.c.id.desc())
@@ -309,7 +387,7 @@ async def bills(ctx: Context, user_id: int, *, page: int = 1, per_page: int = 10
             lines = await _render(ctx, conn, rows, user_id=user_id, fee_ids=fee_ids)
         pages = max(1, math.ceil(total / per_page))
         return {
-            "user_id": user_id, "month": month, "kind": group,
+            "user_id": user_id, "month": month, "kind": group, "direction": direction or "all",
             "page": page, "per_page": per_page, "total": total, "pages": pages,
             "has_prev": page > 1, "has_next": page < pages,
             "items": lines,
@@ -365,13 +443,15 @@ def _cell(text: object) -> str:
     return s
 
 
-async def export_csv(ctx: Context, user_id: int, month: str | None = None) -> str:
-    """The bills (all, or one local month) as CSV text, newest first, amounts in yuan."""
+async def export_csv(ctx: Context, user_id: int, month: str | None = None, *,
+                     start: datetime | None = None, end: datetime | None = None) -> str:
+    """The bills (all, one local month, or [start, end)) as CSV text, newest first, amounts in
+    yuan."""
     if month is not None:
         month_range(ctx, month)
 
     async def body(conn):
-        return await _all_lines(ctx, conn, user_id, month=month)
+        return await _all_lines(ctx, conn, user_id, month=month, start=start, end=end)
 
     lines = await read(ctx, body)
     out = io.StringIO()
