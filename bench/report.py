@@ -143,6 +143,12 @@ def write(b, elapsed: float, command: str) -> None:
              f"same workload): synchronous=FULL **{_fmt(r.get('p2_sqlite_full_tps'))}** transfers/s, "
              f"synchronous=NORMAL **{_fmt(r.get('p2_sqlite_normal_tps'))}** transfers/s. "
              "SQLite takes the general path (one writer at a time; a transaction per operation).\n")
+    L.append(f"Its reference, run side by side: the standard library's sqlite3 doing the leanest transfer "
+             f"with the same durability (WAL, synchronous=FULL, `BEGIN IMMEDIATE`, idempotency row, "
+             f"conditional debit, credit, two entries; `bench/sqlite_raw.py`) on one connection: "
+             f"**{_fmt(r.get('p1_sqlite_raw_tps'))}** transfers/s. "
+             f"**p2_sqlite_ratio = {_fmt(r.get('p2_sqlite_ratio'))}** (complete wallet transfers, send and "
+             f"accept, over raw single transfers; target ≥ 0.1).\n")
 
     L.append("## P3 — one hot account\n")
     L.append(f"8 clients, every transfer pays the same merchant: **{_fmt(r.get('p3_pg_hot_tps_c8'))}** transfers/s, "

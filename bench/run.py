@@ -224,7 +224,20 @@ class Bench:
             self._fail(["P5"], why)
             self.results.pop("p5_pin_p99_ratio", None)
 
+    def p1_sqlite_raw(self) -> None:
+        from bench.sqlite_raw import raw_tps
+
+        tmp = tempfile.mkdtemp(prefix="bench-sqlite-raw-")
+        try:
+            r = raw_tps(f"{tmp}/raw.db", seconds=self.dur)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.results["p1_sqlite_raw_tps"] = round(r["tps"], 1)
+        self.note("P1", f"raw sqlite3 (WAL, synchronous=FULL, BEGIN IMMEDIATE, idempotency row + conditional "
+                        f"debit + credit + two entries), one connection: {r['tps']:.0f} transfers/s")
+
     def p2_sqlite(self) -> None:
+        self.p1_sqlite_raw()
         for sync in ("FULL", "NORMAL"):
             url, ids, cleanup = self._db("sqlite", sync)
             try:
@@ -241,6 +254,10 @@ class Bench:
                     self.p4(url, ids, sync, "sqlite")
             finally:
                 cleanup()
+        raw, full = self.results.get("p1_sqlite_raw_tps"), self.results.get("p2_sqlite_full_tps")
+        if raw and full:
+            self.results["p2_sqlite_ratio"] = round(full / raw, 3)
+            self.note("P2", f"SQLite FULL against raw sqlite3 side by side: p2_sqlite_ratio = {full / raw:.3f}")
 
     def _fail(self, cases, why):
         for c in cases:
