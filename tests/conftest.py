@@ -12,6 +12,7 @@ import os
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from wallet.models import metadata
@@ -19,6 +20,23 @@ from wallet.models import metadata
 BACKEND = os.environ.get("WALLET_TEST_DB", "sqlite")
 PG_URL = os.environ.get("WALLET_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMTIzNDU="
+
+# Hypothesis profiles, chosen with HYPOTHESIS_PROFILE: "default" (CI: Hypothesis's own defaults,
+# and a few dozen examples of the state machine) or "long" (a long run: many more examples of
+# every property test that does not fix its own count, and of the state machine). The state
+# machine's examples each open a database, so it has a profile of its own for each.
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+_MACHINE = dict(deadline=None, suppress_health_check=list(HealthCheck))
+settings.register_profile("long", max_examples=2_000, deadline=None)
+settings.register_profile("state-machine-default", max_examples=30, stateful_step_count=30, **_MACHINE)
+settings.register_profile("state-machine-long", max_examples=400, stateful_step_count=80, **_MACHINE)
+if HYPOTHESIS_PROFILE != "default":
+    settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def state_machine_settings() -> settings:
+    """The state machine's settings under HYPOTHESIS_PROFILE (an unknown profile is an error)."""
+    return settings.get_profile(f"state-machine-{HYPOTHESIS_PROFILE}")
 
 
 def _run(coro) -> None:

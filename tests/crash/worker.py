@@ -22,13 +22,9 @@ from sqlalchemy import select
 from wallet.clock import SystemClock
 from wallet.errors import WalletError
 from wallet.models import red_packets, transfers as transfers_t
+from wallet.services import red_packets as rp
 from wallet.services import transfers
 from wallet.uow import read
-
-try:  # red packets land separately; the worker uses them when present
-    from wallet.services import red_packets as rp
-except ImportError:  # pragma: no cover
-    rp = None
 
 RULES = {"transfer_expiry_seconds": 2, "red_packet_expiry_seconds": 3, "bcrypt_cost": 4}
 
@@ -113,18 +109,18 @@ async def main(argv=None) -> None:
             tid, recipient = t
             op = "give_back" if tid % 4 == 0 else "accept"
             key, args = f"{op}-{tid}", {"user_id": recipient, "transfer_id": tid}
-        elif roll < 0.72 and rp is not None:
+        elif roll < 0.72:
             op, key = "rp_create", f"p-{a.seed}-{n}"
             args = {"sender_id": rnd.choice(users), "kind": "lucky", "amount": rnd.randint(50, 2000),
                     "shares": rnd.randint(1, 5)}
-        elif roll < 0.92 and rp is not None:
+        elif roll < 0.92:
             pid = await open_packet()
             if pid is None:
                 return
             uid = rnd.choice(users)
             op, key, args = "rp_claim", f"claim-{pid}-{uid}", {"packet_id": pid, "user_id": uid}
         else:
-            op = "sweep_packets" if (rp is not None and rnd.random() < 0.5) else "sweep_transfers"
+            op = "sweep_packets" if rnd.random() < 0.5 else "sweep_transfers"
             key, args = f"{op}-{a.seed}-{n}", {}
         log.write({"t": "req", "op": op, "key": key, "args": args}, sync=True)
         try:

@@ -76,3 +76,17 @@ async def wallet_balance(ctx, user_id: int) -> int:
     async def body(conn):
         return await ledger.balance_of(conn, await ledger.wallet_account(conn, user_id))
     return await read(ctx, body)
+
+
+def set_now(ctx, when) -> None:
+    """Move the test's fake clock to ``when`` (an aware datetime), forwards or back."""
+    ctx.clock.advance(seconds=(when - ctx.now()).total_seconds())
+    assert ctx.now() == when
+
+
+async def audit_failures(ctx) -> str:
+    """The audit of ctx's database: '' when every invariant holds, else the report."""
+    from wallet.audit import audit_engine, report
+
+    checks = await audit_engine(ctx.engine, now=ctx.now(), reconcile_seconds=ctx.rules.bank_reconcile_seconds)
+    return "" if all(c.ok for c in checks) else report(checks)

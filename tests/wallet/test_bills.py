@@ -10,7 +10,7 @@ import pytest
 from tests.wallet.helpers import PIN, make_person
 from wallet import errors
 from wallet.models import accounts
-from wallet.services import bills, cards, people, transfers
+from wallet.services import bills, cards, people, red_packets, transfers
 from wallet.uow import transaction
 
 ALICE, BOB, CAROL = 101, 102, 103
@@ -325,7 +325,6 @@ async def test_export_csv(ctx, people3):
 
 
 async def test_red_packet_lines(ctx, people3):
-    red_packets = pytest.importorskip("wallet.services.red_packets")
     p = await red_packets.create(ctx, key="rp1", sender_id=ALICE, kind="equal", amount=100, shares=3,
                                  pin=PIN, greeting="恭喜发财")
     packet_id = p.get("packet_id", p.get("id"))
