@@ -33,7 +33,8 @@ log = logging.getLogger("wallet.cards")
 
 def _card_view(c) -> dict:
     return {"card_id": c.id, "bank_code": c.bank_code, "bank_name_zh": c.bank_name_zh,
-            "bank_name_en": c.bank_name_en, "card_type": c.card_type, "last4": c.last4}
+            "bank_name_en": c.bank_name_en, "card_type": c.card_type, "last4": c.last4,
+            "default": bool(c.is_default)}
 
 
 # --- binding ---------------------------------------------------------------------------------
@@ -97,6 +98,24 @@ async def list_cards(ctx: Context, user_id: int) -> list[dict]:
     return await read(ctx, body)
 
 
+async def set_default_card(ctx: Context, *, user_id: int, card_id: int) -> dict:
+    """Make a bound card the person's default (offered first for top-ups and withdrawals)."""
+    async def body(conn):
+        await _own_card(conn, user_id, card_id)
+        await conn.execute(cards.update().where(and_(cards.c.user_id == user_id, cards.c.is_default.is_(True)))
+                           .values(is_default=False))
+        await conn.execute(cards.update().where(cards.c.id == card_id).values(is_default=True))
+        return {"card_id": card_id, "default": True}
+
+    return await transaction(ctx, body)
+
+
+async def default_card(ctx: Context, user_id: int) -> dict | None:
+    """The person's default card, else their first bound card, else None."""
+    bound = await list_cards(ctx, user_id)
+    return next((c for c in bound if c["default"]), bound[0] if bound else None)
+
+
 async def unbind_card(ctx: Context, *, key: str, user_id: int, card_id: int, pin: str) -> dict:
     """Remove a card (PIN needed). Without any bound card the wallet is no longer verified:
     it can neither pay nor receive until a card is bound again."""
@@ -106,7 +125,7 @@ async def unbind_card(ctx: Context, *, key: str, user_id: int, card_id: int, pin
         now = ctx.now()
         res = await conn.execute(cards.update().where(and_(
             cards.c.id == card_id, cards.c.user_id == user_id, cards.c.status == "bound"))
-            .values(status="unbound", unbound_at=now))
+            .values(status="unbound", unbound_at=now, is_default=False))
         if res.rowcount != 1:
             raise CardNotFound(card_id=card_id)
         left = (await conn.execute(select(func.count()).select_from(cards).where(and_(
