@@ -329,3 +329,24 @@ async def _orphan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(app: Application) -> None:
     """Add after every flow: answers presses on keypads nobody waits for."""
     app.add_handler(CallbackQueryHandler(_orphan, pattern=r"^pin:"))
+
+
+# --- secrets a flow holds between steps (an old PIN, an SMS code, an ID number) ------------------
+_held: "weakref.WeakKeyDictionary[Application, dict[tuple[int, str], str]]" = weakref.WeakKeyDictionary()
+
+
+def hold(context: ContextTypes.DEFAULT_TYPE, user_id: int, name: str, value: str) -> None:
+    """Keep ``value`` for the next step in this process's memory only (never persisted, never
+    logged). After a restart it is gone: the flow asks for it again (``recall`` gives None)."""
+    _held.setdefault(context.application, {})[(user_id, name)] = value
+
+
+def recall(context: ContextTypes.DEFAULT_TYPE, user_id: int, name: str) -> str | None:
+    return _held.get(context.application, {}).get((user_id, name))
+
+
+def forget(context: ContextTypes.DEFAULT_TYPE, user_id: int, *names: str) -> None:
+    """Drop what the flow held (all of the person's held values when no name is given)."""
+    store = _held.get(context.application, {})
+    for key in [k for k in store if k[0] == user_id and (not names or k[1] in names)]:
+        del store[key]

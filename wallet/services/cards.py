@@ -18,7 +18,8 @@ from wallet import ledger
 from wallet.bank import BankResult, normalize_card_number
 from wallet.context import Context
 from wallet.errors import (BankDeclined, BankTimeout, CardAlreadyBound, CardNotFound, CreditCardNotAllowed,
-                           IdempotencyConflict, IdentityMismatch, InsufficientBalance, InvalidAmount, PhoneTaken)
+                           IdempotencyConflict, IdentityMismatch, InsufficientBalance, InvalidAmount, NotVerified,
+                           PhoneTaken)
 from wallet.fees import largest_withdrawal, quote
 from wallet.idnumber import validate_id_number
 from wallet.models import bank_ops, cards, users
@@ -88,6 +89,18 @@ async def bind_card(ctx: Context, *, key: str, user_id: int, card_number: str, n
                 "bank_name_en": token.bank_name_en, "card_type": token.card_type, "last4": token.last4}
 
     return await idempotent(ctx, key=key, op="bind_card", user_id=user_id, request=request, fn=body)
+
+
+async def bind_another(ctx: Context, *, key: str, user_id: int, card_number: str, sms_code: str) -> dict:
+    """Bind one more card with the identity already on file (name, ID number, bound phone): the
+    bank verifies them against the new card as at opening. Send the code first with
+    ``people.send_code(ctx, user_id, purpose="bind")``."""
+    user = await read(ctx, lambda conn: load_user(conn, user_id))
+    if user.id_number_enc is None or user.phone_enc is None:
+        raise NotVerified(user_id=user_id)
+    return await bind_card(ctx, key=key, user_id=user_id, card_number=card_number,
+                           name=ctx.pii.decrypt(user.real_name_enc), id_number=ctx.pii.decrypt(user.id_number_enc),
+                           phone=ctx.pii.decrypt(user.phone_enc), sms_code=sms_code)
 
 
 async def list_cards(ctx: Context, user_id: int) -> list[dict]:

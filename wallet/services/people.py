@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 
 from wallet.context import Context
-from wallet.errors import IdentityMismatch, NotFrozen
+from wallet.errors import IdentityMismatch, NotFrozen, NotVerified
 from wallet.idnumber import validate_id_number
 from wallet.models import accounts, users
 from wallet.services import sms_codes
@@ -87,6 +87,16 @@ async def birth_date(ctx: Context, user_id: int) -> date | None:
     if user.id_number_enc is None:
         return None
     return validate_id_number(ctx.pii.decrypt(user.id_number_enc)).birth_date
+
+
+async def send_code(ctx: Context, user_id: int, *, purpose: str, lang: str = "zh-CN") -> dict:
+    """Send an SMS code to the person's bound phone (unfreeze, reset_pin, bind another card).
+    Returns ``phone`` masked, and ``expires_in`` / ``resend_in`` seconds."""
+    user = await read(ctx, lambda conn: load_user(conn, user_id))
+    if user.phone_enc is None:
+        raise NotVerified(user_id=user_id)
+    sent = await sms_codes.request_code(ctx, phone=ctx.pii.decrypt(user.phone_enc), purpose=purpose, lang=lang)
+    return {**sent, "phone": user.phone_masked}
 
 
 async def mark_blocked(ctx: Context, user_id: int, blocked: bool = True) -> None:
