@@ -244,5 +244,6 @@ async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def register(app) -> None:
-    """The /cancel that answers outside any flow (added after the flows, group 1)."""
-    app.add_handler(CommandHandler("cancel", cancel_outside), group=1)
+    """The /cancel that answers outside any flow. Add it after every flow (same group): a
+    conversation that is running takes /cancel first."""
+    app.add_handler(CommandHandler("cancel", cancel_outside))
