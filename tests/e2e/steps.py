@@ -189,3 +189,47 @@ async def assert_no_secrets(people: People, person: Person, secrets: list[str], 
         for (chat_id, mid), msg in list(world.messages.items()):
             if chat_id == person.id and msg.from_id == bot_id:
                 check(f"bot message {mid} (deleted={msg.deleted})", (msg.text or "") + (msg.caption or ""))
+
+
+# ---- running the bot by hand (restarts) -------------------------------------------------------
+class running_bot:
+    """``async with running_bot(emulator, settings) as app:`` the wallet bot long-polling the
+    emulator, as the ``bot`` fixture runs it, stopped cleanly on exit (persistence written).
+    Start it again with the same settings to test a restart on the same database."""
+
+    def __init__(self, emulator, settings) -> None:
+        self.emulator, self.settings, self.app = emulator, settings, None
+
+    async def __aenter__(self):
+        from bot.app import build_application
+
+        e = self.emulator
+        self.app = build_application(self.settings, base_url=e.bot_base_url, base_file_url=e.file_base_url,
+                                     token=e.token, sms_inbox_url=f"{e.url}/control/sms")
+        await self.app.initialize()
+        await self.app.post_init(self.app)
+        await self.app.start()
+        await self.app.updater.start_polling(timeout=5, poll_interval=0)
+        return self.app
+
+    async def __aexit__(self, *exc) -> None:
+        await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
+        await self.app.post_shutdown(self.app)
+
+
+def bot_settings(bot):
+    """The settings of a running ``bot`` fixture (same database and sandbox bank file)."""
+    return bot.bot_data["settings"]
+
+
+def use_fake_clock(bot):
+    """Put the running bot's wallet on a FakeClock starting now (SMS resend waits, expiry)."""
+    from datetime import datetime, timezone
+
+    from wallet.clock import FakeClock
+
+    clock = FakeClock(datetime.now(timezone.utc))
+    bot.bot_data["wallet"].clock = clock
+    return clock
