@@ -118,10 +118,12 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
 def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE,
-        entry_points=[CommandHandler("topup", start), CallbackQueryHandler(start, pattern=r"^home:topup$")],
+        entry_points=[CommandHandler("topup", start), CallbackQueryHandler(start, pattern=r"^home:topup$"),
+                      # card buttons of an older screen: a popup (stale), or the live draft's choice
+                      CallbackQueryHandler(on_card, pattern=confirm.pattern("tu"))],
         states={
             AMOUNT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_amount)],
-            CARD: [CallbackQueryHandler(on_card, pattern=confirm.pattern("tu"))],
+            CARD: [],
             PIN: keypad.state(on_pin),
         },
     )

@@ -145,10 +145,12 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
 def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE,
-        entry_points=[CommandHandler("withdraw", start), CallbackQueryHandler(start, pattern=r"^home:withdraw$")],
+        entry_points=[CommandHandler("withdraw", start), CallbackQueryHandler(start, pattern=r"^home:withdraw$"),
+                      # card buttons of an older screen: a popup (stale), or the live draft's choice
+                      CallbackQueryHandler(on_card, pattern=confirm.pattern("wd"))],
         states={
             AMOUNT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_amount)],
-            CARD: [CallbackQueryHandler(on_card, pattern=confirm.pattern("wd"))],
+            CARD: [],
             PIN: keypad.state(on_pin),
         },
     )
