@@ -2,7 +2,7 @@
 per feature; one message, edited in place while the person navigates.
 
 Buttons carry ``home:<feature>`` (topup, withdraw, transfer, redpacket, pay, bills, cards,
-security, settings, back). Flow modules use ``home:<feature>`` as the entry point of their
+security, settings; ``home:refresh`` and ``home:back`` redraw the home in place). Flow modules use ``home:<feature>`` as the entry point of their
 conversation (``CallbackQueryHandler(entry, pattern=r"^home:topup$")``) and may call
 ``await home.show(update, context, edit=True)`` to bring the person back to the home message.
 Features not built yet answer "coming soon" here.
@@ -30,7 +30,7 @@ def keyboard(lang: str) -> InlineKeyboardMarkup:
         [b("topup"), b("withdraw")],
         [b("transfer"), b("redpacket"), b("pay")],
         [b("bills"), b("cards")],
-        [b("security"), b("settings")],
+        [b("security"), b("settings"), b("refresh")],
     ])
 
 

@@ -224,18 +224,21 @@ def timeout_handler(feature: str) -> TypeHandler:
 
 
 def conversation(feature: str, *, entry_points: list[BaseHandler], states: dict[object, list[BaseHandler]],
-                 fallbacks: Iterable[BaseHandler] = (), timeout: float | None = IDLE_TIMEOUT_SECONDS,
+                 fallbacks: Iterable[BaseHandler] = (), timeout: float | None | bool = True,
                  **kwargs: Any) -> ConversationHandler:
     """A ConversationHandler with the house conventions: named ``feature`` and persistent (its
     state survives a restart), re-entry allowed, ``/cancel`` among the fallbacks, and an idle
-    timeout (``timeout`` seconds, None for none) that ends it with a message."""
+    timeout (IDLE_TIMEOUT_SECONDS, or ``timeout`` seconds; False for none) that ends it with a
+    message."""
+    if timeout is True:
+        timeout = IDLE_TIMEOUT_SECONDS
     states = dict(states)
     if timeout:
         states.setdefault(ConversationHandler.TIMEOUT, []).append(timeout_handler(feature))
     return ConversationHandler(
         entry_points=entry_points, states=states, fallbacks=[*fallbacks, cancel_handler(feature)],
         name=feature, persistent=True, allow_reentry=kwargs.pop("allow_reentry", True),
-        conversation_timeout=timeout, **kwargs)
+        conversation_timeout=timeout or None, **kwargs)
 
 
 async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
