@@ -14,6 +14,7 @@ from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
 from handlers import cards, home, onboarding, security, start, topup, withdraw
+from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
 from jobs import sweeps
@@ -28,6 +29,7 @@ FLOWS = [
     topup.register,        # /topup, home:topup
     withdraw.register,     # /withdraw, home:withdraw
     cards.register,        # /cards /bind, home:cards
+    settings_flow.register,  # /settings, home:settings
     security.register,     # /security /freeze /unfreeze /pin /forgotpin /tips, home:security
 ]
 
