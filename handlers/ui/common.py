@@ -39,11 +39,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import warnings
 from datetime import datetime
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Update
+from telegram.warnings import PTBUserWarning
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, ConversationHandler, TypeHandler
 
 from handlers.errors import explain as _explain
@@ -235,10 +237,14 @@ def conversation(feature: str, *, entry_points: list[BaseHandler], states: dict[
     states = dict(states)
     if timeout:
         states.setdefault(ConversationHandler.TIMEOUT, []).append(timeout_handler(feature))
-    return ConversationHandler(
-        entry_points=entry_points, states=states, fallbacks=[*fallbacks, cancel_handler(feature)],
-        name=feature, persistent=True, allow_reentry=kwargs.pop("allow_reentry", True),
-        conversation_timeout=timeout or None, **kwargs)
+    with warnings.catch_warnings():
+        # per_message=False is meant: a flow's buttons belong to the person's conversation, not
+        # to one message (PTB warns that callback queries are then tracked per chat and user)
+        warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=entry_points, states=states, fallbacks=[*fallbacks, cancel_handler(feature)],
+            name=feature, persistent=True, allow_reentry=kwargs.pop("allow_reentry", True),
+            conversation_timeout=timeout or None, **kwargs)
 
 
 async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
