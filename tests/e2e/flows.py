@@ -34,9 +34,11 @@ async def opened(ctx, person: Person, *, balance: int = 0) -> dict:
     return await make_person(ctx, person.id, balance=balance, language=lang)
 
 
-async def keypad(person: Person, **kw) -> Message:
-    """The newest keypad the bot showed ``person``."""
-    return await person.expect(where=lambda m: any(re.fullmatch(r"\d", b) for b in m.buttons), **kw)
+async def keypad(person: Person, *, where=None, **kw) -> Message:
+    """The first keypad the bot showed ``person`` since the last action (``where``: and more)."""
+    def is_pad(m: Message) -> bool:
+        return any(re.fullmatch(r"\d", b) for b in m.buttons) and (where is None or where(m))
+    return await person.expect(where=is_pad, **kw)
 
 
 async def enter_pin(person: Person, pin: str = PIN, *, pad: Message | None = None) -> Message:
