@@ -76,7 +76,9 @@ async def set_commands(app: Application) -> None:
 
 
 # the command menu; flows add theirs here (name, msgid of its description)
-COMMANDS = [("start", "cmd.start"), ("wallet", "cmd.wallet"), ("cancel", "cmd.cancel"), ("help", "cmd.help")]
+COMMANDS = [("start", "cmd.start"), ("wallet", "cmd.wallet"), ("topup", "cmd.topup"), ("withdraw", "cmd.withdraw"),
+            ("cards", "cmd.cards"), ("security", "cmd.security"), ("settings", "cmd.settings"),
+            ("cancel", "cmd.cancel"), ("help", "cmd.help")]
 
 
 def commands(lang: str) -> list[BotCommand]:

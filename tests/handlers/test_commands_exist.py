@@ -37,3 +37,16 @@ def test_every_command_named_in_a_text_exists(tmp_path):
     assert {"topup", "cards", "bind", "unfreeze", "pin", "freeze"} <= set(named)  # the error texts' commands
     missing = {cmd: msgid for cmd, msgid in named.items() if cmd not in answered}
     assert not missing, f"texts name commands nobody answers: {missing}"
+
+
+def test_the_command_menu_lists_the_flows_and_only_answered_commands(tmp_path):
+    from handlers.start import COMMANDS, commands
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    app = build_application(settings, token="123:TEST")
+    answered = _commands(h for group in app.handlers.values() for h in group)
+    names = [name for name, _ in COMMANDS]
+    assert {"topup", "withdraw", "cards", "security", "settings"} <= set(names)
+    assert set(names) <= answered
+    for lang in LANGUAGES:  # each has a description of its own in both languages
+        assert all(c.description and not c.description.startswith("cmd.") for c in commands(lang))
