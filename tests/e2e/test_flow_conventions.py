@@ -55,3 +55,25 @@ async def test_the_wallet_home_is_one_message_edited_in_place(bot, people, bob):
     fresh = await bob.expect(contains="My wallet")
     old = [m for m in await bob.messages() if m.id == home.id][0]
     assert old.keyboard == [] and fresh.keyboard  # only the newest home has buttons
+
+
+async def test_pin_cancelled_after_the_card_is_bound_then_start_goes_straight_to_the_pin(bot, people, alice):
+    from tests.e2e.steps import GOOD_CARDS, default_id_number, has_callback
+
+    o = Opening(people, alice)
+    await o.start()
+    await o.share_phone()
+    await o.type_phone_code()
+    await o.type_name("张三")
+    await o.type_id(default_id_number(alice))
+    await o.type_card(GOOD_CARDS[0])
+    keypad = await o.type_card_code()
+    cancel = [b["callback_data"] for row in keypad.keyboard for b in row if b["callback_data"].startswith("pin:c:")][0]
+    await alice.press(keypad, callback_data=cancel)
+    await alice.expect(contains="还需要设置支付密码")
+    await alice.send("/wallet")
+    await alice.expect(contains="还没有钱包")
+    await alice.send("/start")  # the card is bound: only the PIN is left
+    o.keypad = await alice.expect(where=has_callback("pin:d:"))
+    home = await o.set_pin("258036")
+    assert "我的钱包" in home.text
