@@ -48,13 +48,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import (Application, BaseHandler, CallbackQueryHandler, ContextTypes, ConversationHandler,
+from telegram.ext import (Application, BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes,
+                          ConversationHandler,
                           MessageHandler, filters)
 
 from handlers.i18n import t
@@ -327,22 +329,33 @@ async def _orphan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(app: Application) -> None:
-    """Add after every flow: answers presses on keypads nobody waits for."""
+    """Add after every flow: answers presses on keypads nobody waits for; on /cancel (group -1,
+    before any flow) takes the keypad away and drops what flows held."""
     app.add_handler(CallbackQueryHandler(_orphan, pattern=r"^pin:"))
+    app.add_handler(CommandHandler("cancel", _on_cancel), group=-1)
 
 
 # --- secrets a flow holds between steps (an old PIN, an SMS code, an ID number) ------------------
-_held: "weakref.WeakKeyDictionary[Application, dict[tuple[int, str], str]]" = weakref.WeakKeyDictionary()
+HOLD_SECONDS = 600  # as long as a flow may stay idle (handlers.ui.common.IDLE_TIMEOUT_SECONDS)
+_held: "weakref.WeakKeyDictionary[Application, dict[tuple[int, str], tuple[str, float]]]" = weakref.WeakKeyDictionary()
 
 
 def hold(context: ContextTypes.DEFAULT_TYPE, user_id: int, name: str, value: str) -> None:
     """Keep ``value`` for the next step in this process's memory only (never persisted, never
-    logged). After a restart it is gone: the flow asks for it again (``recall`` gives None)."""
-    _held.setdefault(context.application, {})[(user_id, name)] = value
+    logged), for at most HOLD_SECONDS. After a restart, /cancel or that long it is gone: the flow
+    asks for it again (``recall`` gives None)."""
+    store = _held.setdefault(context.application, {})
+    now = time.monotonic()
+    for key in [k for k, (_, at) in store.items() if now - at > HOLD_SECONDS]:
+        del store[key]
+    store[(user_id, name)] = (value, now)
 
 
 def recall(context: ContextTypes.DEFAULT_TYPE, user_id: int, name: str) -> str | None:
-    return _held.get(context.application, {}).get((user_id, name))
+    held = _held.get(context.application, {}).get((user_id, name))
+    if held is None or time.monotonic() - held[1] > HOLD_SECONDS:
+        return None
+    return held[0]
 
 
 def forget(context: ContextTypes.DEFAULT_TYPE, user_id: int, *names: str) -> None:
@@ -350,3 +363,16 @@ def forget(context: ContextTypes.DEFAULT_TYPE, user_id: int, *names: str) -> Non
     store = _held.get(context.application, {})
     for key in [k for k in store if k[0] == user_id and (not names or k[1] in names)]:
         del store[key]
+
+
+async def _on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel (before the flows see it): the person's keypad goes and what was held is dropped."""
+    user = update.effective_user
+    if user is None:
+        return
+    forget(context, user.id)
+    if user.id in _store(context):
+        lang, _ = await lang_and_tz(update, context)
+        await _retire(context, user.id, lang, t(lang, "keypad.cancelled"))
+    if context.user_data is not None:
+        context.user_data.pop(META, None)

@@ -73,11 +73,27 @@ async def test_dots_delete_and_cancel(bot, ctx, bob):
     await bob.expect_none(contains="from which card")
 
 
-async def test_a_keypad_left_by_cancel_answers_with_a_popup(bot, ctx, alice):
+async def test_cancel_takes_the_keypad_away(bot, ctx, alice):
     card = await opened(ctx, alice)
     pad = await _topup_keypad(alice, card["last4"])
+    await alice.press(pad, PIN[0])
     await alice.send("/cancel")
-    await alice.expect(contains="取消")
+    gone = await alice.expect(edited=True, where=lambda m: m.id == pad.id)
+    assert gone.buttons == [] and "已取消" in gone.text and "●" not in gone.text
+    assert await wallet_balance(ctx, alice.id) == 0
+
+
+@pytest.fixture
+def short_idle(monkeypatch):
+    from handlers.ui import common
+
+    monkeypatch.setattr(common, "IDLE_TIMEOUT_SECONDS", 3)
+
+
+async def test_a_keypad_left_by_an_idle_flow_answers_with_a_popup(short_idle, bot, ctx, alice):
+    card = await opened(ctx, alice)
+    pad = await _topup_keypad(alice, card["last4"])
+    await alice.expect(contains="本次操作已结束", timeout=10)  # the flow timed out (chat-a's message)
     answer = await alice.press(pad, callback_data=pad.keyboard[0][0]["callback_data"])
     assert answer.show_alert and "已过期" in answer.text
     assert await wallet_balance(ctx, alice.id) == 0
