@@ -111,7 +111,8 @@ class DatabasePersistence(BasePersistence):
     async def get_bot_data(self) -> dict:
         docs = await chat_state.load(self.wallet, "bot")
         stored = docs.get("", {})
-        self._written[("bot", "", "")] = stored
+        if "" in docs:
+            self._written[("bot", "", "")] = stored
         return BotData({**_decode(stored), **self.live_bot_data})
 
     async def get_callback_data(self) -> None:
@@ -127,7 +128,9 @@ class DatabasePersistence(BasePersistence):
 
     # --- writing ------------------------------------------------------------------------------
     async def _put(self, kind: str, name: str, key: str, value: Any) -> None:
-        if self._written.get((kind, name, key), object()) == value:
+        if value == {}:  # nothing to keep: no row (PTB marks every person's data after each update)
+            value = None
+        if self._written.get((kind, name, key)) == value:
             return
         await chat_state.save(self.wallet, [(kind, name, key, value)])
         if value is None:

@@ -58,6 +58,11 @@ async def test_writes_only_what_changed_and_updates_in_place(ctx):
     await p.update_user_data(1, {"a": 2})
     rows = await _rows(ctx)
     assert len(rows) == 1 and rows[0].updated_at > first and '"a": 2' in rows[0].data
+    await p.update_user_data(2, {})  # PTB writes everyone's data after their update: no empty rows
+    await p.update_chat_data(2, {"_only": "memory"})
+    assert len(await _rows(ctx)) == 1
+    await p.update_user_data(1, {})  # emptied: the row goes
+    assert await _rows(ctx) == []
 
 
 async def test_what_is_not_json_is_refused(ctx):
