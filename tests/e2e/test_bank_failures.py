@@ -85,21 +85,37 @@ async def test_withdraw_all_with_a_credit_card_listed_apart(bot, ctx, alice):
     assert await wallet_balance(ctx, alice.id) == 0
 
 
+async def _withdraw(person, amount: str, last4: str) -> None:
+    await person.send("/withdraw")
+    await person.expect(contains="How much do you want to withdraw")
+    await person.send(amount)
+    preview = await person.expect(contains="Arrives on your card")
+    await person.press(preview, f"****{last4}")
+    await enter_pin(person, pad=await keypad(person))
+
+
 async def test_bank_time_outs_answer_processing_and_the_sweep_tells_the_outcome(bot, ctx, bob):
-    await opened(ctx, bob)
+    await opened(ctx, bob, balance=10_000)
     await bind(ctx, bob.id, card=TIMEOUT_OK)
     await bind(ctx, bob.id, card=TIMEOUT_FAIL)
     await _top_up(bob, "30", "0331")
     await bob.expect(contains="Your top-up of ¥30.00 is processing")
     await _top_up(bob, "40", "0448")
     await bob.expect(contains="Your top-up of ¥40.00 is processing")
-    assert await wallet_balance(ctx, bob.id) == 0
+    await _withdraw(bob, "10", "0331")
+    await bob.expect(contains="Your withdrawal of ¥10.00 is processing")
+    await _withdraw(bob, "20", "0448")
+    await bob.expect(contains="Your withdrawal of ¥20.00 is processing")
+    assert await wallet_balance(ctx, bob.id) == 10_000 - 1_000 - 2_000  # withdrawals set aside
 
     ctx.clock.advance(seconds=120)
     settled = await sweep_once(bot)
-    assert sorted(op["status"] for op in settled["bank_ops"]) == ["failed", "succeeded"]
+    assert sorted((op["kind"], op["status"]) for op in settled["bank_ops"]) == [
+        ("charge", "failed"), ("charge", "succeeded"), ("payout", "failed"), ("payout", "succeeded")]
     await bob.expect(contains="¥30.00", regex="has arrived")
     await bob.expect(contains="¥40.00", regex="did not go through")
-    assert await wallet_balance(ctx, bob.id) == 3_000
+    await bob.expect(contains="¥10.00", regex="has been paid to your card")
+    await bob.expect(contains="¥20.00", regex="back in your balance")
+    assert await wallet_balance(ctx, bob.id) == 10_000 + 3_000 - 1_000
     assert (await sweep_once(bot))["bank_ops"] == []  # told once
     await scan_secrets(bob, extra=(TIMEOUT_OK, TIMEOUT_FAIL))
