@@ -67,6 +67,7 @@ async def test_withdraw_refuses_bad_amounts_and_an_empty_balance_on_the_same_ste
     await alice.send("10")  # still the amount step
     await alice.expect(contains="到账金额：¥10.00")
     assert await wallet_balance(ctx, alice.id) == 1_000
+    await scan_secrets(alice)
 
 
 async def test_withdraw_all_with_a_credit_card_listed_apart(bot, ctx, alice):
@@ -83,6 +84,7 @@ async def test_withdraw_all_with_a_credit_card_listed_apart(bot, ctx, alice):
     await enter_pin(alice, pad=await keypad(alice))
     await alice.expect(contains="已向尾号")
     assert await wallet_balance(ctx, alice.id) == 0
+    await scan_secrets(alice, extra=(CREDIT,))
 
 
 async def _withdraw(person, amount: str, last4: str) -> None:

@@ -63,3 +63,4 @@ async def test_an_old_list_button_is_refused_with_a_popup(bot, ctx, alice):
     answer = await alice.press(old, "解绑")
     assert answer.show_alert and "已过期" in answer.text
     assert len(await cards.list_cards(ctx, alice.id)) == 1
+    await scan_secrets(alice)

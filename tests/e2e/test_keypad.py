@@ -54,6 +54,7 @@ async def test_keys_name_positions_and_digits_are_shuffled_each_time(bot, ctx, b
         await bob.expect(contains="ancel")
     assert len(nonces) == 4  # one nonce per keypad shown
     assert len(set(layouts)) > 1  # shuffled (4 equal layouts: odds 1 in 10!^3)
+    await scan_secrets(bob)
 
 
 async def test_dots_delete_and_cancel(bot, ctx, bob):
@@ -71,6 +72,7 @@ async def test_dots_delete_and_cancel(bot, ctx, bob):
     assert await wallet_balance(ctx, bob.id) == 0
     await bob.send("100")  # the flow has ended: not an amount step any more
     await bob.expect_none(contains="from which card")
+    await scan_secrets(bob)
 
 
 async def test_cancel_takes_the_keypad_away(bot, ctx, alice):
@@ -81,6 +83,7 @@ async def test_cancel_takes_the_keypad_away(bot, ctx, alice):
     gone = await alice.expect(edited=True, where=lambda m: m.id == pad.id)
     assert gone.buttons == [] and "已取消" in gone.text and "●" not in gone.text
     assert await wallet_balance(ctx, alice.id) == 0
+    await scan_secrets(alice)
 
 
 @pytest.fixture
@@ -97,6 +100,7 @@ async def test_a_keypad_left_by_an_idle_flow_answers_with_a_popup(short_idle, bo
     answer = await alice.press(pad, callback_data=pad.keyboard[0][0]["callback_data"])
     assert answer.show_alert and "已过期" in answer.text
     assert await wallet_balance(ctx, alice.id) == 0
+    await scan_secrets(alice)
 
 
 async def test_the_right_pin_on_a_keypad_after_wrong_ones_tops_up_once(bot, ctx, bob):

@@ -56,3 +56,4 @@ async def test_a_card_unbound_meanwhile_cannot_become_the_default(bot, ctx, alic
     await alice.press(choose, "****" + second["last4"])
     await alice.expect(contains="/cards", edited=True)
     assert all(not c["default"] for c in await cards.list_cards(ctx, alice.id))
+    await scan_secrets(alice)
