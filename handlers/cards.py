@@ -21,7 +21,7 @@ from wallet.errors import (BankTimeout, CardAlreadyBound, CardInvalid, CardNotFo
 from wallet.services import cards, people
 
 FEATURE = "cards"
-LIST, UNBIND_PIN, BIND_NUMBER, BIND_CODE = "cards.list", "cards.unbind_pin", "cards.bind_number", "cards.bind_code"
+UNBIND_PIN, BIND_NUMBER, BIND_CODE = "cards.unbind_pin", "cards.bind_number", "cards.bind_code"
 RESEND_WORDS = {"resend", "重发", "重新发送"}
 TEXT = filters.TEXT & ~filters.COMMAND
 
@@ -63,7 +63,7 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, *, notic
     rows.append([(t(lang, "flow.home"), "home:back")])
     text = "\n".join(([notice, ""] if notice else []) + lines)
     await entry.say(update, context, text, confirm.keyboard(rows), edit=edit)
-    return LIST
+    return ConversationHandler.END  # the list's buttons are entry points: no state waits (nor times out)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
@@ -208,13 +208,12 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 def conversation() -> ConversationHandler:
     return ui.conversation(
-        FEATURE,
+        FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
         entry_points=[CommandHandler("cards", start), CallbackQueryHandler(start, pattern=r"^home:cards$"),
                       CommandHandler("bind", bind_command),
                       # the list's buttons, also on an older list message (a stale one gets a popup)
                       CallbackQueryHandler(on_list, pattern=confirm.pattern("cd"))],
         states={
-            LIST: [],
             UNBIND_PIN: keypad.state(on_unbind_pin),
             BIND_NUMBER: [MessageHandler(TEXT, on_number)],
             BIND_CODE: [MessageHandler(TEXT, on_code)],

@@ -20,8 +20,8 @@ from wallet.errors import (IdentityMismatch, InvalidIdNumber, NotFrozen, PinLock
 from wallet.services import people, pins
 
 FEATURE = "security"
-(MENU, FREEZE, CHANGE_OLD, CHANGE_NEW, FORGOT_ID, FORGOT_CODE, FORGOT_PIN, UNF_PIN, UNF_ID, UNF_CODE) = (
-    f"security.{s}" for s in ("menu", "freeze", "change_old", "change_new", "forgot_id", "forgot_code",
+(FREEZE, CHANGE_OLD, CHANGE_NEW, FORGOT_ID, FORGOT_CODE, FORGOT_PIN, UNF_PIN, UNF_ID, UNF_CODE) = (
+    f"security.{s}" for s in ("freeze", "change_old", "change_new", "forgot_id", "forgot_code",
                               "forgot_pin", "unfreeze_pin", "unfreeze_id", "unfreeze_code"))
 RESEND_WORDS = {"resend", "重发", "重新发送"}
 TEXT = filters.TEXT & ~filters.COMMAND
@@ -55,7 +55,7 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE):
     text = t(lang, "sec.menu", phone=profile.get("phone") or "-",
              state=t(lang, "sec.state.frozen" if profile.get("frozen") else "sec.state.active"))
     await entry.say(update, context, text, confirm.keyboard(rows))
-    return MENU
+    return ConversationHandler.END  # the menu's buttons are entry points: no state waits (nor times out)
 
 
 async def tips(update: Update, context: ContextTypes.DEFAULT_TYPE):
@@ -284,7 +284,7 @@ async def unfreeze_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 def conversation() -> ConversationHandler:
     return ui.conversation(
-        FEATURE,
+        FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
         entry_points=[CommandHandler("security", menu), CallbackQueryHandler(menu, pattern=r"^home:security$"),
                       CommandHandler("freeze", freeze_ask), CommandHandler("unfreeze", unfreeze_start),
                       CommandHandler("pin", change_start), CommandHandler("forgotpin", forgot_start),
@@ -296,7 +296,6 @@ def conversation() -> ConversationHandler:
                       CallbackQueryHandler(unfreeze_start, pattern=r"^sec:unfreeze$"),
                       CallbackQueryHandler(tips, pattern=r"^sec:tips$")],
         states={
-            MENU: [],
             FREEZE: [CallbackQueryHandler(freeze_do, pattern=confirm.pattern("sfz"))],
             CHANGE_OLD: keypad.state(change_old),
             CHANGE_NEW: keypad.state(change_new, validate=keypad.strength()),

@@ -17,7 +17,7 @@ from wallet.errors import CardNotFound
 from wallet.services import cards, people
 
 FEATURE = "settings"
-MENU, TZ_TEXT = "settings.menu", "settings.tz_text"
+TZ_TEXT = "settings.tz_text"
 ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
          "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Australia/Sydney", "UTC")
 
@@ -40,7 +40,7 @@ async def render_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, notice
             [(t(lang, "flow.home"), "home:back")]]
     text = "\n".join(([notice, ""] if notice else []) + lines)
     await entry.say(update, context, text, confirm.keyboard(rows), edit=edit)
-    return MENU
+    return ConversationHandler.END  # the buttons are entry points: no state waits (nor times out)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
@@ -64,7 +64,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE):
         rows = [[(z, f"set:tz:{i}") for i, z in enumerate(ZONES[k:k + 2], start=k)] for k in range(0, len(ZONES), 2)]
         rows.append([(t(lang, "set.button.tz_type"), "set:tztype"), (t(lang, "set.button.back"), "set:menu")])
         await entry.say(update, context, t(lang, "set.tz_choose"), confirm.keyboard(rows))
-        return MENU
+        return ConversationHandler.END
     if verb == "tz" and arg.isdigit() and int(arg) < len(ZONES):
         return await _set_zone(update, context, ZONES[int(arg)])
     if verb == "tztype":
@@ -76,7 +76,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE):
                   f"set:card:{c['card_id']}")] for c in bound]
         rows.append([(t(lang, "set.button.back"), "set:menu")])
         await entry.say(update, context, t(lang, "set.card_choose" if bound else "card.none"), confirm.keyboard(rows))
-        return MENU
+        return ConversationHandler.END
     if verb == "card" and arg.isdigit():
         try:
             await cards.set_default_card(wallet, user_id=uid, card_id=int(arg))
@@ -103,10 +103,10 @@ async def on_tz_text(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 def conversation() -> ConversationHandler:
     return ui.conversation(
-        FEATURE,
+        FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
         entry_points=[CommandHandler("settings", start), CallbackQueryHandler(start, pattern=r"^home:settings$"),
                       CallbackQueryHandler(on_button, pattern=r"^set:[a-z]+(:[A-Za-z0-9]+)?$")],
-        states={MENU: [], TZ_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_tz_text)]},
+        states={TZ_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_tz_text)]},
     )
 
 

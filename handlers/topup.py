@@ -117,7 +117,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
 
 def conversation() -> ConversationHandler:
     return ui.conversation(
-        FEATURE,
+        FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
         entry_points=[CommandHandler("topup", start), CallbackQueryHandler(start, pattern=r"^home:topup$"),
                       # card buttons of an older screen: a popup (stale), or the live draft's choice
                       CallbackQueryHandler(on_card, pattern=confirm.pattern("tu"))],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler
 
 from handlers.i18n import t
 from handlers.ui import common as ui
@@ -66,3 +66,18 @@ def card_label(card: dict, lang: str) -> str:
 
 def home_button(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "flow.home"), callback_data="home:back")]])
+
+
+def home_fallback(feature: str) -> CallbackQueryHandler:
+    """The home button pressed while ``feature``'s flow waits: the flow ends (its draft and held
+    values dropped, no time-out message later) and the home is shown in that message."""
+    async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        from handlers import home
+        from handlers.ui import keypad
+
+        keypad.forget(context, update.effective_user.id)
+        ui.drop_draft(context, feature)
+        await update.callback_query.answer()
+        await home.show(update, context, edit=True)
+        return ConversationHandler.END
+    return CallbackQueryHandler(back, pattern=r"^home:back$")

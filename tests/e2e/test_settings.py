@@ -57,3 +57,18 @@ async def test_a_card_unbound_meanwhile_cannot_become_the_default(bot, ctx, alic
     await alice.expect(contains="/cards", edited=True)
     assert all(not c["default"] for c in await cards.list_cards(ctx, alice.id))
     await scan_secrets(alice)
+
+
+async def test_the_home_button_ends_a_flow_without_a_time_out_later(bot, ctx, bob):
+    await opened(ctx, bob)
+    await bob.send("/withdraw")
+    await bob.expect(contains="How much do you want to withdraw")
+    await bob.send("1")  # more than the balance: still on the amount step
+    await bob.expect(contains="Not enough money")
+    await bob.send("/settings")
+    menu = await bob.expect(contains="Settings")
+    await bob.press(menu, "Wallet")
+    await bob.expect(contains="¥0.00", edited=True)
+    await bob.send("12")  # the withdrawal flow is over: no amount step waits
+    await bob.expect_none(contains="Arrives on your card")
+    await scan_secrets(bob)
