@@ -6,7 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from tests.e2e.flows import bot, enter_pin, keypad, opened, scan_secrets  # noqa: F401 (bot: the fixture)
-from tests.wallet.helpers import PIN, id_for, phone_for
+from tests.wallet.helpers import PIN, id_for, phone_for, wallet_balance
 from wallet.errors import PinWrong
 from wallet.services import people, pins
 
@@ -114,3 +114,21 @@ async def test_a_pin_typed_as_text_is_deleted_and_the_keypad_named(bot, ctx, ali
     await enter_pin(alice, PIN, pad=pad)  # the keypad still works
     await keypad(alice, contains="请设置新的")
     await scan_secrets(alice)
+
+
+async def test_the_lock_says_until_when_in_the_persons_own_time_zone(bot, ctx, bob):
+    await opened(ctx, bob)
+    await people.set_timezone(ctx, bob.id, "America/New_York")
+    for _ in range(5):
+        with pytest.raises(Exception):
+            await pins.verify_pin(ctx, bob.id, WRONG)
+    until = (await people.profile(ctx, bob.id))["pin_locked_until"]
+    await bob.send("/topup")
+    await bob.send("5")
+    choose = await bob.expect(contains="from which card")
+    await bob.press(choose, "****")
+    await enter_pin(bob, PIN, pad=await keypad(bob))
+    shown = until.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M")
+    await bob.expect(contains=f"locked until {shown}")
+    assert await wallet_balance(ctx, bob.id) == 0
+    await scan_secrets(bob, pins=(PIN, WRONG))
