@@ -49,11 +49,12 @@ async def _send(page, text: str) -> None:
     await page.press("#composer-input", "Enter")
 
 
-async def _bot_says(page, text: str, count: int = 1):
+async def _bot_says(page, text: str):
+    """The newest bot message with ``text``, once there is one."""
     from playwright.async_api import expect
 
     found = page.locator(".msg:not(.mine)").filter(has_text=text)
-    await expect(found).to_have_count(count, timeout=15000)
+    await expect(found.first).to_be_visible(timeout=15000)
     return found.last
 
 
@@ -118,7 +119,7 @@ async def test_web_chat_opens_a_wallet_reading_the_sms_code_from_the_phone(emula
     await _bot_says(page, "110***********002X")
     await expect(page.locator(".msg.mine").filter(has_text="11010119900307002X")).to_have_count(0)  # deleted
     await _send(page, "6222 0200 0000 0000 018")
-    await _bot_says(page, "中国工商银行储蓄卡（尾号 0018）")
+    await _bot_says(page, "已识别：中国工商银行储蓄卡（尾号 0018）")
     await _send(page, await _sms_code(page, 1))
     await _type_pin(page, "请设置新的 6 位支付密码", "258036", screenshot="webchat-keypad.png")
     await _type_pin(page, "请再输入一次", "258036")
