@@ -124,6 +124,7 @@ async def test_the_lock_says_until_when_in_the_persons_own_time_zone(bot, ctx, b
             await pins.verify_pin(ctx, bob.id, WRONG)
     until = (await people.profile(ctx, bob.id))["pin_locked_until"]
     await bob.send("/topup")
+    await bob.expect(contains="How much")
     await bob.send("5")
     choose = await bob.expect(contains="from which card")
     await bob.press(choose, "****")

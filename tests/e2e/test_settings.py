@@ -72,3 +72,18 @@ async def test_the_home_button_ends_a_flow_without_a_time_out_later(bot, ctx, bo
     await bob.send("12")  # the withdrawal flow is over: no amount step waits
     await bob.expect_none(contains="Arrives on your card")
     await scan_secrets(bob)
+
+
+async def test_cards_security_and_settings_open_from_the_home_message_in_place(bot, ctx, bob):
+    await opened(ctx, bob)
+    await bob.send("/wallet")
+    home = await bob.expect(where=lambda m: "home:cards" in str(m.keyboard))
+    for button, title in (("home:cards", "Your bank cards"), ("home:security", "Security"),
+                          ("home:settings", "Settings")):
+        await bob.press(home, callback_data=button)
+        page = await bob.expect(contains=title, edited=True)
+        assert page.id == home.id  # one message, edited in place
+        await bob.press(page, "Wallet")
+        home = await bob.expect(where=lambda m: "home:cards" in str(m.keyboard), edited=True)
+        assert home.id == page.id
+    await scan_secrets(bob)
