@@ -144,11 +144,17 @@ class Opening:
             await self.person.press(keypad, digit)
         return keypad
 
+    async def next_keypad(self, contains: str | None = None) -> Message:
+        """The fresh keypad the bot sent after the current one (a late edit of the current one,
+        from a press before the last, is not it)."""
+        current = self.keypad.id if self.keypad else None
+        self.keypad = await self.person.expect(
+            contains=contains, where=lambda m: has_callback("pin:d:")(m) and m.id != current)
+        return self.keypad
+
     async def set_pin(self, pin: str) -> Message:
         await self.type_pin(pin)
-        second = await self.person.expect(where=has_callback("pin:d:"))  # a fresh keypad: again
-        assert second.id != self.keypad.id
-        self.keypad = second
+        await self.next_keypad()  # a fresh keypad: the PIN again
         await self.type_pin(pin)
         self.last = await self.person.expect(where=has_callback("home:topup"))
         return self.last

@@ -58,7 +58,7 @@ async def test_the_wallet_home_is_one_message_edited_in_place(bot, people, bob):
 
 
 async def test_pin_cancelled_after_the_card_is_bound_then_start_goes_straight_to_the_pin(bot, people, alice):
-    from tests.e2e.steps import GOOD_CARDS, default_id_number, has_callback
+    from tests.e2e.steps import GOOD_CARDS, default_id_number
 
     o = Opening(people, alice)
     await o.start()
@@ -74,6 +74,6 @@ async def test_pin_cancelled_after_the_card_is_bound_then_start_goes_straight_to
     await alice.send("/wallet")
     await alice.expect(contains="还没有钱包")
     await alice.send("/start")  # the card is bound: only the PIN is left
-    o.keypad = await alice.expect(where=has_callback("pin:d:"))
+    await o.next_keypad()
     home = await o.set_pin("258036")
     assert "我的钱包" in home.text
