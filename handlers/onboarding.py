@@ -30,6 +30,7 @@ from handlers.ui import keypad
 from wallet.errors import (BankDeclined, BankTimeout, CardInvalid, CardNotSupported, IdentityMismatch,
                            InvalidIdNumber, InvalidName, InvalidPhone, PhoneTaken, PinAlreadySet, SmsCodeExpired,
                            SmsTooSoon, WalletError)
+from wallet.bank import normalize_card_number
 from wallet.idnumber import validate_id_number
 from wallet.pii import mask_phone, normalize_name, normalize_phone
 from wallet.services import cards, people, pins, sms_codes
@@ -316,8 +317,6 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | N
         await _say(update, context, t(lang, "ob.deleted") + "\n" + await ui.explain(update, context, err)
                    + ("\n" + t(lang, "ob.card_other") if isinstance(err, CardNotSupported) else ""))
         return None
-    from wallet.bank import normalize_card_number
-
     d = _draft(context)
     _keep(context, "card", normalize_card_number(text))
     d.update(bank_zh=info.bank_name_zh, bank_en=info.bank_name_en, card_type=info.card_type, last4=info.last4,
