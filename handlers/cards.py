@@ -90,7 +90,7 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if press.verb == "unb":
         press.draft["card_id"] = card["card_id"]
         await update.callback_query.edit_message_text(t(lang, "cards.unbind_what", card=entry.card_label(card, lang)))
-        await keypad.show(update, context, title=t(lang, "cards.unbind_pin", last4=card["last4"]))
+        await keypad.show(update, context, title=t(lang, "cards.unbind_pin", last4=card["last4"]), owner=UNBIND_PIN)
         return UNBIND_PIN
     return None
 
@@ -214,7 +214,7 @@ def conversation() -> ConversationHandler:
                       # the list's buttons, also on an older list message (a stale one gets a popup)
                       CallbackQueryHandler(on_list, pattern=confirm.pattern("cd"))],
         states={
-            UNBIND_PIN: keypad.state(on_unbind_pin),
+            UNBIND_PIN: keypad.state(on_unbind_pin, owner=UNBIND_PIN),
             BIND_NUMBER: [MessageHandler(TEXT, on_number)],
             BIND_CODE: [MessageHandler(TEXT, on_code)],
         },

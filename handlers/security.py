@@ -100,7 +100,7 @@ async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if await entry.begin(update, context) is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
-    await keypad.show(update, context, title=t(lang, "sec.change_old"))
+    await keypad.show(update, context, title=t(lang, "sec.change_old"), owner=CHANGE_OLD)
     return CHANGE_OLD
 
 
@@ -111,7 +111,7 @@ async def change_old(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: st
     except (PinWrong, PinLocked) as err:
         return await _refused(update, context, err)
     keypad.hold(context, _uid(update), "old_pin", pin)
-    await keypad.show(update, context, title=t(lang, "sec.change_new"), twice=True)
+    await keypad.show(update, context, title=t(lang, "sec.change_new"), twice=True, owner=CHANGE_NEW)
     return CHANGE_NEW
 
 
@@ -119,7 +119,8 @@ async def change_new(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: st
     lang = await ui.language(update, context)
     old = keypad.recall(context, _uid(update), "old_pin")
     if old is None:  # the bot restarted in between: the old PIN is gone, ask again
-        await keypad.show(update, context, title=t(lang, "sec.change_old"), notice=t(lang, "sec.again_after_restart"))
+        await keypad.show(update, context, title=t(lang, "sec.change_old"), notice=t(lang, "sec.again_after_restart"),
+                          owner=CHANGE_OLD)
         return CHANGE_OLD
     try:
         await pins.change_pin(ui.wallet(context), _uid(update), old, pin)
@@ -178,7 +179,7 @@ async def forgot_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if held_pin is not None:  # a wrong code after the new PIN was chosen: try again with it
         return await _reset(update, context, held_pin)
     lang = await ui.language(update, context)
-    await keypad.show(update, context, title=t(lang, "sec.forgot_new"), twice=True)
+    await keypad.show(update, context, title=t(lang, "sec.forgot_new"), twice=True, owner=FORGOT_PIN)
     return FORGOT_PIN
 
 
@@ -224,7 +225,7 @@ async def unfreeze_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await _send(update, context, await ui.explain(update, context, NotFrozen(user_id=_uid(update))))
         return _end(context, update)
     keypad.forget(context, _uid(update))
-    await keypad.show(update, context, title=t(lang, "sec.unfreeze_pin"))
+    await keypad.show(update, context, title=t(lang, "sec.unfreeze_pin"), owner=UNF_PIN)
     return UNF_PIN
 
 
@@ -257,7 +258,8 @@ async def unfreeze_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
     uid, lang = _uid(update), await ui.language(update, context)
     pin, number = keypad.recall(context, uid, "pin"), keypad.recall(context, uid, "id_number")
     if pin is None or number is None:
-        await keypad.show(update, context, title=t(lang, "sec.unfreeze_pin"), notice=t(lang, "sec.again_after_restart"))
+        await keypad.show(update, context, title=t(lang, "sec.unfreeze_pin"), notice=t(lang, "sec.again_after_restart"),
+                          owner=UNF_PIN)
         return UNF_PIN
     draft = ui.draft(context, FEATURE) or ui.new_draft(context, FEATURE, action="unfreeze")
     try:
@@ -297,12 +299,12 @@ def conversation() -> ConversationHandler:
                       CallbackQueryHandler(tips, pattern=r"^sec:tips$")],
         states={
             FREEZE: [CallbackQueryHandler(freeze_do, pattern=confirm.pattern("sfz"))],
-            CHANGE_OLD: keypad.state(change_old),
-            CHANGE_NEW: keypad.state(change_new, validate=keypad.strength()),
+            CHANGE_OLD: keypad.state(change_old, owner=CHANGE_OLD),
+            CHANGE_NEW: keypad.state(change_new, validate=keypad.strength(), owner=CHANGE_NEW),
             FORGOT_ID: [MessageHandler(TEXT, forgot_id)],
             FORGOT_CODE: [MessageHandler(TEXT, forgot_code)],
-            FORGOT_PIN: keypad.state(forgot_pin, validate=keypad.strength()),
-            UNF_PIN: keypad.state(unfreeze_pin),
+            FORGOT_PIN: keypad.state(forgot_pin, validate=keypad.strength(), owner=FORGOT_PIN),
+            UNF_PIN: keypad.state(unfreeze_pin, owner=UNF_PIN),
             UNF_ID: [MessageHandler(TEXT, unfreeze_id)],
             UNF_CODE: [MessageHandler(TEXT, unfreeze_code)],
         },

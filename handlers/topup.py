@@ -76,7 +76,8 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE):
     press.draft["card_id"] = card["card_id"]
     summary = t(lang, "topup.summary", amount=ui.money(press.draft["amount"]), card=entry.card_label(card, lang))
     await update.callback_query.edit_message_text(summary)
-    await keypad.show(update, context, title=t(lang, "topup.pin_title", amount=ui.money(press.draft["amount"])))
+    await keypad.show(update, context, title=t(lang, "topup.pin_title", amount=ui.money(press.draft["amount"])),
+                      owner=PIN)
     return PIN
 
 
@@ -124,7 +125,7 @@ def conversation() -> ConversationHandler:
         states={
             AMOUNT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_amount)],
             CARD: [],
-            PIN: keypad.state(on_pin),
+            PIN: keypad.state(on_pin, owner=PIN),
         },
     )
 

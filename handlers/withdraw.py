@@ -100,7 +100,8 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE):
     press.draft["card_id"] = card["card_id"]
     await update.callback_query.edit_message_text(
         press.draft.get("preview", "") + "\n\n" + t(lang, "withdraw.to_card", card=entry.card_label(card, lang)))
-    await keypad.show(update, context, title=t(lang, "withdraw.pin_title", amount=ui.money(press.draft["quoted"])))
+    await keypad.show(update, context, title=t(lang, "withdraw.pin_title", amount=ui.money(press.draft["quoted"])),
+                      owner=PIN)
     return PIN
 
 
@@ -151,7 +152,7 @@ def conversation() -> ConversationHandler:
         states={
             AMOUNT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_amount)],
             CARD: [],
-            PIN: keypad.state(on_pin),
+            PIN: keypad.state(on_pin, owner=PIN),
         },
     )
 

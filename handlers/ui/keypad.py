@@ -7,7 +7,7 @@ How a flow uses it (a ConversationHandler state)::
     PIN = "topup.pin"                                   # a state of your conversation
 
     async def ask_pin(update, context):                 # from the step before
-        await keypad.show(update, context, title=t(lang, "topup.pin_title", amount="¥100.00"))
+        await keypad.show(update, context, title=t(lang, "topup.pin_title", amount="¥100.00"), owner=PIN)
         return PIN
 
     async def on_pin(update, context, pin: str):        # six digits are in (never store or log them)
@@ -19,7 +19,10 @@ How a flow uses it (a ConversationHandler state)::
         ...
         return ConversationHandler.END
 
-    ConversationHandler(..., states={PIN: keypad.state(on_pin)}, ...)
+    ConversationHandler(..., states={PIN: keypad.state(on_pin, owner=PIN)}, ...)
+
+``owner`` (optional, the state's name) ties a keypad to the state waiting for it: when two flows
+of one person wait for a PIN at once (a top-up, then /pin), each takes only its own keypad.
 
 A new PIN entered twice (set or change)::
 
@@ -47,6 +50,7 @@ Rules it keeps:
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 import weakref
@@ -66,6 +70,7 @@ from wallet.errors import PinLocked, PinWeak, WalletError
 log = logging.getLogger("handlers.keypad")
 
 PATTERN = r"^pin:[dxc]:\d:[A-Za-z0-9_-]{6,16}$"
+_KEY = re.compile(PATTERN)
 DOTS_ON, DOTS_OFF = "●", "○"
 META = "keypad"  # user_data key: title, nonce, twice (no digits, ever)
 
@@ -86,12 +91,16 @@ class _Entry:
     length: int = 6
     typed: list[str] = field(default_factory=list)
     first: str | None = None  # the first entry of a PIN entered twice
+    owner: str | None = None  # the conversation state that waits for this keypad (None: any)
 
     def __repr__(self) -> str:  # never show what was typed
         return f"_Entry(user={self.user_id}, message={self.message_id}, typed={len(self.typed)})"
 
 
 _entries: "weakref.WeakKeyDictionary[Application, dict[int, _Entry]]" = weakref.WeakKeyDictionary()
+# nonce -> owner of every live keypad: a state's handlers take only presses on their own keypads,
+# so two flows waiting for a PIN at once (a top-up, then /pin) never swap PINs
+_owners: dict[str, str | None] = {}
 
 
 async def lang_and_tz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str, str]:
@@ -134,19 +143,21 @@ def _shuffled() -> list[str]:
 
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, *, title: str, twice: bool = False,
-               notice: str | None = None, _first: str | None = None) -> None:
+               notice: str | None = None, owner: str | None = None, _first: str | None = None) -> None:
     """Send a fresh keypad (new shuffle, new nonce) into the person's chat. ``notice`` goes above
-    the title (why it is shown again). Any earlier keypad of this person stops working."""
+    the title (why it is shown again). ``owner``: the state (``state(..., owner=)``) that waits for
+    it. Any earlier keypad of this person stops working."""
     lang, _ = await lang_and_tz(update, context)
     user = update.effective_user
     chat_id = update.effective_chat.id if update.effective_chat else user.id
     await _retire(context, user.id, lang)
     entry = _Entry(user_id=user.id, chat_id=chat_id, message_id=0, nonce=secrets.token_urlsafe(6),
-                   layout=_shuffled(), title=title, twice=twice, length=_length(context), first=_first)
+                   layout=_shuffled(), title=title, twice=twice, length=_length(context), first=_first, owner=owner)
     msg = await context.bot.send_message(chat_id, _text(entry, lang, notice), reply_markup=_markup(entry, lang))
     entry.message_id = msg.message_id
     _store(context)[user.id] = entry
-    context.user_data[META] = {"title": title, "twice": twice, "nonce": entry.nonce}
+    _owners[entry.nonce] = owner
+    context.user_data[META] = {"title": title, "twice": twice, "nonce": entry.nonce, "owner": owner}
 
 
 async def _retire(context: ContextTypes.DEFAULT_TYPE, user_id: int, lang: str, text: str | None = None) -> None:
@@ -154,6 +165,7 @@ async def _retire(context: ContextTypes.DEFAULT_TYPE, user_id: int, lang: str, t
     entry = _store(context).pop(user_id, None)
     if entry is None:
         return
+    _owners.pop(entry.nonce, None)
     entry.typed.clear()
     entry.first = None
     try:
@@ -187,7 +199,7 @@ async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: Walle
         await context.bot.send_message(update.effective_chat.id, text)
         return ConversationHandler.END
     await show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")) or isinstance(err, PinWeak),
-               notice=text)
+               notice=text, owner=meta.get("owner"))
     return None
 
 
@@ -212,8 +224,15 @@ def strength(user_id_of: Callable[[Update], int] | None = None) -> Validate:
 
 def state(on_pin: OnPin, *, validate: Validate | None = None,
           on_cancel: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]] | None = None,
-          ) -> list[BaseHandler]:
-    """The handlers of a conversation state waiting for the PIN on the keypad."""
+          owner: str | None = None) -> list[BaseHandler]:
+    """The handlers of a conversation state waiting for the PIN on the keypad. With ``owner``
+    (show the keypad with the same ``owner``) they take presses on their own keypads only, and
+    on keypads this process does not know (old ones, after a restart: refused, a fresh one sent)."""
+    def mine(data: object) -> bool:
+        if not (isinstance(data, str) and _KEY.fullmatch(data)):
+            return False
+        nonce = data.rsplit(":", 1)[-1]
+        return owner is None or nonce not in _owners or _owners[nonce] in (None, owner)
 
     async def press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         query = update.callback_query
@@ -246,17 +265,18 @@ def state(on_pin: OnPin, *, validate: Validate | None = None,
         if entry.twice and entry.first is None:
             problem = await validate(update, context, pin) if validate else None
             if problem:
-                await show(update, context, title=entry.title, twice=True, notice=problem)
+                await show(update, context, title=entry.title, twice=True, notice=problem, owner=entry.owner)
                 return None
-            await show(update, context, title=entry.title, twice=True, _first=pin)
+            await show(update, context, title=entry.title, twice=True, _first=pin, owner=entry.owner)
             return None
         if entry.twice and not secrets.compare_digest(entry.first, pin):
-            await show(update, context, title=entry.title, twice=True, notice=t(lang, "keypad.mismatch"))
+            await show(update, context, title=entry.title, twice=True, notice=t(lang, "keypad.mismatch"),
+                       owner=entry.owner)
             return None
         if not entry.twice and validate is not None:
             problem = await validate(update, context, pin)
             if problem:
-                await show(update, context, title=entry.title, notice=problem)
+                await show(update, context, title=entry.title, notice=problem, owner=entry.owner)
                 return None
         await _retire(context, entry.user_id, lang, "✅ " + entry.title)
         try:
@@ -265,7 +285,7 @@ def state(on_pin: OnPin, *, validate: Validate | None = None,
             if entry.user_id not in _store(context):  # the flow did not ask again
                 context.user_data.pop(META, None)
 
-    return [CallbackQueryHandler(press, pattern=PATTERN),
+    return [CallbackQueryHandler(press, pattern=mine),
             MessageHandler(filters.TEXT & ~filters.COMMAND, typed_as_text)]
 
 
@@ -294,7 +314,7 @@ async def _stale(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str):
     except BadRequest:
         pass
     if live is None and meta:
-        await show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")))
+        await show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")), owner=meta.get("owner"))
     return None
 
 

@@ -149,3 +149,17 @@ async def test_a_restart_in_the_middle_of_a_pin_refuses_the_old_keypad_and_offer
         await bob.expect(contains="Topped up ¥100.00")
         assert await wallet_balance(app.bot_data["wallet"], bob.id) == 10_000
         await assert_no_secrets(people, bob, o.secrets, world=emulator.world)
+
+
+async def test_two_flows_waiting_for_a_pin_never_swap_it(bot, ctx, bob):
+    card = await opened(ctx, bob)
+    topup_pad = await _topup_keypad(bob, card["last4"])  # the top-up waits for the PIN...
+    await bob.send("/pin")  # ...and the person starts changing the PIN instead
+    pin_pad = await keypad(bob, contains="current payment PIN")
+    assert topup_pad.id not in [m.id for m in await bob.messages()]  # one keypad at a time
+    await enter_pin(bob, PIN, pad=pin_pad)
+    await keypad(bob, contains="Choose a new")  # the PIN went to the PIN change
+    await bob.expect_none(contains="Topped up")
+    assert await wallet_balance(ctx, bob.id) == 0
+    await bob.send("/cancel")
+    await scan_secrets(bob)
