@@ -67,7 +67,7 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, *, notic
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if await entry.begin(update, context) is None:
+    if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     keypad.forget(context, _uid(update), "card_number")
     return await show_list(update, context)
@@ -116,7 +116,7 @@ async def on_unbind_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin:
 
 # --- bind another ----------------------------------------------------------------------------------
 async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if await entry.begin(update, context) is None:
+    if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     ui.new_draft(context, FEATURE)
     return await bind_prompt(update, context)
@@ -215,8 +215,8 @@ def conversation() -> ConversationHandler:
                       CallbackQueryHandler(on_list, pattern=confirm.pattern("cd"))],
         states={
             UNBIND_PIN: keypad.state(on_unbind_pin, owner=UNBIND_PIN),
-            BIND_NUMBER: [MessageHandler(TEXT, on_number)],
-            BIND_CODE: [MessageHandler(TEXT, on_code)],
+            BIND_NUMBER: [entry.FlowText(FEATURE, on_number)],
+            BIND_CODE: [entry.FlowText(FEATURE, on_code)],
         },
     )
 

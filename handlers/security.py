@@ -43,7 +43,7 @@ def _end(context: ContextTypes.DEFAULT_TYPE, update: Update):
 
 # --- menu ------------------------------------------------------------------------------------
 async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    profile = await entry.begin(update, context)
+    profile = await entry.begin(update, context, FEATURE)
     if profile is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
@@ -59,7 +59,7 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def tips(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if await entry.begin(update, context) is None:
+    if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
     await entry.say(update, context, t(lang, "sec.tips"), entry.home_button(lang))
@@ -68,7 +68,7 @@ async def tips(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 # --- freeze ------------------------------------------------------------------------------------
 async def freeze_ask(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if await entry.begin(update, context) is None:
+    if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
     profile = await ui.person(update, context, fresh=True)
@@ -97,7 +97,7 @@ async def freeze_do(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 # --- change PIN --------------------------------------------------------------------------------
 async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if await entry.begin(update, context) is None:
+    if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
     await keypad.show(update, context, title=t(lang, "sec.change_old"), owner=CHANGE_OLD)
@@ -141,7 +141,7 @@ async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: Wall
 
 # --- forgot PIN ----------------------------------------------------------------------------------
 async def forgot_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if await entry.begin(update, context) is None:
+    if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     keypad.forget(context, _uid(update))
     await _send(update, context, await ui.text(update, context, "sec.forgot_id"))
@@ -217,7 +217,7 @@ async def _reset(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
 
 # --- unfreeze ------------------------------------------------------------------------------------
 async def unfreeze_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if await entry.begin(update, context) is None:
+    if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
     profile = await ui.person(update, context, fresh=True)
@@ -301,12 +301,12 @@ def conversation() -> ConversationHandler:
             FREEZE: [CallbackQueryHandler(freeze_do, pattern=confirm.pattern("sfz"))],
             CHANGE_OLD: keypad.state(change_old, owner=CHANGE_OLD),
             CHANGE_NEW: keypad.state(change_new, validate=keypad.strength(), owner=CHANGE_NEW),
-            FORGOT_ID: [MessageHandler(TEXT, forgot_id)],
-            FORGOT_CODE: [MessageHandler(TEXT, forgot_code)],
+            FORGOT_ID: [entry.FlowText(FEATURE, forgot_id)],
+            FORGOT_CODE: [entry.FlowText(FEATURE, forgot_code)],
             FORGOT_PIN: keypad.state(forgot_pin, validate=keypad.strength(), owner=FORGOT_PIN),
             UNF_PIN: keypad.state(unfreeze_pin, owner=UNF_PIN),
-            UNF_ID: [MessageHandler(TEXT, unfreeze_id)],
-            UNF_CODE: [MessageHandler(TEXT, unfreeze_code)],
+            UNF_ID: [entry.FlowText(FEATURE, unfreeze_id)],
+            UNF_CODE: [entry.FlowText(FEATURE, unfreeze_code)],
         },
     )
 

@@ -44,13 +44,13 @@ async def render_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, notice
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if await entry.begin(update, context) is None:
+    if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     return await render_menu(update, context)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if await entry.begin(update, context) is None:
+    if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     query = update.callback_query
     parts = query.data.split(":")
@@ -106,7 +106,7 @@ def conversation() -> ConversationHandler:
         FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
         entry_points=[CommandHandler("settings", start), CallbackQueryHandler(start, pattern=r"^home:settings$"),
                       CallbackQueryHandler(on_button, pattern=r"^set:[a-z]+(:[A-Za-z0-9]+)?$")],
-        states={TZ_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_tz_text)]},
+        states={TZ_TEXT: [entry.FlowText(FEATURE, on_tz_text)]},
     )
 
 

@@ -24,7 +24,7 @@ AMOUNT, CARD, PIN = "withdraw.amount", "withdraw.card", "withdraw.pin"
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    profile = await entry.begin(update, context)
+    profile = await entry.begin(update, context, FEATURE)
     if profile is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
@@ -150,7 +150,7 @@ def conversation() -> ConversationHandler:
                       # card buttons of an older screen: a popup (stale), or the live draft's choice
                       CallbackQueryHandler(on_card, pattern=confirm.pattern("wd"))],
         states={
-            AMOUNT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_amount)],
+            AMOUNT: [entry.FlowText(FEATURE, on_amount)],
             CARD: [],
             PIN: keypad.state(on_pin, owner=PIN),
         },

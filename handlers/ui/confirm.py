@@ -61,4 +61,7 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: s
             pass
         return None
     await query.answer()
+    from handlers.ui import entry
+
+    entry.activate(update, feature)
     return Press(verb=verb, row_id=int(row_id), draft=draft)

@@ -9,19 +9,48 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler
+from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
 from handlers.i18n import t
 from handlers.ui import common as ui
+
+
+# the flow each person used last (user id -> feature): text steps of other flows still waiting
+# (a top-up's amount step when the person went on to /bind) leave the person's messages to it
+_active: dict[int, str] = {}
+
+
+def activate(update: Update, feature: str) -> None:
+    if update.effective_user is not None:
+        _active[update.effective_user.id] = feature
+
+
+def is_active(update: Update, feature: str) -> bool:
+    user = update.effective_user
+    return user is None or _active.get(user.id, feature) == feature
+
+
+class FlowText(MessageHandler):
+    """A text step of ``feature``: takes the person's text (not commands) only while ``feature``
+    is the flow they used last."""
+
+    def __init__(self, feature: str, callback) -> None:
+        super().__init__(filters.TEXT & ~filters.COMMAND, callback)
+        self.feature = feature
+
+    def check_update(self, update: object):
+        if isinstance(update, Update) and not is_active(update, self.feature):
+            return False
+        return super().check_update(update)
 
 
 def private(update: Update) -> bool:
     return bool(update.effective_chat and update.effective_chat.type == ChatType.PRIVATE)
 
 
-async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> dict | None:
-    """Answer the button (if any) and return the person's profile when the wallet is open;
-    otherwise say how to open one and return None."""
+async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str | None = None) -> dict | None:
+    """Answer the button (if any) and return the person's profile when the wallet is open (and
+    make ``feature`` the person's active flow); otherwise say how to open one and return None."""
     lang = await ui.language(update, context)
     query = update.callback_query
     profile = await ui.person(update, context, fresh=True)
@@ -39,6 +68,8 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> dict | No
         return None
     if query is not None:
         await query.answer()
+    if feature:
+        activate(update, feature)
     return profile
 
 

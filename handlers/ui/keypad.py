@@ -285,8 +285,12 @@ def state(on_pin: OnPin, *, validate: Validate | None = None,
             if entry.user_id not in _store(context):  # the flow did not ask again
                 context.user_data.pop(META, None)
 
-    return [CallbackQueryHandler(press, pattern=mine),
-            MessageHandler(filters.TEXT & ~filters.COMMAND, typed_as_text)]
+    text = MessageHandler(filters.TEXT & ~filters.COMMAND, typed_as_text)
+    if owner and "." in owner:  # "<feature>.<step>": only while that flow is the person's active one
+        from handlers.ui.entry import FlowText
+
+        text = FlowText(owner.split(".", 1)[0], typed_as_text)
+    return [CallbackQueryHandler(press, pattern=mine), text]
 
 
 async def _redraw(context: ContextTypes.DEFAULT_TYPE, entry: _Entry, lang: str) -> None:

@@ -64,3 +64,17 @@ async def test_an_old_list_button_is_refused_with_a_popup(bot, ctx, alice):
     assert answer.show_alert and "已过期" in answer.text
     assert len(await cards.list_cards(ctx, alice.id)) == 1
     await scan_secrets(alice)
+
+
+async def test_a_card_number_goes_to_bind_even_when_a_withdrawal_still_waits_for_an_amount(bot, ctx, bob):
+    await opened(ctx, bob)
+    await bob.send("/withdraw")
+    await bob.expect(contains="How much do you want to withdraw")
+    await bob.send("/bind")
+    await bob.expect(contains="Send the number of the card")
+    ctx.clock.advance(seconds=61)
+    typed = await bob.send("6217 0000 0000 0000 020")
+    await bob.expect(contains="Card recognised: CCB debit ****0020")
+    assert typed.id not in [m.id for m in await bob.messages()]  # deleted by the bind flow
+    await bob.expect_none(contains="too large")  # not read as an amount
+    await scan_secrets(bob, extra=(CCB,))
