@@ -1,13 +1,53 @@
-"""The python-telegram-bot Application with every handler added."""
+"""The python-telegram-bot Application with every handler added.
+
+To add a chat flow: write ``handlers/<feature>.py`` with ``register(app)`` and add it to FLOWS
+below (order matters only for handlers that could match the same update: earlier wins).
+"""
 from __future__ import annotations
+
+import logging
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.settings import Settings
+from bot.persistence import DatabasePersistence, context_types
+from bot.settings import DEV_PII_KEY, Settings
+from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from jobs import outbox, sweeps
-from handlers import start
+from handlers import cards, home, onboarding, security, start, topup, withdraw
+from handlers import settings as settings_flow
 from handlers.i18n import load_all
+from handlers.ui import common, keypad
+from jobs import outbox, sweeps
+
+log = logging.getLogger("bot.app")
+
+# Each flow module's register(app), in order. Flows add their line here.
+FLOWS = [
+    onboarding.register,   # /start for a newcomer: open a wallet
+    home.register,         # /start and /wallet once open; home:<feature> buttons
+    start.register,        # /help
+    topup.register,        # /topup, home:topup
+    withdraw.register,     # /withdraw, home:withdraw
+    cards.register,        # /cards /bind, home:cards
+    settings_flow.register,  # /settings, home:settings
+    security.register,     # /security /freeze /unfreeze /pin /forgotpin /tips, home:security
+]
+
+MAX_CONCURRENT_UPDATES = 64
+
+
+class UnsafeSettings(RuntimeError):
+    """The settings are not fit for real people's data."""
+
+
+def check_real_world(settings: Settings) -> None:
+    """With a real Telegram token, refuse the development PII key."""
+    if settings.telegram_bot_token is not None and settings.pii_key.get_secret_value() == DEV_PII_KEY:
+        raise UnsafeSettings(
+            "refusing to start: TELEGRAM_BOT_TOKEN is set but WALLET_PII_KEY is the development default, "
+            "which is not secret. Make a key of your own with\n"
+            "  python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'\n"
+            "and set WALLET_PII_KEY to it (keep it safe: phone and ID numbers cannot be read without it).")
 
 
 def build_application(settings: Settings, base_url: str | None = None, base_file_url: str | None = None,
@@ -16,13 +56,19 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     (the local emulator); `token` overrides the settings' token (the emulator's own token);
     `sms_inbox_url` delivers the sandbox SMS codes to the emulator's phone inbox."""
     load_all()
+    if token is None:
+        check_real_world(settings)
     secret = token or (settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None)
     if not secret:
         raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN, or run on the local emulator")
+    wallet = build_wallet(settings, sms_inbox_url=sms_inbox_url)
+    persistence = DatabasePersistence(wallet, live_bot_data={"settings": settings, "wallet": wallet})
     # every request at Telegram's limits (30/s overall, 20/min per group); a 429 is not retried
     # here but handed back, so the outbox reschedules the notice after its retry_after
     builder: ApplicationBuilder = (Application.builder().token(secret)
                                    .rate_limiter(AIORateLimiter(max_retries=0))
+                                   .persistence(persistence).context_types(context_types())
+                                   .concurrent_updates(PerPersonUpdateProcessor(MAX_CONCURRENT_UPDATES))
                                    .post_init(_post_init).post_shutdown(_post_shutdown))
     if base_url:
         builder = builder.base_url(base_url)
@@ -30,8 +76,13 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
         builder = builder.base_file_url(base_file_url)
     app = builder.build()
     app.bot_data["settings"] = settings
-    app.bot_data["wallet"] = build_wallet(settings, sms_inbox_url=sms_inbox_url)
-    start.register(app)
+    app.bot_data["wallet"] = wallet
+    for register in FLOWS:
+        register(app)
+    # catch-alls, after every flow: home:<feature> presses no flow took, /cancel outside a flow
+    home.register_last(app)
+    keypad.register(app)   # presses on PIN keypads no flow waits for
+    common.register(app)
     sweeps.register(app, settings.sweep_interval_seconds)
     outbox.register(app, settings.outbox_interval_seconds)
     return app
@@ -40,6 +91,8 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
 async def _post_init(app: Application) -> None:
     await start_wallet(app.bot_data["wallet"])
     await start.set_commands(app)
+    log.warning("SANDBOX: the bank and the SMS gateway are simulated (sandbox test cards, codes in the "
+                "local phone inbox); no real money moves and no real bank is asked.")
 
 
 async def _post_shutdown(app: Application) -> None:

@@ -19,7 +19,7 @@ import secrets
 import signal
 from urllib.parse import urlparse
 
-from bot.app import build_application
+from bot.app import UnsafeSettings, build_application, check_real_world
 from bot.logging import setup_logging
 from bot.settings import Settings
 
@@ -43,6 +43,11 @@ def run(settings: Settings) -> int:
         except KeyboardInterrupt:
             pass
         return 0
+    try:
+        check_real_world(settings)
+    except UnsafeSettings as exc:
+        log.error("%s", exc)
+        return 2
     migrate(settings)
     app = build_application(settings)
     if settings.webhook_url:

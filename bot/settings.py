@@ -8,6 +8,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+# The development PII key: NOT secret. With a real Telegram token the bot refuses to start with it.
+DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMTIzNDU="
 
 
 class Settings(BaseSettings):
@@ -17,7 +19,7 @@ class Settings(BaseSettings):
     # SQLite durability for money: FULL by default (NORMAL only for benchmarks).
     sqlite_synchronous: str = "FULL"
     # Key for PII at rest (Fernet, urlsafe base64 of 32 bytes). The dev default is NOT secret.
-    pii_key: SecretStr = SecretStr("ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMTIzNDU=")
+    pii_key: SecretStr = SecretStr(DEV_PII_KEY)
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "WALLET_TELEGRAM_BOT_TOKEN")
     )

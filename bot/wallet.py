@@ -13,10 +13,23 @@ from wallet.sms import HttpInboxSms, SandboxSms, SmsGateway
 from bot.settings import Settings
 
 
+class E164Sms:
+    """Hands numbers to the gateway in E.164 (``+86…``), as an SMS gateway takes them: the local
+    messenger's phone inbox is keyed by the number its people were created with (``+8613…``)."""
+
+    def __init__(self, gateway: SmsGateway) -> None:
+        self.gateway = gateway
+
+    async def send(self, phone: str, text: str) -> None:
+        if len(phone) == 11 and phone.isdigit():
+            phone = "+86" + phone
+        await self.gateway.send(phone, text)
+
+
 def build_wallet(settings: Settings, *, sms_inbox_url: str | None = None, clock=None) -> Context:
     """The wallet Context. With ``sms_inbox_url`` (the local messenger) codes are delivered to
     the emulator's phone inbox; otherwise they stay in the in-process sandbox."""
-    sms: SmsGateway = HttpInboxSms(sms_inbox_url) if sms_inbox_url else SandboxSms()
+    sms: SmsGateway = E164Sms(HttpInboxSms(sms_inbox_url)) if sms_inbox_url else SandboxSms()
     return Context(
         engine=create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous),
         rules=Rules(),

@@ -1,4 +1,5 @@
-"""/start and /help, in zh-CN or English by the user's Telegram language (or their choice)."""
+"""/help, the group welcome and the command menu (a newcomer's /start is handlers/onboarding.py, the
+wallet home handlers/home.py), in zh-CN or English."""
 from __future__ import annotations
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -70,6 +71,15 @@ def register(app: Application) -> None:
 async def set_commands(app: Application) -> None:
     """The command menu, in both languages (Telegram picks by the user's language)."""
     for lang, code in (("zh_CN", "zh"), ("en", "en")):
-        commands = [BotCommand("start", t(lang, "cmd.start")), BotCommand("help", t(lang, "cmd.help"))]
-        await app.bot.set_my_commands(commands, language_code=code)
-    await app.bot.set_my_commands([BotCommand("start", t("zh_CN", "cmd.start")), BotCommand("help", t("zh_CN", "cmd.help"))])
+        await app.bot.set_my_commands(commands(lang), language_code=code)
+    await app.bot.set_my_commands(commands("zh_CN"))
+
+
+# the command menu; flows add theirs here (name, msgid of its description)
+COMMANDS = [("start", "cmd.start"), ("wallet", "cmd.wallet"), ("topup", "cmd.topup"), ("withdraw", "cmd.withdraw"),
+            ("cards", "cmd.cards"), ("security", "cmd.security"), ("settings", "cmd.settings"),
+            ("cancel", "cmd.cancel"), ("help", "cmd.help")]
+
+
+def commands(lang: str) -> list[BotCommand]:
+    return [BotCommand(name, t(lang, msgid)) for name, msgid in COMMANDS]

@@ -7,6 +7,7 @@ Fixtures (import them into a conftest: ``from tests.people import *  # noqa: F40
 ``people``    a :class:`People` bound to that emulator: create people and groups, faults, SMS.
 ``bot``       the real wallet bot (``bot.app.build_application``) long-polling the emulator; its
               database is a fresh SQLite file in ``tmp_path``. Depend on it to have the bot running.
+              When the test ends the ledger audit must be clean (``assert_audit_clean``).
 ``alice``, ``bob``, ``carol``   three people (zh-CN, en, zh-CN) with phone numbers.
 
 A scenario reads like a chat::
@@ -396,7 +397,19 @@ async def bot(emulator: Any, tmp_path: Any, request: pytest.FixtureRequest) -> A
         finally:
             await app.updater.stop()
             await app.stop()
-    await app.post_shutdown(app)
+    try:
+        await assert_audit_clean(app)  # every scenario ends with the ledger audit clean
+    finally:
+        await app.post_shutdown(app)
+
+
+async def assert_audit_clean(app: Any) -> None:
+    """The ledger audit of a running bot's wallet (every invariant of DESIGN §2) passes."""
+    from wallet.audit import audit_engine, report
+
+    wallet = app.bot_data["wallet"]
+    checks = await audit_engine(wallet.engine, now=wallet.now(), reconcile_seconds=wallet.rules.bank_reconcile_seconds)
+    assert all(c.ok for c in checks), "audit failed after the scenario:\n" + report(checks)
 
 
 @pytest.fixture

@@ -240,6 +240,7 @@ class SandboxBank:
             holder = {"name": name, "id_number": id_number, "phone": phone, "token": "tok_" + secrets.token_urlsafe(24)}
             self._holders[card] = holder
             self._tokens[holder["token"]] = card
+            self._save()  # a new holder must reach the file: a restarted sandbox knows the card
             await self._persist()
         elif (holder["name"], holder["id_number"]) != (name, id_number):
             raise IdentityMismatch()

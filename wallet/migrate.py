@@ -23,4 +23,5 @@ def upgrade_head(database_url: str) -> None:
         path = database_url.split(":///", 1)[1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(database_url), "head")
+    # "heads": branches of migrations made side by side (re-chained at merge) all apply
+    command.upgrade(alembic_config(database_url), "heads")

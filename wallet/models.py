@@ -64,6 +64,7 @@ users = Table(
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),  # Telegram user id
     Column("language", String(8), nullable=False, server_default="zh-CN"),
+    Column("timezone", String(64), nullable=False, server_default="Asia/Shanghai"),  # IANA name
     Column("first_name", String(128)),
     Column("phone_enc", Text),
     Column("phone_index", String(64), unique=True),  # blind index for "is this phone taken"
@@ -156,6 +157,7 @@ cards = Table(
     Column("status", String(8), nullable=False, server_default="bound"),  # bound | unbound
     Column("created_at", UTCDateTime, nullable=False),
     Column("unbound_at", UTCDateTime),
+    Column("is_default", Boolean, nullable=False, server_default=text("false")),  # the person's default card
     CheckConstraint("card_type IN ('debit', 'credit')", name="card_type"),
     CheckConstraint("status IN ('bound', 'unbound')", name="status"),
     Index(
@@ -165,6 +167,13 @@ cards = Table(
         unique=True,
         sqlite_where=text("status = 'bound'"),
         postgresql_where=text("status = 'bound'"),
+    ),
+    Index(  # at most one default card a person
+        "uq_cards_user_default",
+        "user_id",
+        unique=True,
+        sqlite_where=text("is_default"),
+        postgresql_where=text("is_default"),
     ),
 )
 
@@ -400,4 +409,18 @@ SYSTEM_ACCOUNTS = (
     "fee_income",
     "interest_expense",
     "merchant_settlement",
+)
+
+# Chat state of the bot (python-telegram-bot persistence): user_data, chat_data, bot_data and
+# conversation states, as JSON. kind: user | chat | bot | conv; name: the conversation's name
+# (conv) or ""; key: the user or chat id, the conversation key as JSON, or "" (bot).
+# Never money state, never a PIN: see bot/persistence.py.
+chat_state = Table(
+    "chat_state",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -1,4 +1,6 @@
-"""The web chat in headless Chromium: send /start as a seeded person, read the answer, press buttons."""
+"""The web chat in headless Chromium: a seeded person opens a wallet (SMS code read from the phone,
+PIN on the keypad), screenshots of the keypad and the wallet home in tests/artifacts/; keyboards,
+files, inline mode and the SMS inbox."""
 from __future__ import annotations
 
 import os
@@ -9,7 +11,7 @@ import pytest
 
 from emulator.seed import seed_demo
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -42,9 +44,53 @@ async def page():
         assert not errors, f"JavaScript errors in the web chat: {errors}"
 
 
-async def test_web_chat_start_and_buttons(emulator, bot, page):
+async def _send(page, text: str) -> None:
+    await page.fill("#composer-input", text)
+    await page.press("#composer-input", "Enter")
+
+
+async def _bot_says(page, text: str):
+    """The newest bot message with ``text``, once there is one."""
     from playwright.async_api import expect
 
+    found = page.locator(".msg:not(.mine)").filter(has_text=text)
+    await expect(found.first).to_be_visible(timeout=15000)
+    return found.last
+
+
+async def _sms_code(page, seen: int) -> str:
+    """Open the phone, wait for SMS number ``seen + 1`` and read its code (newest is on top)."""
+    import re
+
+    from playwright.async_api import expect
+
+    await page.click("#phone-toggle")
+    await expect(page.locator("#sms-list li")).to_have_count(seen + 1, timeout=15000)
+    text = await page.locator("#sms-list li").first.inner_text()
+    await page.click("#phone-toggle")
+    return re.search(r"(?<![0-9])([0-9]{6})(?![0-9])", text).group(1)
+
+
+async def _type_pin(page, keypad_text: str, pin: str, *, screenshot: str | None = None):
+    from playwright.async_api import expect
+
+    keypad = page.locator(".msg:not(.mine)").filter(has_text=keypad_text).filter(has_text="○○○○○○").last
+    await expect(keypad).to_be_visible(timeout=15000)
+    mid = await keypad.get_attribute("data-message-id")
+    keypad = page.locator(f".msg[data-message-id='{mid}']")
+    for i, digit in enumerate(pin):
+        await keypad.get_by_role("button", name=digit, exact=True).click()
+        if i == 2:
+            await expect(keypad).to_contain_text("●●●○○○", timeout=10000)
+            if screenshot:
+                await page.screenshot(path=str(ARTIFACTS / screenshot))
+
+
+async def test_web_chat_opens_a_wallet_reading_the_sms_code_from_the_phone(emulator, bot, page):
+    """A newcomer opens a wallet in the web chat, as the README's "try it" says."""
+    from playwright.async_api import expect
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     seed_demo(emulator.world)
     await page.goto(emulator.url + "/")
     await page.wait_for_selector("body[data-ready='1']", timeout=15000)
@@ -53,25 +99,43 @@ async def test_web_chat_start_and_buttons(emulator, bot, page):
     await expect(page.locator(".chat-item")).to_have_count(2)  # the bot and the seeded group
     await page.locator(".chat-item[data-type='private']").click()
 
-    await page.fill("#composer-input", "/start")
-    await page.press("#composer-input", "Enter")
-    welcome = page.locator(".msg:not(.mine)").filter(has_text="钱包助手")
-    await expect(welcome).to_have_count(1, timeout=10000)
-    await expect(welcome.locator(".bubble b")).to_have_text("钱包助手")  # HTML entities rendered
-
-    await welcome.get_by_role("button", name="关于").click()
-    await expect(page.locator("#modal")).to_be_visible(timeout=10000)
-    await expect(page.locator("#modal-text")).to_contain_text("钱包助手，为你服务")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await _send(page, "/start")
+    welcome = await _bot_says(page, "钱包助手")
+    await expect(welcome.locator(".bubble b").first).to_have_text("钱包助手")  # HTML rendered
+    await expect(welcome).to_contain_text("沙箱")
     await page.screenshot(path=str(ARTIFACTS / "webchat-start.png"))
-    await page.click("#modal-ok")
+    await welcome.get_by_role("button", name="✓ 中文").click()
+    intro = await _bot_says(page, "我们保存什么")
+    await intro.get_by_role("button", name="开通钱包").click()
+    share = page.locator("#reply-keyboard button.contact")
+    await expect(share).to_be_visible(timeout=15000)
+    await share.click()
+    await _bot_says(page, "第 2/5 步")
+    await _send(page, await _sms_code(page, 0))
+    await _bot_says(page, "第 3/5 步")
+    await _send(page, "张三")
+    await _bot_says(page, "18 位身份证号")
+    await _send(page, "11010119900307002X")
+    await _bot_says(page, "110***********002X")
+    await expect(page.locator(".msg.mine").filter(has_text="11010119900307002X")).to_have_count(0)  # deleted
+    await _send(page, "6222 0200 0000 0000 018")
+    await _bot_says(page, "已识别：中国工商银行储蓄卡（尾号 0018）")
+    await _send(page, await _sms_code(page, 1))
+    await _type_pin(page, "请设置新的 6 位支付密码", "258036", screenshot="webchat-keypad.png")
+    await _type_pin(page, "请再输入一次", "258036")
+    home = await _bot_says(page, "零钱余额")
+    await expect(home).to_contain_text("¥0.00")
+    await page.screenshot(path=str(ARTIFACTS / "webchat-wallet-home.png"))
 
-    await welcome.get_by_role("button", name="帮助").click()
-    await expect(page.locator(".msg:not(.mine)").filter(has_text="即将上线")).to_have_count(1, timeout=10000)
+    await home.get_by_role("button", name="收付款").click()  # a popup (show_alert) is a modal
+    await expect(page.locator("#modal")).to_be_visible(timeout=10000)
+    await expect(page.locator("#modal-text")).to_contain_text("即将上线")
+    await page.click("#modal-ok")
+    texts = await page.locator(".msg").all_inner_texts()
+    assert not [t for t in texts if "258036" in t or "11010119900307002X" in t or "6222020000000000018" in t.replace(" ", "")]
 
     await page.click("#lang-toggle")  # the page's own texts switch language
     await expect(page.locator("#send-button")).to_have_text("Send")
-    await page.screenshot(path=str(ARTIFACTS / "webchat-help.png"))
 
 
 @pytest.fixture

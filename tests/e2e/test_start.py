@@ -1,26 +1,24 @@
-"""/start and /help through the emulator, in both languages, with a button press."""
+"""/start (a newcomer meets the opening flow) and /help through the emulator, in both languages."""
 from __future__ import annotations
 
 
-async def test_start_in_chinese_and_press_about(bot, people, alice):
+async def test_start_in_chinese_offers_languages_pre_chosen_and_the_sandbox(bot, people, alice):
     await alice.send("/start")
     welcome = await alice.expect(contains="钱包助手")
-    assert "你好，Alice" in welcome.text
-    assert welcome.buttons == ["❓ 帮助", "ℹ️ 关于", "🌐 English"]
-    answer = await alice.press(welcome, "关于")
-    assert answer.show_alert and "钱包助手" in answer.text
+    assert "你好，Alice" in welcome.text and "沙箱" in welcome.text
+    assert welcome.buttons == ["✓ 中文", "English"]
+    answer = await alice.press(welcome, "English")
+    assert answer.text == "Language: English"
+    intro = await alice.expect(contains="What is stored")
+    assert intro.buttons == ["✅ Open my wallet"]
 
 
-async def test_start_in_english_help_button_and_language_switch(bot, people, bob):
+async def test_start_in_english_and_help(bot, people, bob):
     await bob.send("/start")
     welcome = await bob.expect(contains="wallet assistant")
-    answer = await bob.press(welcome, "Help")
-    assert answer.text is None and not answer.show_alert
+    assert welcome.buttons == ["中文", "✓ English"] and "Sandbox" in welcome.text
+    await bob.send("/help")
     await bob.expect(contains="What I can do")
-    answer = await bob.press(welcome, callback_data="st:lang")
-    assert answer.text == "语言：中文"
-    edited = await bob.expect(edited=True, contains="钱包助手")
-    assert edited.id == welcome.id and "🌐 English" in edited.buttons
 
 
 async def test_help_and_group_welcome(bot, people, alice, bob):

@@ -253,6 +253,15 @@ async def test_persistence(tmp_path: Path) -> None:
     assert not path.with_name("sandbox.json.tmp").exists()
 
 
+async def test_a_bound_card_survives_a_restart_before_any_charge(tmp_path: Path) -> None:
+    """Bind, restart (a new SandboxBank on the file), then charge: the card is still known."""
+    path = tmp_path / "sandbox.json"
+    tok = (await SandboxBank(path).verify(ICBC, *ALICE)).token
+    reopened = SandboxBank(path)
+    assert reopened.card_number_of(tok) is not None
+    assert (await reopened.charge(tok, 100, "c1")).succeeded
+
+
 def test_sandbox_cards_doc_matches_code() -> None:
     doc = (Path(__file__).resolve().parents[2] / "wallet" / "SANDBOX_CARDS.md").read_text("utf-8")
     rows = re.findall(r"^\| `([0-9 ]+)` \| (\w+) [^|]+\| (debit|credit) \| `(\w+)` \|", doc, re.M)

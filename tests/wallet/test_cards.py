@@ -83,7 +83,7 @@ async def test_bind_verifies_the_person_and_keeps_pii_encrypted(ctx):
     card = await bind(ctx, 1)
     number = card_for(1)
     assert card["bank_code"] == "ICBC" and card["card_type"] == "debit" and card["last4"] == number[-4:]
-    assert await cards.list_cards(ctx, 1) == [card]
+    assert await cards.list_cards(ctx, 1) == [{**card, "default": False}]
 
     prof = await people.profile(ctx, 1)
     assert prof["verified"] is True

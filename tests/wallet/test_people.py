@@ -22,7 +22,8 @@ async def test_open_twice_is_harmless(ctx):
     assert await people.open_wallet(ctx, key="o2", user_id=7) == {"user_id": 7, "created": False}
     prof = await people.profile(ctx, 7)
     assert prof == {"user_id": 7, "language": "en", "first_name": "Ann", "phone": None, "id_number": None,
-                    "verified": False, "frozen": False, "pin_set": False}
+                    "verified": False, "frozen": False, "pin_set": False, "timezone": "Asia/Shanghai",
+                    "pin_locked_until": None}
     assert await wallet_balance(ctx, 7) == 0
 
 

@@ -18,7 +18,8 @@ from wallet import ledger, outbox
 from wallet.bank import BankResult, normalize_card_number
 from wallet.context import Context
 from wallet.errors import (BankDeclined, BankTimeout, CardAlreadyBound, CardNotFound, CreditCardNotAllowed,
-                           IdempotencyConflict, IdentityMismatch, InsufficientBalance, PhoneTaken)
+                           IdempotencyConflict, IdentityMismatch, InsufficientBalance, NotVerified,
+                           PhoneTaken)
 from wallet.fees import largest_withdrawal, quote
 from wallet.idnumber import validate_id_number
 from wallet.models import bank_ops, cards, users
@@ -34,7 +35,8 @@ log = logging.getLogger("wallet.cards")
 
 def _card_view(c) -> dict:
     return {"card_id": c.id, "bank_code": c.bank_code, "bank_name_zh": c.bank_name_zh,
-            "bank_name_en": c.bank_name_en, "card_type": c.card_type, "last4": c.last4}
+            "bank_name_en": c.bank_name_en, "card_type": c.card_type, "last4": c.last4,
+            "default": bool(c.is_default)}
 
 
 # --- binding ---------------------------------------------------------------------------------
@@ -91,12 +93,42 @@ async def bind_card(ctx: Context, *, key: str, user_id: int, card_number: str, n
     return await idempotent(ctx, key=key, op="bind_card", user_id=user_id, request=request, fn=body)
 
 
+async def bind_another(ctx: Context, *, key: str, user_id: int, card_number: str, sms_code: str) -> dict:
+    """Bind one more card with the identity already on file (name, ID number, bound phone): the
+    bank verifies them against the new card as at opening. Send the code first with
+    ``people.send_code(ctx, user_id, purpose="bind")``."""
+    user = await read(ctx, lambda conn: load_user(conn, user_id))
+    if user.id_number_enc is None or user.phone_enc is None:
+        raise NotVerified(user_id=user_id)
+    return await bind_card(ctx, key=key, user_id=user_id, card_number=card_number,
+                           name=ctx.pii.decrypt(user.real_name_enc), id_number=ctx.pii.decrypt(user.id_number_enc),
+                           phone=ctx.pii.decrypt(user.phone_enc), sms_code=sms_code)
+
+
 async def list_cards(ctx: Context, user_id: int) -> list[dict]:
     async def body(conn):
         rows = await conn.execute(select(cards).where(and_(cards.c.user_id == user_id, cards.c.status == "bound"))
                                   .order_by(cards.c.id))
         return [_card_view(c) for c in rows]
     return await read(ctx, body)
+
+
+async def set_default_card(ctx: Context, *, user_id: int, card_id: int) -> dict:
+    """Make a bound card the person's default (offered first for top-ups and withdrawals)."""
+    async def body(conn):
+        await _own_card(conn, user_id, card_id)
+        await conn.execute(cards.update().where(and_(cards.c.user_id == user_id, cards.c.is_default.is_(True)))
+                           .values(is_default=False))
+        await conn.execute(cards.update().where(cards.c.id == card_id).values(is_default=True))
+        return {"card_id": card_id, "default": True}
+
+    return await transaction(ctx, body)
+
+
+async def default_card(ctx: Context, user_id: int) -> dict | None:
+    """The person's default card, else their first bound card, else None."""
+    bound = await list_cards(ctx, user_id)
+    return next((c for c in bound if c["default"]), bound[0] if bound else None)
 
 
 async def unbind_card(ctx: Context, *, key: str, user_id: int, card_id: int, pin: str) -> dict:
@@ -109,7 +141,7 @@ async def unbind_card(ctx: Context, *, key: str, user_id: int, card_id: int, pin
         now = ctx.now()
         res = await conn.execute(cards.update().where(and_(
             cards.c.id == card_id, cards.c.user_id == user_id, cards.c.status == "bound"))
-            .values(status="unbound", unbound_at=now))
+            .values(status="unbound", unbound_at=now, is_default=False))
         if res.rowcount != 1:
             raise CardNotFound(card_id=card_id)
         left = (await conn.execute(select(func.count()).select_from(cards).where(and_(

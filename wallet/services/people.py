@@ -1,10 +1,13 @@
-"""People: open a wallet, language, freeze and unfreeze."""
+"""People: open a wallet, language, time zone, freeze and unfreeze."""
 from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
 from wallet.context import Context
-from wallet.errors import IdentityMismatch, NotFrozen
+from wallet.errors import IdentityMismatch, NotFrozen, NotVerified
 from wallet.idnumber import validate_id_number
 from wallet.models import accounts, users
 from wallet.services import sms_codes
@@ -40,7 +43,8 @@ async def profile(ctx: Context, user_id: int) -> dict:
             "user_id": u.id, "language": u.language, "first_name": u.first_name,
             "phone": u.phone_masked, "id_number": u.id_masked,
             "verified": u.verified_at is not None, "frozen": bool(u.frozen),
-            "pin_set": u.pin_hash is not None,
+            "pin_set": u.pin_hash is not None, "timezone": u.timezone,
+            "pin_locked_until": u.pin_locked_until,
         }
     return await read(ctx, body)
 
@@ -54,6 +58,47 @@ async def set_language(ctx: Context, user_id: int, language: str) -> None:
         await conn.execute(users.update().where(users.c.id == user_id).values(language=language))
 
     await transaction(ctx, body)
+
+
+def valid_timezone(name: str) -> bool:
+    """An IANA time zone name this machine knows (``Asia/Shanghai``, ``Europe/Berlin``)."""
+    if not name or len(name) > 64 or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+async def set_timezone(ctx: Context, user_id: int, timezone: str) -> None:
+    """Times are shown to the person in this zone (default Asia/Shanghai)."""
+    if not valid_timezone(timezone):
+        raise ValueError("unknown time zone")
+
+    async def body(conn):
+        await load_user(conn, user_id)
+        await conn.execute(users.update().where(users.c.id == user_id).values(timezone=timezone))
+
+    await transaction(ctx, body)
+
+
+async def birth_date(ctx: Context, user_id: int) -> date | None:
+    """The birth date of the ID number on file (a new PIN may not be the birthday), or None."""
+    user = await read(ctx, lambda conn: load_user(conn, user_id))
+    if user.id_number_enc is None:
+        return None
+    return validate_id_number(ctx.pii.decrypt(user.id_number_enc)).birth_date
+
+
+async def send_code(ctx: Context, user_id: int, *, purpose: str, lang: str = "zh-CN") -> dict:
+    """Send an SMS code to the person's bound phone (unfreeze, reset_pin, bind another card).
+    Returns ``phone`` masked, and ``expires_in`` / ``resend_in`` seconds."""
+    user = await read(ctx, lambda conn: load_user(conn, user_id))
+    if user.phone_enc is None:
+        raise NotVerified(user_id=user_id)
+    sent = await sms_codes.request_code(ctx, phone=ctx.pii.decrypt(user.phone_enc), purpose=purpose, lang=lang)
+    return {**sent, "phone": user.phone_masked}
 
 
 async def mark_blocked(ctx: Context, user_id: int, blocked: bool = True) -> None:

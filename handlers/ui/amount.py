@@ -1,0 +1,34 @@
+"""Amount entry: what a person typed -> fen, or the reason it was refused (``wallet.money``).
+
+    fen = await amount.read(update, context)                 # None: refused, the reason was sent
+    fen = await amount.read(update, context, allow_all=True) # amount.ALL for "all" / "全部"
+    if fen is None:
+        return None                                          # stay on the step
+"""
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers.ui import common as ui
+from wallet.errors import InvalidAmount
+from wallet.money import parse_amount
+
+ALL = "all"
+ALL_WORDS = {"all", "everything", "max", "全部", "全部提现", "全提", "所有"}
+
+
+def parse(text: str, *, allow_all: bool = False) -> int | str:
+    """``parse_amount`` strictly; with ``allow_all`` the words for "all" give ``ALL``."""
+    if allow_all and text.strip().lower() in ALL_WORDS:
+        return ALL
+    return parse_amount(text)
+
+
+async def read(update: Update, context: ContextTypes.DEFAULT_TYPE, *, allow_all: bool = False) -> int | str | None:
+    """The amount of the person's message, or None after telling them what was wrong."""
+    try:
+        return parse(update.effective_message.text or "", allow_all=allow_all)
+    except InvalidAmount as err:
+        await update.effective_message.reply_text(await ui.explain(update, context, err))
+        return None

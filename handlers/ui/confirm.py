@@ -1,0 +1,67 @@
+"""Confirm screens: a button that carries the draft's nonce (DESIGN §8, idempotency from chat).
+
+    draft = ui.new_draft(context, "withdraw", amount=2000)
+    markup = confirm.keyboard([[(label, confirm.data("wd", "card", card_id, draft))],
+                               [(t(lang, "confirm.cancel"), confirm.data("wd", "no", 0, draft))]])
+    ...
+    # on the press:
+    press = await confirm.pressed(update, context, "withdraw")   # None: stale (popup sent)
+    press.verb, press.row_id                                     # "card", 42
+
+The operation's key is ``ui.op_key(update, op, draft)``: a double tap, or Telegram delivering the
+press again, finds the same draft and the same key, and the wallet replays the first result.
+A press whose nonce is not the live draft's (an old screen) is refused with a popup.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from handlers.i18n import t
+from handlers.ui import common as ui
+
+
+def data(prefix: str, verb: str, row_id: int, draft: dict) -> str:
+    """``<prefix>:<verb>:<id>:<nonce>`` (at most 64 bytes)."""
+    out = f"{prefix}:{verb}:{int(row_id)}:{draft['nonce']}"
+    if len(out.encode()) > 64:
+        raise ValueError("callback_data longer than 64 bytes")
+    return out
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=cb) for label, cb in row] for row in rows])
+
+
+def pattern(prefix: str) -> str:
+    return rf"^{prefix}:[a-z]+:\d+:[A-Za-z0-9_-]+$"
+
+
+@dataclass
+class Press:
+    verb: str
+    row_id: int
+    draft: dict
+
+
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str) -> Press | None:
+    """The press on a confirm screen of ``feature``'s live draft, answered; None (with a popup)
+    when the screen is old. Private chats only, so the presser is the draft's owner."""
+    query = update.callback_query
+    _, verb, row_id, nonce = query.data.split(":")
+    draft = ui.draft(context, feature)
+    if draft is None or draft.get("nonce") != nonce:
+        lang = await ui.language(update, context)
+        await query.answer(t(lang, "confirm.stale"), show_alert=True)
+        try:
+            await query.edit_message_reply_markup(None)
+        except Exception:  # noqa: BLE001 - the old screen may be gone already
+            pass
+        return None
+    await query.answer()
+    from handlers.ui import entry
+
+    entry.activate(update, feature)
+    return Press(verb=verb, row_id=int(row_id), draft=draft)

@@ -1,0 +1,114 @@
+"""Starting and answering a private-chat flow of an open wallet (top-up, withdraw, cards,
+security, settings): the checks at the door, the card labels, the way back home.
+
+    profile = await entry.begin(update, context)            # None: not open (told), stop
+    await entry.say(update, context, text, markup)          # edits the pressed message (home), else sends
+"""
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler, MessageHandler, filters
+
+from handlers.i18n import t
+from handlers.ui import common as ui
+
+
+# the flow each person used last (user id -> feature): text steps of other flows still waiting
+# (a top-up's amount step when the person went on to /bind) leave the person's messages to it
+_active: dict[int, str] = {}
+
+
+def activate(update: Update, feature: str) -> None:
+    if update.effective_user is not None:
+        _active[update.effective_user.id] = feature
+
+
+def is_active(update: Update, feature: str) -> bool:
+    user = update.effective_user
+    return user is None or _active.get(user.id, feature) == feature
+
+
+class FlowText(MessageHandler):
+    """A text step of ``feature``: takes the person's text (not commands) only while ``feature``
+    is the flow they used last."""
+
+    def __init__(self, feature: str, callback) -> None:
+        super().__init__(filters.TEXT & ~filters.COMMAND, callback)
+        self.feature = feature
+
+    def check_update(self, update: object):
+        if isinstance(update, Update) and not is_active(update, self.feature):
+            return False
+        return super().check_update(update)
+
+
+def private(update: Update) -> bool:
+    return bool(update.effective_chat and update.effective_chat.type == ChatType.PRIVATE)
+
+
+async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str | None = None) -> dict | None:
+    """Answer the button (if any) and return the person's profile when the wallet is open (and
+    make ``feature`` the person's active flow); otherwise say how to open one and return None."""
+    lang = await ui.language(update, context)
+    query = update.callback_query
+    profile = await ui.person(update, context, fresh=True)
+    if not private(update):
+        if query is not None:
+            await query.answer(t(lang, "flow.private_only"), show_alert=True)
+        else:
+            await update.effective_message.reply_text(t(lang, "flow.private_only"))
+        return None
+    if not ui.is_open(profile):
+        if query is not None:
+            await query.answer(t(lang, "home.not_open"), show_alert=True)
+        else:
+            await update.effective_message.reply_text(t(lang, "home.not_open"))
+        return None
+    if query is not None:
+        await query.answer()
+    if feature:
+        activate(update, feature)
+    return profile
+
+
+async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+              markup: InlineKeyboardMarkup | None = None, *, edit: bool = True) -> Message:
+    """Edit the message whose button was pressed (one message while navigating), else send."""
+    query = update.callback_query
+    if edit and query is not None and query.message is not None:
+        try:
+            edited = await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            if isinstance(edited, Message):
+                return edited
+        except BadRequest as err:
+            if "not modified" in err.message.lower():
+                return query.message
+    return await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML,
+                                          reply_markup=markup)
+
+
+def card_label(card: dict, lang: str) -> str:
+    """"中国工商银行 储蓄卡 ****0018" / "ICBC debit ****0018" (never more than the last four)."""
+    bank = card["bank_name_zh"] if lang == "zh_CN" else card["bank_code"]
+    return t(lang, f"card.label.{card['card_type']}", bank=bank, last4=card["last4"])
+
+
+def home_button(lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "flow.home"), callback_data="home:back")]])
+
+
+def home_fallback(feature: str) -> CallbackQueryHandler:
+    """The home button pressed while ``feature``'s flow waits: the flow ends (its draft and held
+    values dropped, no time-out message later) and the home is shown in that message."""
+    async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        from handlers import home
+        from handlers.ui import keypad
+
+        keypad.forget(context, update.effective_user.id)
+        ui.drop_draft(context, feature)
+        await update.callback_query.answer()
+        await home.show(update, context, edit=True)
+        return ConversationHandler.END
+    return CallbackQueryHandler(back, pattern=r"^home:back$")

@@ -1,0 +1,32 @@
+"""Top up and withdraw in the chat, through the emulator: amount -> card -> PIN keypad -> result."""
+from __future__ import annotations
+
+from tests.e2e.flows import bot, enter_pin, keypad, opened, scan_secrets  # noqa: F401 (bot: the fixture)
+from tests.wallet.helpers import card_for, wallet_balance
+
+
+async def test_top_up_100_then_withdraw_20_in_chinese(bot, ctx, alice):
+    card = await opened(ctx, alice)
+    await alice.send("/topup")
+    await alice.expect(contains="要向零钱充值多少")
+    await alice.send("abc")
+    await alice.expect(contains="不是")  # the reason, same step
+    await alice.send("100")
+    choose = await alice.expect(contains="从哪张卡充值 ¥100.00")
+    await alice.press(choose, f"****{card['last4']}")
+    await enter_pin(alice, pad=await keypad(alice))
+    done = await alice.expect(contains="已从尾号", regex=r"¥100\.00")
+    assert "¥100.00" in done.text.split("余额")[-1]
+    assert await wallet_balance(ctx, alice.id) == 10_000
+
+    await alice.send("/withdraw")
+    await alice.expect(contains="要提现多少")
+    await alice.send("20")
+    preview = await alice.expect(contains="手续费：¥0.00")
+    assert "到账金额：¥20.00" in preview.text
+    await alice.press(preview, f"****{card['last4']}")
+    await enter_pin(alice)
+    done = await alice.expect(contains="已向尾号")
+    assert "¥80.00" in done.text
+    assert await wallet_balance(ctx, alice.id) == 8_000
+    await scan_secrets(alice)
