@@ -468,8 +468,9 @@ class WalletMachine(RuleBasedStateMachine):
     @rule(data=st.data(), kind=st.sampled_from(["lucky", "equal", "exclusive"]), shares=st.integers(1, 5))
     def red_packet(self, data, kind, shares):
         s = data.draw(st.sampled_from(sorted(self.balance)))
-        # mostly within the ¥200 a packet, now and then above it
-        amount = data.draw(st.integers(1, 20_000 // shares + 100 if kind == "equal" else 20_100))
+        # mostly within the caps and the ¥200 a packet, now and then above them
+        top = 20_000 // shares + 100 if kind == "equal" else 20_100
+        amount = data.draw(st.one_of(st.integers(1, min(top, 5_000)), st.integers(1, top)))
         target = data.draw(st.sampled_from([u for u in USERS if u != s])) if kind == "exclusive" else None
         shares = 1 if kind == "exclusive" else shares
         total = amount * shares if kind == "equal" else amount
