@@ -32,6 +32,7 @@ from wallet import errors, ledger
 from wallet.audit import audit_engine, report
 from wallet.bootstrap import bootstrap
 from wallet.db import create_engine
+from wallet.rules import Rules
 from wallet.models import metadata, red_packets as red_packets_t, transfers as transfers_t
 from wallet.services import cards, people, red_packets, sms_codes, transfer_fastpath, transfers
 from wallet.uow import read
@@ -41,32 +42,34 @@ WRONG_PIN = "246801"
 UTC = timezone.utc
 
 # --- the model's own figures (asserted against the settings once per example) -------------------
-FREE_QUOTA = 100_000  # ¥1,000 of withdrawals free, lifetime
+FREE_QUOTA = 100_000  # ¥1,000 of withdrawals free, lifetime (the product's figure)
 FEE_RATE = Decimal("0.001")
 FEE_MIN = 10
 PIN_TRIES, PIN_LOCK = 5, timedelta(hours=3)
 EXPIRY = timedelta(hours=24)
 DELAYS = (0, 2 * 3600, 24 * 3600)
-# low caps, the yearly one below the daily one, and a start 14 hours before the new year in
-# Shanghai: an example of a few dozen steps meets both caps and sees the year end
-DAILY_CAP, YEARLY_CAP = 12_000, 10_000
+# The machine's own settings, so that an example of a few dozen steps meets each rule: a free
+# quota of ¥10 (fees from the first withdrawals on), low caps, and a start at 10:00 on 30
+# December in Shanghai (two local days before the new year, the yearly cap reachable in them).
+MACHINE_FREE_QUOTA = 1_000
+DAILY_CAP, YEARLY_CAP = 6_000, 9_000
 SHANGHAI = timedelta(hours=8)  # no daylight saving since 1991
-START = datetime(2026, 12, 31, 2, tzinfo=UTC)
+START = datetime(2026, 12, 30, 2, tzinfo=UTC)
 
 
-def model_fee(amount: int, free_used: int) -> tuple[int, int]:
+def model_fee(amount: int, free_used: int, quota: int = FREE_QUOTA) -> tuple[int, int]:
     """(fee, part of the free quota used) of a withdrawal of ``amount``."""
-    free = min(amount, max(0, FREE_QUOTA - free_used))
+    free = min(amount, max(0, quota - free_used))
     taxable = amount - free
     if taxable == 0:
         return 0, free
     return max(FEE_MIN, int((taxable * FEE_RATE).quantize(Decimal(1), rounding=ROUND_HALF_UP))), free
 
 
-def model_withdraw_all(balance: int, free_used: int) -> int:
+def model_withdraw_all(balance: int, free_used: int, quota: int = FREE_QUOTA) -> int:
     """The largest amount whose amount + fee fits the balance (0 if none)."""
     amount = balance
-    while amount > 0 and amount + model_fee(amount, free_used)[0] > balance:
+    while amount > 0 and amount + model_fee(amount, free_used, quota)[0] > balance:
         amount -= 1
     return amount
 
@@ -81,6 +84,9 @@ def local_year_start(now: datetime) -> datetime:
 
 
 def test_the_models_own_figures():
+    defaults = Rules()
+    assert (defaults.withdraw_free_quota, defaults.withdraw_fee_per_mille, defaults.withdraw_fee_min) == (
+        FREE_QUOTA, 1, FEE_MIN)
     assert model_fee(100_000, 0) == (0, 100_000)
     assert model_fee(150_000, 0) == (50, 100_000)  # ¥500 above the quota: ¥0.50
     assert model_fee(100_001, 0) == (10, 100_000)  # at least ¥0.10
@@ -141,9 +147,10 @@ class WalletMachine(RuleBasedStateMachine):
                 await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
                 await conn.run_sync(metadata.create_all)
-        ctx = make_context(engine, daily_cap_verified=DAILY_CAP, yearly_cap_verified=YEARLY_CAP)
+        ctx = make_context(engine, daily_cap_verified=DAILY_CAP, yearly_cap_verified=YEARLY_CAP,
+                           withdraw_free_quota=MACHINE_FREE_QUOTA)
         r = ctx.rules
-        assert (r.withdraw_free_quota, r.withdraw_fee_per_mille, r.withdraw_fee_min) == (FREE_QUOTA, 1, FEE_MIN)
+        assert (r.withdraw_fee_per_mille, r.withdraw_fee_min) == (1, FEE_MIN)
         assert (r.pin_max_tries, r.pin_lock_seconds, r.timezone) == (PIN_TRIES, 3 * 3600, "Asia/Shanghai")
         assert (r.transfer_expiry_seconds, r.red_packet_expiry_seconds) == (86_400, 86_400)
         assert r.transfer_delay_choices_seconds == DELAYS[1:]
@@ -219,7 +226,7 @@ class WalletMachine(RuleBasedStateMachine):
         self.spent[uid] = []
 
     # --- rules: people ---------------------------------------------------------------------------
-    @initialize(funds=st.lists(st.integers(0, 200_000), min_size=2, max_size=2))
+    @initialize(funds=st.lists(st.integers(5_000, 100_000), min_size=2, max_size=2))
     def two_people_with_money(self, funds):
         for uid, amount in zip(USERS, funds):
             self.open(uid, amount)
@@ -295,13 +302,13 @@ class WalletMachine(RuleBasedStateMachine):
         assert res["balance"] == self.balance[uid]
 
     @precondition(lambda self: self.balance)
-    @rule(data=st.data(), amount=st.one_of(st.none(), st.integers(1, 200_000)),
+    @rule(data=st.data(), amount=st.one_of(st.none(), st.integers(1, 30_000)),
           bank=st.sampled_from(["ok", "ok", "declined", "timeout:succeeded", "timeout:failed"]))
     def withdraw(self, data, amount, bank):
         uid = data.draw(st.sampled_from(sorted(self.balance)))
         balance, free_used = self.balance[uid], self.free_used[uid]
-        want = model_withdraw_all(balance, free_used) if amount is None else amount
-        fee, free = model_fee(want, free_used) if want else (0, 0)
+        want = model_withdraw_all(balance, free_used, MACHINE_FREE_QUOTA) if amount is None else amount
+        fee, free = model_fee(want, free_used, MACHINE_FREE_QUOTA) if want else (0, 0)
         outcome = self.pin_outcome(uid, True) or (uid in self.frozen and (errors.AccountFrozen, {"user_id": uid}))
         if not outcome and want == 0:
             outcome = errors.InsufficientBalance, {"needed": FEE_MIN + 1, "available": balance}
@@ -363,7 +370,7 @@ class WalletMachine(RuleBasedStateMachine):
 
     # --- rules: transfers ------------------------------------------------------------------------
     @precondition(lambda self: len(self.balance) >= 2)
-    @rule(data=st.data(), amount=st.integers(1, 30_000), delay=st.sampled_from(DELAYS))
+    @rule(data=st.data(), amount=st.integers(1, 8_000), delay=st.sampled_from(DELAYS))
     def transfer(self, data, amount, delay):
         s = data.draw(st.sampled_from(sorted(self.balance)))
         others = [u for u in sorted(self.balance) if u != s]
@@ -394,8 +401,20 @@ class WalletMachine(RuleBasedStateMachine):
         self.replayable.append((transfers.send, kw, res))
 
     @precondition(lambda self: self.pending)
-    @rule(data=st.data(), action=st.sampled_from(["accept", "accept", "give_back", "revoke"]),
-          wrong_person=st.sampled_from([False, False, False, True]))
+    @rule(data=st.data(), wrong_person=st.sampled_from([False, False, False, True]))
+    def accept(self, data, wrong_person):
+        self.end_transfer(data, "accept", wrong_person)
+
+    @precondition(lambda self: self.pending)
+    @rule(data=st.data(), wrong_person=st.sampled_from([False, False, False, True]))
+    def give_back(self, data, wrong_person):
+        self.end_transfer(data, "give_back", wrong_person)
+
+    @precondition(lambda self: self.pending)
+    @rule(data=st.data(), wrong_person=st.sampled_from([False, False, False, True]))
+    def revoke(self, data, wrong_person):
+        self.end_transfer(data, "revoke", wrong_person)
+
     def end_transfer(self, data, action, wrong_person):
         tid = data.draw(st.sampled_from(sorted(self.pending)))
         t = self.pending[tid]
@@ -446,10 +465,12 @@ class WalletMachine(RuleBasedStateMachine):
 
     # --- rules: red packets ----------------------------------------------------------------------
     @precondition(lambda self: self.balance)
-    @rule(data=st.data(), kind=st.sampled_from(["lucky", "equal", "exclusive"]), amount=st.integers(1, 20_000),
-          shares=st.integers(1, 5))
-    def red_packet(self, data, kind, amount, shares):
+    @rule(data=st.data(), kind=st.sampled_from(["lucky", "equal", "exclusive"]), shares=st.integers(1, 5))
+    def red_packet(self, data, kind, shares):
         s = data.draw(st.sampled_from(sorted(self.balance)))
+        # mostly within the caps and the ¥200 a packet, now and then above them
+        top = 20_000 // shares + 100 if kind == "equal" else 20_100
+        amount = data.draw(st.one_of(st.integers(1, min(top, 5_000)), st.integers(1, top)))
         target = data.draw(st.sampled_from([u for u in USERS if u != s])) if kind == "exclusive" else None
         shares = 1 if kind == "exclusive" else shares
         total = amount * shares if kind == "equal" else amount
