@@ -3,9 +3,10 @@ delivered after a bot that was down starts, through 429s and 5xx, once each."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
+from bot.settings import Settings
 from jobs.outbox import drain_once
+from tests.e2e.steps import running_bot
 from tests.wallet.helpers import PIN, make_person
 from wallet import outbox
 from wallet.services import transfers
@@ -23,29 +24,6 @@ async def _count(person, text):
     return sum(text in m.text for m in await person.messages() if m.from_bot)
 
 
-@contextlib.asynccontextmanager
-async def running_bot(emulator, ctx, tmp_path):
-    """Start the wallet bot now (as the `bot` fixture does), on the suite's wallet context."""
-    from bot.app import build_application
-    from bot.settings import Settings
-
-    settings = Settings(database_url=str(ctx.engine.url.render_as_string(hide_password=False)),
-                        sandbox_bank_path=tmp_path / "bank.json", sweep_interval_seconds=3600)
-    app = build_application(settings, base_url=emulator.bot_base_url, base_file_url=emulator.file_base_url,
-                            token=emulator.token, sms_inbox_url=f"{emulator.url}/control/sms")
-    own, app.bot_data["wallet"] = app.bot_data["wallet"], ctx
-    async with app:
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(timeout=5, poll_interval=0)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
-    await own.engine.dispose()
-
-
 async def test_notices_written_while_no_bot_runs_arrive_once_when_it_starts(emulator, tmp_path, ctx, people, alice, bob):
     await alice.send(text="/start")  # both have a private chat with the bot (queued until it runs)
     await bob.send(text="/start")
@@ -53,7 +31,9 @@ async def test_notices_written_while_no_bot_runs_arrive_once_when_it_starts(emul
     assert sorted(n["msgid"] for n in await outbox.pending(ctx)) == [
         "notice.transfer_refunded_recipient", "notice.transfer_refunded_sender"]
 
-    async with running_bot(emulator, ctx, tmp_path):  # the bot starts now
+    settings = Settings(database_url=ctx.engine.url.render_as_string(hide_password=False),
+                        sandbox_bank_path=tmp_path / "bank.json", sweep_interval_seconds=3600)
+    async with running_bot(emulator, settings):  # the bot starts now, on the same database
         await alice.expect(contains="¥12.00", regex="退回你的零钱", since=0)
         await bob.expect(contains="¥12.00", regex="went back", since=0)
         await asyncio.sleep(2.5)  # more rounds of the outbox job: nothing is sent twice

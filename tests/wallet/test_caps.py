@@ -206,3 +206,32 @@ async def test_concurrent_sends_of_many_people_each_see_their_own_red_packets(en
     if fast and ctx.engine.dialect.name == "postgresql":  # both rounds went as one batch each
         assert batches == [4, 4], batches
     assert not await audit_failures(ctx)
+
+
+async def test_a_red_packet_and_a_transfer_at_once_never_pass_the_cap_together(engine, fast):
+    """Issue 7 hole 1: a red packet (general path: locks the payer's row, then checks the cap)
+    and a transfer at the same moment (on PostgreSQL the fast path) must not both commit past
+    the cap: ¥10 and ¥6 under ¥15, at once, many times over; at most one of each pair goes."""
+    ctx = make_context(engine, daily_cap_verified=1_500)
+    await bootstrap(ctx)
+    senders = list(range(21, 29))
+    for uid in (*senders, BOB):
+        await make_person(ctx, uid, balance=50_000)
+    for round_ in range(6):
+        set_now(ctx, utc(2026, 12, 1 + round_, 2))  # a new day each round
+        for uid in senders:
+            await read(ctx, lambda conn, uid=uid: ledger.system_account(ctx, conn, "transfer_escrow", spread_by=uid))
+
+        async def pair(uid):
+            return await asyncio.gather(
+                red_packets.create(ctx, key=f"race-p-{round_}-{uid}", sender_id=uid, kind="lucky", amount=1_000,
+                                   shares=2, pin=None, pin_checked=True),
+                transfers.send(ctx, key=f"race-t-{round_}-{uid}", sender_id=uid, recipient_id=BOB, amount=600,
+                               pin=None, pin_checked=True),
+                return_exceptions=True)
+
+        results = await asyncio.gather(*(pair(uid) for uid in senders))
+        for uid, (p, t) in zip(senders, results):
+            assert not (isinstance(p, dict) and isinstance(t, dict)), (round_, uid, "both went through")
+            assert isinstance(p, (dict, errors.LimitExceeded)) and isinstance(t, (dict, errors.LimitExceeded)), (p, t)
+    assert not await audit_failures(ctx)
