@@ -13,7 +13,7 @@ from bot.persistence import DatabasePersistence, context_types
 from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from handlers import cards, home, onboarding, security, start, topup, withdraw
+from handlers import cards, home, onboarding, security, start, topup, transfer, withdraw
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
@@ -28,6 +28,7 @@ FLOWS = [
     start.register,        # /help
     topup.register,        # /topup, home:topup
     withdraw.register,     # /withdraw, home:withdraw
+    transfer.register,     # /transfer (private, group reply), home:transfer, transfer cards
     cards.register,        # /cards /bind, home:cards
     settings_flow.register,  # /settings, home:settings
     security.register,     # /security /freeze /unfreeze /pin /forgotpin /tips, home:security
