@@ -13,7 +13,7 @@ from bot.persistence import DatabasePersistence, context_types
 from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from handlers import cards, home, onboarding, security, start, topup, transfer, withdraw
+from handlers import cards, home, onboarding, red_packet, security, start, topup, transfer, withdraw
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
@@ -23,6 +23,7 @@ log = logging.getLogger("bot.app")
 
 # Each flow module's register(app), in order. Flows add their line here.
 FLOWS = [
+    red_packet.register,   # /hongbao in groups, /start hb_<nonce>, rp:* cards, inline red packets
     onboarding.register,   # /start for a newcomer: open a wallet
     home.register,         # /start and /wallet once open; home:<feature> buttons
     start.register,        # /help

@@ -37,6 +37,10 @@ async def sweep_once(app: Application) -> dict:
         # the people concerned are told through the outbox (written with each refund and
         # settlement); deliver now rather than at the outbox job's next round
         await _guarded("outbox", outbox.drain_once, app)
+    if packets:  # their cards in the groups say so (the senders are told by the outbox)
+        from handlers import red_packet
+
+        await _guarded("red_packet_cards", red_packet.on_expired, app, packets)
     return {"transfers": refunded, "red_packets": packets, "bank_ops": settled}
 
 

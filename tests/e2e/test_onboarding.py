@@ -33,7 +33,7 @@ async def test_newcomer_opens_a_wallet_in_english_and_wallet_shows_home(bot, peo
     await bob.send("/wallet")
     again = await bob.expect(contains="My wallet")
     assert again.id != opened.home.id and "home:topup" in str(again.keyboard)
-    answer = await bob.press(again, callback_data="home:redpacket")
+    answer = await bob.press(again, callback_data="home:pay")
     assert answer.show_alert and "Coming soon" in answer.text
     await bob.send("/start")  # once open, /start is the wallet home too
     await bob.expect(contains="My wallet")
