@@ -40,7 +40,7 @@ from handlers.ui import keypad
 from wallet.errors import (AlreadyClaimed, InvalidAmount, NotForYou, NotVerified, PinLocked, PinWrong,
                            RedPacketEmpty, RedPacketExpired, RedPacketNotFound, WalletError, WalletNotOpen)
 from wallet.money import parse_amount
-from wallet.services import people, red_packets
+from wallet.services import red_packets
 
 log = logging.getLogger("handlers.red_packet")
 
@@ -232,10 +232,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
             chat_id=draft.get("chat_id"), exclusive_user_id=draft.get("exclusive_user_id"),
             greeting=draft.get("greeting"))
     except (PinWrong, PinLocked) as err:
-        state = await keypad.refused(update, context, err)
-        if state == ConversationHandler.END:
-            ui.drop_draft(context, FEATURE)
-        return state
+        return await keypad.refused(update, context, err, drop=FEATURE)
     except WalletError as err:
         ui.drop_draft(context, FEATURE)
         await context.bot.send_message(chat, await ui.explain(update, context, err))

@@ -9,8 +9,7 @@ An old PIN, an ID number or an SMS code typed in one step is held for the next i
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, \
-    MessageHandler, filters
+from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters)
 
 from handlers.i18n import t
 from handlers.ui import common as ui

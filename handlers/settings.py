@@ -7,8 +7,7 @@ callback_data: ``set:lang:<zh|en>``, ``set:tz:<index>``, ``set:tzs`` (the zone l
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, \
-    MessageHandler, filters
+from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler)
 
 from handlers.i18n import t
 from handlers.ui import common as ui

@@ -6,8 +6,7 @@ declined card says why and offers the other cards (a new draft: a new idempotenc
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, \
-    MessageHandler, filters
+from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler)
 
 from handlers.i18n import t
 from handlers.ui import amount as amount_ui
@@ -93,10 +92,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
                                     user_id=update.effective_user.id, card_id=draft["card_id"],
                                     amount=draft["amount"], pin=pin)
     except (PinWrong, PinLocked) as err:
-        state = await keypad.refused(update, context, err)
-        if state == ConversationHandler.END:
-            ui.drop_draft(context, FEATURE)
-        return state
+        return await keypad.refused(update, context, err, drop=FEATURE)
     except BankTimeout:
         ui.drop_draft(context, FEATURE)
         await context.bot.send_message(chat, t(lang, "topup.processing", amount=ui.money(draft["amount"])),

@@ -218,10 +218,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
                                       amount=draft["amount"], pin=pin, note=draft.get("note") or None,
                                       delay_seconds=draft.get("delay", 0))
     except (PinWrong, PinLocked) as err:
-        state = await keypad.refused(update, context, err)
-        if state == ConversationHandler.END:
-            ui.drop_draft(context, FEATURE)
-        return state
+        return await keypad.refused(update, context, err, drop=FEATURE)
     except WalletError as err:
         ui.drop_draft(context, FEATURE)
         await context.bot.send_message(chat, await ui.explain(update, context, err))

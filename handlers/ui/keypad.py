@@ -185,10 +185,11 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | 
     context.user_data.pop(META, None)
 
 
-async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError):
+async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError, *,
+                  drop: str | None = None):
     """Explain a PIN refusal. A wrong PIN (tries left) or a weak new PIN gets a fresh keypad on
     the same step (returns None: the state stays); a locked PIN (until when, in the person's time
-    zone) ends the flow (returns ConversationHandler.END)."""
+    zone) ends the flow (returns ConversationHandler.END), dropping the draft of feature ``drop``."""
     from handlers.errors import explain
 
     lang, tz = await lang_and_tz(update, context)
@@ -196,6 +197,8 @@ async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: Walle
     meta = context.user_data.get(META) or {}
     if isinstance(err, PinLocked) or not meta:
         context.user_data.pop(META, None)
+        if drop is not None:
+            ui.drop_draft(context, drop)
         await context.bot.send_message(update.effective_chat.id, text)
         return ConversationHandler.END
     await show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")) or isinstance(err, PinWeak),
