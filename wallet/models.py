@@ -205,7 +205,8 @@ transfers = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("sender_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
-    Column("recipient_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    # NULL while nobody accepted an inline card yet (the first person other than the sender to accept it)
+    Column("recipient_id", BigInteger, ForeignKey("users.id"), nullable=True, index=True),
     Column("amount", Money, nullable=False),
     Column("note", String(256)),
     Column("status", String(10), nullable=False, server_default="pending"),

@@ -221,7 +221,7 @@ def _counterparty(r, user_id: int) -> int | None:
             return int(cand)
     if r.ref_type == "transfer" and r.t_sender is not None:
         other = r.t_recipient if r.t_sender == user_id else r.t_sender
-        return int(other) if other != user_id else None
+        return int(other) if other is not None and other != user_id else None  # None: an untaken inline transfer
     if r.ref_type == "red_packet" and r.rp_sender is not None:
         if r.rp_sender != user_id:
             return int(r.rp_sender)

@@ -4,6 +4,19 @@ recipient may return it at once; unaccepted after 24 h it is refunded. With dela
 until then. Every transfer ends exactly once: the status moves from 'pending' by a
 conditional update, and each ending posts one journal transaction.
 
+Two kinds of recipient the chat needs (both here, as rules, not in the handlers):
+
+- **A newcomer** (``to_newcomer=True``): a Telegram user the bot knows (picked with the
+  ``request_users`` button, or replied to in a group) who has not opened a wallet. The wallet
+  keeps a placeholder person for them (their Telegram id and first name; no phone, card or
+  PIN), the money waits in escrow, they may accept only once their wallet is open and
+  verified, and it is refunded after 24 h as usual. Without ``to_newcomer`` such a recipient
+  is refused (``WalletNotOpen`` / ``NotVerified``).
+- **Whoever accepts first** (``recipient_id=None``): an inline card (``@bot 20``) names nobody.
+  ``take`` makes the first person other than the sender who accepts it the recipient and pays
+  them, in one transaction (a conditional update on ``recipient_id IS NULL``); everyone after
+  gets ``NotYourTransfer``. The sender may ``revoke`` it while nobody has taken it.
+
 On PostgreSQL, send and accept first try a one-statement fast path with group commit
 (``transfer_fastpath``); whatever it declines runs here."""
 from __future__ import annotations
@@ -12,13 +25,15 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import and_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from wallet import ledger, outbox
 from wallet.context import Context
 from wallet.errors import (InvalidDelay, NotYourTransfer, TransferNotArrived,
-                           TransferNotFound, TransferNotPending, TransferToSelf)
-from wallet.models import transfers
-from wallet.services.guards import payee, payer
+                           TransferNotFound, TransferNotPending, TransferToSelf, WalletNotOpen)
+from wallet.models import accounts, transfers, users
+from wallet.services.guards import load_user, payee, payer, require_verified
 from wallet.services import transfer_fastpath as fastpath
 from wallet.services.limits import check_outgoing
 from wallet.services.pins import verify_pin
@@ -41,11 +56,14 @@ def _view(t) -> dict:
     }
 
 
-async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amount: int,
+async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | None, amount: int,
                pin: str | None, note: str | None = None, delay_seconds: int = 0,
-               pin_checked: bool = False) -> dict:
+               pin_checked: bool = False, to_newcomer: bool = False, recipient_name: str | None = None) -> dict:
     """Move ``amount`` from the sender's wallet into escrow for the recipient to accept.
-    ``pin_checked`` is for callers that verified the PIN themselves just before."""
+    ``pin_checked`` is for callers that verified the PIN themselves just before.
+    ``recipient_id=None``: for whoever ``take``s it first. ``to_newcomer``: the recipient need
+    not have an open wallet yet (a placeholder person named ``recipient_name`` is kept for
+    them); they accept once it is open. The result's ``recipient_waiting`` says so."""
     key = caller_key(key, op="transfer_send", user_id=sender_id)
     amount = require_amount(amount, max_fen=ctx.rules.max_amount)
     if sender_id == recipient_id:
@@ -57,7 +75,9 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amo
         await verify_pin(ctx, sender_id, pin or "")
     request = {"sender_id": sender_id, "recipient_id": recipient_id, "amount": amount, "note": note,
                "delay_seconds": delay_seconds}
-    if fastpath.enabled(ctx):
+    if to_newcomer:
+        request["to_newcomer"] = True
+    if fastpath.enabled(ctx) and recipient_id is not None:  # it declines an unverified recipient itself
         done = await fastpath.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id, amount=amount,
                                 note=note, delay_seconds=delay_seconds, request=request)
         if done is not None:
@@ -66,7 +86,11 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amo
     async def body(conn):
         now = ctx.now()
         await payer(conn, sender_id)
-        await payee(conn, recipient_id)
+        waiting = False
+        if recipient_id is not None and to_newcomer:
+            waiting = not await _payee_or_newcomer(ctx, conn, recipient_id, recipient_name)
+        elif recipient_id is not None:
+            await payee(conn, recipient_id)
         source = await ledger.wallet_account(conn, sender_id)
         await check_outgoing(ctx, conn, source, amount)
         escrow = await ledger.system_account(ctx, conn, "transfer_escrow", spread_by=sender_id)
@@ -79,9 +103,25 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amo
         await ledger.post(conn, key=key, kind="transfer_hold", legs=[(source, -amount), (escrow, amount)],
                           now=now, user_id=sender_id, counterparty_id=recipient_id, note=note,
                           ref_type="transfer", ref_id=t.id)
-        return _view(t)
+        return {**_view(t), "recipient_waiting": waiting}
 
     return await idempotent(ctx, key=key, op="transfer_send", user_id=sender_id, fn=body, request=request)
+
+
+async def _payee_or_newcomer(ctx: Context, conn, user_id: int, name: str | None) -> bool:
+    """True if the recipient may receive now; False if the money must wait for them to open
+    (or re-verify) their wallet: then a placeholder person is kept, as ``people.open_wallet``
+    starts one (inserted at most once, also when two senders race: ON CONFLICT DO NOTHING)."""
+    try:
+        user = await load_user(conn, user_id)
+    except WalletNotOpen:
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        await conn.execute(insert(users).values(id=user_id, first_name=(name or None) and name[:128],
+                                                created_at=ctx.now()).on_conflict_do_nothing())
+        await conn.execute(insert(accounts).values(user_id=user_id, kind="wallet", balance=0)
+                           .on_conflict_do_nothing())
+        return False
+    return user.verified_at is not None
 
 
 async def _end(ctx: Context, conn, t, *, new_status: str, key: str, to_sender: bool) -> dict:
@@ -101,6 +141,8 @@ async def _end(ctx: Context, conn, t, *, new_status: str, key: str, to_sender: b
                       note=t.note, ref_type="transfer", ref_id=t.id)
     for role, msgid in NOTICES.get(new_status, ()):
         told, other = (t.sender_id, t.recipient_id) if role == "sender" else (t.recipient_id, t.sender_id)
+        if told is None:  # an inline transfer nobody took: only its sender is told
+            continue
         await outbox.enqueue(conn, key=notice_key(new_status, t.id, role), user_id=told, msgid=msgid,
                              now=now, amount=t.amount, counterparty_id=other)
     return {**_view(t), "status": new_status}
@@ -158,6 +200,36 @@ async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> d
                             request={"transfer_id": transfer_id}, fn=body)
 
 
+async def take(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict:
+    """Accept a transfer made for whoever accepts first (an inline card): the first person
+    other than the sender, with an open and verified wallet, becomes its recipient and is paid,
+    in one transaction. Its recipient pressing again replays; anyone else: ``NotYourTransfer``.
+    A transfer with a named recipient is accepted as ``accept`` does."""
+    key = caller_key(key, op="transfer_take", user_id=user_id)
+
+    async def body(conn):
+        t = await _load(conn, transfer_id)
+        if t.sender_id == user_id:
+            raise NotYourTransfer(transfer_id=transfer_id)
+        if t.recipient_id is not None and t.recipient_id != user_id:
+            raise NotYourTransfer(transfer_id=transfer_id)
+        _pending(t, ctx.now())
+        if ctx.now() < t.arrive_at:
+            raise TransferNotArrived(transfer_id=transfer_id, arrive_at=t.arrive_at)
+        require_verified(await load_user(conn, user_id))
+        if t.recipient_id is None:
+            res = await conn.execute(transfers.update().where(and_(
+                transfers.c.id == t.id, transfers.c.recipient_id.is_(None), transfers.c.status == "pending"))
+                .values(recipient_id=user_id))
+            if res.rowcount != 1:  # someone else was first (SQLite: cannot happen under BEGIN IMMEDIATE)
+                raise NotYourTransfer(transfer_id=transfer_id)
+            t = await _load(conn, transfer_id)
+        return await _end(ctx, conn, t, new_status="accepted", key=key, to_sender=False)
+
+    return await idempotent(ctx, key=key, op="transfer_take", user_id=user_id,
+                            request={"transfer_id": transfer_id}, fn=body)
+
+
 async def give_back(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict:
     """The recipient returns the transfer to the sender at once."""
     key = caller_key(key, op="transfer_return", user_id=user_id)
@@ -182,7 +254,7 @@ async def revoke(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> d
         if t.sender_id != user_id:
             raise NotYourTransfer(transfer_id=transfer_id)
         _pending(t, ctx.now())
-        if ctx.now() >= t.arrive_at:
+        if ctx.now() >= t.arrive_at and t.recipient_id is not None:  # an untaken inline one: any time
             raise TransferNotPending(transfer_id=transfer_id, status="arrived")
         return await _end(ctx, conn, t, new_status="revoked", key=key, to_sender=True)
 
