@@ -3,6 +3,7 @@ whoever accepts first (inline cards): the rules in wallet.services.transfers, on
 from __future__ import annotations
 
 import asyncio
+
 import pytest
 
 from tests.wallet.helpers import PIN, audit_failures, make_person, wallet_balance

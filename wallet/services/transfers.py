@@ -81,7 +81,7 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
         done = await fastpath.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id, amount=amount,
                                 note=note, delay_seconds=delay_seconds, request=request)
         if done is not None:
-            return done
+            return {**done, "recipient_waiting": False}  # it takes only verified recipients
 
     async def body(conn):
         now = ctx.now()
