@@ -13,7 +13,8 @@ from bot.persistence import DatabasePersistence, context_types
 from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from handlers import cards, home, onboarding, red_packet, security, start, topup, transfer, withdraw
+from handlers import (cards, home, inline, onboarding, red_packet, security, start, topup, transfer, transfer_card,
+                      withdraw)
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
@@ -23,7 +24,9 @@ log = logging.getLogger("bot.app")
 
 # Each flow module's register(app), in order. Flows add their line here.
 FLOWS = [
-    red_packet.register,   # /hongbao in groups, /start hb_<nonce>, rp:* cards, inline red packets
+    red_packet.register,   # /hongbao in groups, /start hb_<nonce>, rp:* cards
+    transfer_card.register,  # /start tfi_<nonce> (inline transfer's PIN), /start tf_<id>, tf:* card buttons
+    inline.register,       # the inline query and chosen result: inline transfers and red packets
     onboarding.register,   # /start for a newcomer: open a wallet
     home.register,         # /start and /wallet once open; home:<feature> buttons
     start.register,        # /help

@@ -5,8 +5,9 @@
   checked at once (``red_packets.validate``: the reason if refused; more shares than members is
   a warning). The bot posts a "waiting for the sender's confirmation" card with a deep link to
   the private chat (``/start hb_<nonce>``): PINs are never entered in a group.
-- Inline: ``@bot hb 20 5 greeting`` (or ``@bot 20``) offers "Red packet ¥20"; the chosen message
-  is the same waiting card (its ``inline_message_id`` is kept with the draft).
+- Inline: ``@bot hb 20 5 greeting`` (or ``@bot 20``) offers "Red packet ¥20" (``inline_results``,
+  asked by handlers/inline.py); the chosen message is the same waiting card (``chosen`` keeps its
+  ``inline_message_id`` with the draft).
 - The draft is a persisted one (``user_data["draft:hongbao"]``, stored in the database by the
   persistence) with a nonce; ``red_packets.create`` takes a key derived from it, so a second
   PIN entry or a re-delivered update makes one packet. No money moves before the PIN.
@@ -31,8 +32,8 @@ from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryRes
                       InputTextMessageContent, Update)
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import (Application, CallbackQueryHandler, ChosenInlineResultHandler, CommandHandler,
-                          ContextTypes, ConversationHandler, InlineQueryHandler, filters)
+from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler,
+                          filters)
 
 from handlers.i18n import t
 from handlers.ui import common as ui
@@ -185,12 +186,6 @@ async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         id=f"hb:{draft['nonce']}", title=t(lang, "rp.inline_title", total=ui.money(total)),
         description=describe(lang, draft), input_message_content=InputTextMessageContent(text),
         reply_markup=markup)]
-
-
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A minimal inline handler (until handlers/inline.py gathers every builder)."""
-    results = await inline_results(update, context)
-    await update.inline_query.answer(results, cache_time=0, is_personal=True)
 
 
 async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -431,5 +426,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("hongbao", hongbao))
     app.add_handler(CallbackQueryHandler(on_press, pattern=r"^rp:"))
     app.add_handler(CallbackQueryHandler(home_button, pattern=r"^home:redpacket$"))
-    app.add_handler(InlineQueryHandler(inline_query))
-    app.add_handler(ChosenInlineResultHandler(chosen, pattern=r"^hb:"))
+    # inline mode: handlers/inline.py asks inline_results and calls chosen

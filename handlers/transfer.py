@@ -17,19 +17,19 @@ from __future__ import annotations
 
 import re
 
-from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardButtonRequestUsers,
-                      ReplyKeyboardMarkup, ReplyKeyboardRemove, Update)
+from telegram import KeyboardButton, KeyboardButtonRequestUsers, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
+from telegram.helpers import escape
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler,
                           MessageHandler, TypeHandler, filters)
 
 from handlers.i18n import t
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
+from handlers import transfer_card
 from handlers.ui import confirm, entry, keypad
-from wallet.errors import (AccountFrozen, NotYourTransfer, PinLocked, PinWrong, TransferNotArrived,
-                           TransferNotPending, WalletError, WalletNotOpen)
+from wallet.errors import AccountFrozen, PinLocked, PinWrong, WalletError, WalletNotOpen
 from wallet.money import parse_amount
 from wallet.services import people, transfers
 
@@ -91,7 +91,8 @@ async def on_shared(update: Update, context: ContextTypes.DEFAULT_TYPE):
     shared = update.effective_message.users_shared
     if not shared.users:
         return None
-    return await _chose(update, context, shared.users[0].user_id)
+    picked = shared.users[0]
+    return await _chose(update, context, picked.user_id, picked.first_name or "")
 
 
 async def on_username(update: Update, context: ContextTypes.DEFAULT_TYPE):
@@ -105,18 +106,23 @@ async def on_username(update: Update, context: ContextTypes.DEFAULT_TYPE):
     return await _chose(update, context, uid)
 
 
-async def _chose(update: Update, context: ContextTypes.DEFAULT_TYPE, uid: int):
+def _known_name(context, uid: int) -> str:
+    names = {v: k for k, v in context.bot_data.get(USERNAMES, {}).items()}
+    return f"@{names[uid]}" if uid in names else "?"
+
+
+async def _chose(update: Update, context: ContextTypes.DEFAULT_TYPE, uid: int, shared_name: str = ""):
     lang = await ui.language(update, context)
     if uid == update.effective_user.id:
         await update.effective_message.reply_text(t(lang, "transfer.self"))
         return None
     found = await _recipient(context, uid)
-    if found is None:
-        await update.effective_message.reply_text(t(lang, "transfer.no_wallet", link=open_link(context)),
-                                                  reply_markup=ReplyKeyboardRemove())
-        return None
-    ui.new_draft(context, FEATURE, recipient_id=uid, name=_name(found))
-    await update.effective_message.reply_text(t(lang, "transfer.ask_amount", name=_name(found)),
+    name = _name(found, shared_name) if found is not None else (shared_name or _known_name(context, uid))
+    ui.new_draft(context, FEATURE, recipient_id=uid, name=name, newcomer=found is None)
+    if found is None:  # no wallet yet: the money may wait for them 24 h (handlers/transfer_card.py)
+        await update.effective_message.reply_text(t(lang, "tc.newcomer_ahead", name=escape(name)),
+                                                  parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text(t(lang, "transfer.ask_amount", name=escape(name)),
                                               parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove())
     return AMOUNT
 
@@ -158,8 +164,6 @@ async def ask_delay(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: d
 
 async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, *, chat_id: int,
                        lang: str) -> None:
-    from telegram.helpers import escape
-
     lines = [t(lang, "transfer.confirm", amount=ui.money(draft["amount"]), name=escape(draft["name"]))]
     if draft.get("note"):
         lines.append(t(lang, "transfer.note_line", note=escape(draft["note"])))
@@ -216,7 +220,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
         result = await transfers.send(ui.wallet(context), key=ui.op_key(update, "transfer", draft),
                                       sender_id=update.effective_user.id, recipient_id=draft["recipient_id"],
                                       amount=draft["amount"], pin=pin, note=draft.get("note") or None,
-                                      delay_seconds=draft.get("delay", 0))
+                                      delay_seconds=draft.get("delay", 0), **transfer_card.send_extras(draft))
     except (PinWrong, PinLocked) as err:
         return await keypad.refused(update, context, err, drop=FEATURE)
     except WalletError as err:
@@ -225,97 +229,8 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
         return ConversationHandler.END
     ui.drop_draft(context, FEATURE)
     sender_name = _name(await ui.person(update, context), update.effective_user.first_name)
-    await _post_cards(update, context, result, draft, sender_name=sender_name, lang=lang)
+    await transfer_card.post_cards(update, context, result, draft, sender_name=sender_name, lang=lang)
     return ConversationHandler.END
-
-
-# --- cards -------------------------------------------------------------------------------------
-def _card_text(lang: str, view: dict, sender: str, recipient: str) -> str:
-    from telegram.helpers import escape
-
-    lines = [t(lang, "transfer.card", sender=escape(sender), recipient=escape(recipient),
-               amount=ui.money(view["amount"]))]
-    if view.get("note"):
-        lines.append(t(lang, "transfer.note_line", note=escape(view["note"])))
-    lines.append(t(lang, f"transfer.status.{view['status']}"))
-    return "\n".join(lines)
-
-
-def _recipient_buttons(lang: str, transfer_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(t(lang, "transfer.accept_button"), callback_data=f"{PREFIX}:acc:{transfer_id}"),
-        InlineKeyboardButton(t(lang, "transfer.return_button"), callback_data=f"{PREFIX}:ret:{transfer_id}"),
-    ]])
-
-
-def _revoke_button(lang: str, transfer_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "transfer.revoke_button"),
-                                                       callback_data=f"{PREFIX}:rev:{transfer_id}")]])
-
-
-async def _post_cards(update, context, view: dict, draft: dict, *, sender_name: str, lang: str) -> None:
-    tid = view["transfer_id"]
-    names = {"s": sender_name, "r": draft["name"]}
-    context.bot_data.setdefault("transfer:names", {})[str(tid)] = names
-    delayed = view["arrive_at"] != view["created_at"]
-    sender_text = _card_text(lang, view, sender_name, draft["name"])
-    if delayed:
-        tz = await ui.timezone(update, context)
-        from datetime import datetime
-
-        sender_text += "\n" + t(lang, "transfer.arrives", at=ui.local_time(datetime.fromisoformat(view["arrive_at"]), tz))
-    await context.bot.send_message(update.effective_chat.id, sender_text, parse_mode=ParseMode.HTML,
-                                   reply_markup=_revoke_button(lang, tid) if delayed else entry.home_button(lang))
-    group = draft.get("group_chat")
-    rlang = await _lang_of(context, draft["recipient_id"])
-    where, card_lang = (group, lang) if group else (draft["recipient_id"], rlang)
-    text = _card_text(card_lang, view, sender_name, draft["name"])
-    try:
-        await context.bot.send_message(where, text, parse_mode=ParseMode.HTML,
-                                       reply_markup=_recipient_buttons(card_lang, tid))
-    except (Forbidden, BadRequest):
-        pass  # the recipient never opened the chat: the money waits 24 h, the sender was shown the card
-
-
-async def _lang_of(context, user_id: int) -> str:
-    from handlers.i18n import normalize
-
-    try:
-        return normalize((await people.profile(ui.wallet(context), user_id)).get("language") or "zh_CN")
-    except WalletNotOpen:
-        return "zh_CN"
-
-
-_VERBS = {"acc": ("accepted", transfers.accept), "ret": ("returned", transfers.give_back),
-          "rev": ("revoked", transfers.revoke)}
-
-
-async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Accept / Return (the recipient) or Revoke (the sender) on a transfer's card."""
-    query = update.callback_query
-    _, verb, raw_id = query.data.split(":")
-    tid = int(raw_id)
-    lang = await ui.language(update, context)
-    if not ui.is_open(await ui.person(update, context)):
-        await query.answer(t(lang, "transfer.not_yours"), show_alert=True)
-        return
-    status, operation = _VERBS[verb]
-    try:
-        view = await operation(ui.wallet(context), key=ui.op_key(update, f"transfer_{verb}", str(tid)),
-                               user_id=update.effective_user.id, transfer_id=tid)
-    except NotYourTransfer:
-        await query.answer(t(lang, "transfer.not_yours"), show_alert=True)
-        return
-    except (TransferNotPending, TransferNotArrived, WalletError) as err:
-        await query.answer(await ui.explain(update, context, err), show_alert=True)
-        return
-    await query.answer(t(lang, f"transfer.done.{status}", amount=ui.money(view["amount"])))
-    names = context.bot_data.get("transfer:names", {}).get(str(tid), {})
-    text = _card_text(lang, view, names.get("s", "?"), names.get("r", "?"))
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
-    except BadRequest:
-        pass
 
 
 # --- in a group: reply to a member with /transfer 20 note ---------------------------------------
@@ -341,12 +256,10 @@ async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if fen is None:
         await msg.reply_text(t(lang, "transfer.group_usage"))
         return
-    found = await _recipient(context, target.id)
-    if found is None:
-        await msg.reply_text(t(lang, "transfer.no_wallet_group", name=target.first_name, link=open_link(context)))
-        return
+    found = await _recipient(context, target.id)  # None: no wallet yet, the money may wait for them 24 h
     draft = ui.new_draft(context, FEATURE, recipient_id=target.id, name=_name(found, target.first_name),
-                         amount=fen, note=" ".join(args[1:])[:100], delay=0, group_chat=update.effective_chat.id)
+                         amount=fen, note=" ".join(args[1:])[:100], delay=0, group_chat=update.effective_chat.id,
+                         newcomer=found is None)
     try:
         await show_confirm(update, context, draft, chat_id=update.effective_user.id, lang=lang)
     except (Forbidden, BadRequest):
@@ -380,4 +293,4 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, remember_username), group=-5)
     app.add_handler(CommandHandler("transfer", in_group, filters=filters.ChatType.GROUPS))
     app.add_handler(conversation())
-    app.add_handler(CallbackQueryHandler(on_card, pattern=rf"^{PREFIX}:(acc|ret|rev):\d+$"))
+    # the cards' buttons (tf:acc|ret|rev|take:<id>) and the deep links: handlers/transfer_card.py

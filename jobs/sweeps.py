@@ -37,6 +37,10 @@ async def sweep_once(app: Application) -> dict:
         # the people concerned are told through the outbox (written with each refund and
         # settlement); deliver now rather than at the outbox job's next round
         await _guarded("outbox", outbox.drain_once, app)
+    if refunded:  # their cards say so (both people are told by the outbox)
+        from handlers import transfer_card
+
+        await _guarded("transfer_cards", transfer_card.on_refunded, app, refunded)
     if packets:  # their cards in the groups say so (the senders are told by the outbox)
         from handlers import red_packet
 
