@@ -126,7 +126,9 @@ async def test_delayed_transfer_revoked(bot, ctx, alice, bob):
     answer = await alice.press(mine, "撤回")
     assert "¥15.00" in answer.text
     assert await wallet_balance(ctx, alice.id) == 5_000
-    late = await bob.press(card, "Accept")
+    edited = await bob.expect(edited=True, where=lambda m: m.id == card.id, since=0)  # the card says so
+    assert "Revoked" in edited.text and not edited.keyboard
+    late = await crafted(bot, bob, card.keyboard[0][0]["callback_data"])  # the old Accept button
     assert late.show_alert and await wallet_balance(ctx, bob.id) == 0
 
 
