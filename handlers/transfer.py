@@ -80,7 +80,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     ui.drop_draft(context, FEATURE)
     button = KeyboardButton(t(lang, "transfer.pick_button"),
                             request_users=KeyboardButtonRequestUsers(request_id=REQUEST_ID, user_is_bot=False,
-                                                                     max_quantity=1))
+                                                                     max_quantity=1, request_name=True))
     await context.bot.send_message(update.effective_chat.id, t(lang, "transfer.ask_who"), parse_mode=ParseMode.HTML,
                                    reply_markup=ReplyKeyboardMarkup([[button]], resize_keyboard=True,
                                                                     one_time_keyboard=True))
@@ -118,6 +118,9 @@ async def _chose(update: Update, context: ContextTypes.DEFAULT_TYPE, uid: int, s
         return None
     found = await _recipient(context, uid)
     name = _name(found, shared_name) if found is not None else (shared_name or _known_name(context, uid))
+    if found is None and name == "?":  # no name to show the recipient by: ask for a name the bot knows
+        await update.effective_message.reply_text(t(lang, "transfer.unknown_username", name="?"))
+        return None
     ui.new_draft(context, FEATURE, recipient_id=uid, name=name, newcomer=found is None)
     if found is None:  # no wallet yet: the money may wait for them 24 h (handlers/transfer_card.py)
         await update.effective_message.reply_text(t(lang, "tc.newcomer_ahead", name=escape(name)),

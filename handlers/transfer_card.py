@@ -61,11 +61,16 @@ def deep_link(context, payload: str) -> str:
     return f"https://t.me/{context.bot.username}?start={payload}"
 
 
-async def lang_of(context, user_id: int | None) -> str:
+async def lang_of(context, user_id: int | None, fallback: str = "zh_CN") -> str:
+    """Someone else's language: their open wallet's, else what they chose talking to the bot."""
     try:
-        return normalize((await people.profile(ui.wallet(context), user_id)).get("language") or "zh_CN")
+        profile = await people.profile(ui.wallet(context), user_id)
     except (WalletNotOpen, TypeError):
-        return "zh_CN"
+        profile = None
+    if ui.is_open(profile) and profile.get("language"):
+        return normalize(profile["language"])
+    chosen = context.application.user_data.get(user_id, {}).get("lang") if user_id else None
+    return chosen if chosen in ("zh_CN", "en") else fallback
 
 
 async def tz_of(context, user_id: int | None):
@@ -116,6 +121,14 @@ def revoke_button(lang: str, tid: int) -> InlineKeyboardMarkup:
                                                        callback_data=f"{PREFIX}:rev:{tid}")]])
 
 
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The person's language: the wallet's once it is open, else their choice or Telegram's (a
+    newcomer's placeholder person has only the default language)."""
+    if ui.is_open(await ui.person(update, context)):
+        return await ui.language(update, context)
+    return ui.chosen_language(update, context)
+
+
 def _where(msg) -> dict:
     return {"chat_id": msg.chat_id, "message_id": msg.message_id}
 
@@ -153,7 +166,7 @@ async def post_cards(update: Update, context: ContextTypes.DEFAULT_TYPE, view: d
     if group:
         where, card_lang, tz = group, lang, stz
     else:
-        where, card_lang = draft["recipient_id"], await lang_of(context, draft["recipient_id"])
+        where, card_lang = draft["recipient_id"], await lang_of(context, draft["recipient_id"], lang)
         tz = await tz_of(context, draft["recipient_id"])
     try:
         card = await context.bot.send_message(where, card_text(card_lang, view, record, tz=tz),
@@ -217,7 +230,7 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     _, verb, raw_id = query.data.split(":")
     tid = int(raw_id)
-    lang = await ui.language(update, context)
+    lang = await language(update, context)
     record = _record(context, tid)
     if not _on_its_card(query, record, verb):
         await query.answer(t(lang, "tc.bad_button"), show_alert=True)
@@ -264,7 +277,7 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def show_to_recipient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/start tf_<id>`` (group -1: /start's own handler runs too, so a newcomer goes on opening a
     wallet): the transfer's card, for its recipient only."""
-    lang = await ui.language(update, context)
+    lang = await language(update, context)
     tid = int(START_CARD.match(update.effective_message.text or "").group(1))
     uid = update.effective_user.id
     try:
