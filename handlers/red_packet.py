@@ -236,6 +236,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     cards = context.bot_data.setdefault(CARDS, {})
     cards[str(packet["packet_id"])] = {**draft["card"], "token": draft["nonce"], "lang": lang,
                                        "sender": draft.get("sender"), "exclusive_name": draft.get("exclusive_name")}
+    _last_edit[packet["packet_id"]] = time.monotonic()  # going live counts as the card's first edit
     await render_card(context.application, packet["packet_id"])
     await context.bot.send_message(chat, t(lang, "rp.sent", total=ui.money(packet["total"])))
     return ConversationHandler.END
