@@ -14,7 +14,7 @@ from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
 from handlers import (cards, home, inline, onboarding, red_packet, security, start, topup, transfer, transfer_card,
-                      withdraw)
+                      transfer_inline, withdraw)
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
@@ -25,7 +25,8 @@ log = logging.getLogger("bot.app")
 # Each flow module's register(app), in order. Flows add their line here.
 FLOWS = [
     red_packet.register,   # /hongbao in groups, /start hb_<nonce>, rp:* cards
-    transfer_card.register,  # /start tfi_<nonce> (inline transfer's PIN), /start tf_<id>, tf:* card buttons
+    transfer_inline.register,  # /start tfi_<nonce>: an inline transfer card's confirm and PIN
+    transfer_card.register,  # tf:acc|ret|rev|take:<id> card buttons, /start tf_<id> (group -1)
     inline.register,       # the inline query and chosen result: inline transfers and red packets
     onboarding.register,   # /start for a newcomer: open a wallet
     home.register,         # /start and /wallet once open; home:<feature> buttons

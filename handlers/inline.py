@@ -3,7 +3,7 @@ ChosenInlineResultHandler of the bot. Each feature builds its own results and ke
 draft; this module asks them in order and hands a chosen result to the feature whose prefix
 its id carries.
 
-- ``@bot 20`` offers "Transfer ¥20.00" (handlers/transfer_card.py) and "Red packet ¥20.00"
+- ``@bot 20`` offers "Transfer ¥20.00" (handlers/transfer_inline.py) and "Red packet ¥20.00"
   (handlers/red_packet.py); ``@bot 20 dinner`` the transfer with a note and a packet with that
   greeting; ``@bot 20 5 greeting`` (or ``@bot hb 20 5``) only the packet of 5 shares.
 - The chosen card says "waiting for the sender's confirmation" with a deep link into the
@@ -11,7 +11,7 @@ its id carries.
   ``inline_message_id``, which each feature checks against the card it kept.
 
 An inline card names nobody: the transfer goes to the first person other than the sender who
-presses Accept with an open wallet (see handlers/transfer_card.py). Telegram sends the chosen
+presses Accept with an open wallet (handlers/transfer_inline.py, handlers/transfer_card.py). Telegram sends the chosen
 result only with inline feedback on (BotFather ``/setinlinefeedback``); the local emulator does.
 """
 from __future__ import annotations
@@ -21,13 +21,13 @@ import logging
 from telegram import Update
 from telegram.ext import Application, ChosenInlineResultHandler, ContextTypes, InlineQueryHandler
 
-from handlers import red_packet, transfer_card
+from handlers import red_packet, transfer_inline
 
 log = logging.getLogger("handlers.inline")
 
 # (result-id prefix, results builder, chosen-result hook), in the order the results are shown
 PROVIDERS = [
-    ("tf:", transfer_card.inline_results, transfer_card.chosen),
+    ("tf:", transfer_inline.inline_results, transfer_inline.chosen),
     ("hb:", red_packet.inline_results, red_packet.chosen),
 ]
 

@@ -8,6 +8,10 @@ Revoke to its sender.
 Group: reply to a member's message with ``/transfer 20 dinner``: the confirm screen and the PIN
 are in the sender's private chat; then the card "Alice → Bob ¥20.00" is posted into the group.
 
+A person without a wallet can be picked too (a newcomer): the money waits 24 h for them to open
+one. The cards, their buttons and edits, inline transfers and the deep links are in
+handlers/transfer_card.py.
+
 callback_data: ``tf:<verb>:<draft row id>:<nonce>`` for the sender's confirm screens (the nonce is
 the draft's: a double tap or an old screen cannot pay twice), ``tf:acc|ret|rev:<transfer id>`` for
 the cards; every card press is checked by the wallet (only the recipient may accept or return,
@@ -20,14 +24,14 @@ import re
 from telegram import KeyboardButton, KeyboardButtonRequestUsers, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.helpers import escape
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler,
                           MessageHandler, TypeHandler, filters)
+from telegram.helpers import escape
 
+from handlers import transfer_card
 from handlers.i18n import t
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
-from handlers import transfer_card
 from handlers.ui import confirm, entry, keypad
 from wallet.errors import AccountFrozen, PinLocked, PinWrong, WalletError, WalletNotOpen
 from wallet.money import parse_amount

@@ -14,10 +14,8 @@ group) still gets the transfer: the wallet keeps a placeholder person, the money
 ``?start=tf_<id>``. That link shows them the card in the private chat (and /start's onboarding
 runs as usual); they can accept once the wallet is open, else it is refunded after 24 h.
 
-Inline (``@bot 20 [note]``): handlers/inline.py asks ``inline_results`` for the "Transfer ¥20"
-result. The chosen card says "waiting for the sender's confirmation" with a deep link
-(``?start=tfi_<nonce>``) to the private chat, where the usual confirm screen and PIN keypad
-follow. Then the card goes live with Accept and Take back. An inline card names nobody, so the
+Inline (``@bot 20 [note]``, handlers/transfer_inline.py): after the sender's PIN the card goes
+live with Accept and Take back. An inline card names nobody, so the
 rule is: **the first person other than the sender, with an open wallet, who presses Accept
 receives it** (``transfers.take``: one transaction, a conditional update; everyone after gets a
 popup "already taken"); someone without a wallet gets a popup telling how to open one and the
@@ -32,8 +30,7 @@ import logging
 import re
 from datetime import datetime
 
-from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle,
-                      InputTextMessageContent, Update)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
@@ -43,18 +40,14 @@ from handlers.i18n import normalize, t
 from handlers.ui import common as ui
 from handlers.ui import entry
 from wallet.errors import (NotVerified, NotYourTransfer, TransferNotFound, WalletError, WalletNotOpen)
-from wallet.money import parse_amount, require_amount
 from wallet.services import people, transfers
 
 log = logging.getLogger("handlers.transfer_card")
 
 PREFIX = "tf"
 CARDS = "transfer:cards"          # bot_data: transfer id -> names, languages, where its cards are
-INLINE_DRAFT = "transfer_inline"  # user_data draft of an inline card waiting for its sender's PIN
 CARD_CALLBACK = rf"^{PREFIX}:(acc|ret|rev|take):\d+$"
-START_CONFIRM = re.compile(r"^/start(?:@\w+)? tfi_([A-Za-z0-9_-]{6,16})$")
 START_CARD = re.compile(r"^/start(?:@\w+)? tf_(\d{1,12})$")
-INLINE = re.compile(r"^\s*(?:tf\s+|转账\s*)?(\d+(?:\.\d{1,2})?)(?:\s+(\D.*))?$", re.S)
 
 
 def deep_link(context, payload: str) -> str:
@@ -93,9 +86,11 @@ def card_text(lang: str, view: dict, record: dict, *, tz=None) -> str:
         lines.append(t(lang, "transfer.note_line", note=escape(view["note"])))
     lines.append(t(lang, "tc.open_rule" if untaken and status == "pending" else f"transfer.status.{status}"))
     if status == "pending" and tz is not None:
-        arrive = datetime.fromisoformat(view["arrive_at"])
-        if arrive != datetime.fromisoformat(view["created_at"]):
-            lines.append(t(lang, "transfer.arrives", at=ui.local_time(arrive, tz, "%H:%M")))
+        arrive, created = datetime.fromisoformat(view["arrive_at"]), datetime.fromisoformat(view["created_at"])
+        if arrive != created:  # HH:MM, with the date when that is another day
+            same_day = arrive.astimezone(tz).date() == created.astimezone(tz).date()
+            fmt = "%H:%M" if same_day else "%m-%d %H:%M"
+            lines.append(t(lang, "transfer.arrives", at=ui.local_time(arrive, tz, fmt)))
         if record.get("waiting"):
             lines.append(t(lang, "tc.newcomer", name=escape(record.get("r") or "?"),
                            until=ui.local_time(datetime.fromisoformat(view["expires_at"]), tz)))
@@ -152,8 +147,9 @@ async def post_cards(update: Update, context: ContextTypes.DEFAULT_TYPE, view: d
     if draft.get("inline"):
         record["cards"].append({"inline": draft["inline"], "lang": lang})
         try:
-            await context.bot.edit_message_text(card_text(lang, view, record, tz=stz), inline_message_id=draft["inline"],
-                                                parse_mode=ParseMode.HTML, reply_markup=open_buttons(lang, tid))
+            await context.bot.edit_message_text(card_text(lang, view, record, tz=stz),
+                                                inline_message_id=draft["inline"], parse_mode=ParseMode.HTML,
+                                                reply_markup=open_buttons(lang, tid))
         except TelegramError as err:
             log.warning("inline transfer card %s not edited: %s", tid, err)
         await context.bot.send_message(chat, t(lang, "tc.inline_live", amount=ui.money(view["amount"])),
@@ -238,10 +234,10 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     profile = await ui.person(update, context)
     if not ui.is_open(profile) and (verb in ("take", "acc") and record is not None):
         await query.answer(t(lang, "tc.open_first_popup", bot=context.bot.username or "bot"), show_alert=True)
+        button = InlineKeyboardButton(t(lang, "tc.open_wallet_button"), url=deep_link(context, f"tf_{tid}"))
         try:
             await context.bot.send_message(update.effective_user.id, t(lang, "tc.open_first_dm"),
-                                           reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                                               t(lang, "tc.open_wallet_button"), url=deep_link(context, f"tf_{tid}"))]]))
+                                           reply_markup=InlineKeyboardMarkup([[button]]))
         except TelegramError:
             pass
         return
@@ -301,63 +297,9 @@ async def show_to_recipient(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         record.setdefault("cards", []).append({**_where(card), "lang": lang})
 
 
-async def confirm_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``/start tfi_<nonce>`` from an inline card: the transfer flow's confirm screen and PIN."""
-    from handlers import transfer
-
-    lang = await ui.language(update, context)
-    nonce = START_CONFIRM.match(update.effective_message.text or "").group(1)
-    waiting = ui.draft(context, INLINE_DRAFT)
-    if not waiting or waiting.get("nonce") != nonce or not waiting.get("card"):
-        await update.effective_message.reply_text(t(lang, "tc.stale"))
-        return
-    if not ui.is_open(await ui.person(update, context)):
-        await update.effective_message.reply_text(t(lang, "tc.sender_open_first"))
-        return
-    ui.drop_draft(context, INLINE_DRAFT)
-    draft = ui.new_draft(context, transfer.FEATURE, recipient_id=None, name=t(lang, "tc.anyone"),
-                         amount=waiting["amount"], note=waiting.get("note") or "", delay=0,
-                         inline=waiting["card"]["inline"])
-    await transfer.show_confirm(update, context, draft, chat_id=update.effective_chat.id, lang=lang)
-
-
-# --- inline mode (asked by handlers/inline.py) ------------------------------------------------------
-async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[InlineQueryResultArticle]:
-    """"Transfer ¥20" for ``@bot 20`` or ``@bot 20 note`` (not ``@bot 20 5``: that is a red packet)."""
-    found = INLINE.match(update.inline_query.query or "")
-    if not found:
-        return []
-    try:
-        fen = require_amount(parse_amount(found.group(1)), max_fen=ui.wallet(context).rules.max_amount)
-    except WalletError:
-        return []
-    lang = await ui.language(update, context)
-    user = update.effective_user
-    note = (found.group(2) or "").strip()[:100]
-    draft = ui.new_draft(context, INLINE_DRAFT, amount=fen, note=note, sender=user.first_name)
-    text = t(lang, "tc.inline_waiting", sender=escape(user.first_name), amount=ui.money(fen))
-    if note:
-        text += "\n" + t(lang, "transfer.note_line", note=escape(note))
-    button = InlineKeyboardButton(t(lang, "tc.confirm_button"), url=deep_link(context, f"tfi_{draft['nonce']}"))
-    return [InlineQueryResultArticle(
-        id=f"tf:{draft['nonce']}", title=t(lang, "tc.inline_title", amount=ui.money(fen)),
-        description=t(lang, "tc.inline_description"),
-        input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
-        reply_markup=InlineKeyboardMarkup([[button]]))]
-
-
-async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The waiting card was posted: keep its inline_message_id with the draft."""
-    result = update.chosen_inline_result
-    draft = ui.draft(context, INLINE_DRAFT)
-    if draft and result.result_id == f"tf:{draft['nonce']}" and result.inline_message_id:
-        draft["card"] = {"inline": result.inline_message_id}
-
-
 def register(app: Application) -> None:
-    """Before onboarding and the transfer flow (``/start tfi_<nonce>`` is ours)."""
+    """The cards' buttons and ``/start tf_<id>`` (group -1). Inline transfers: handlers/transfer_inline.py."""
     private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("start", confirm_inline, filters=private & filters.Regex(START_CONFIRM)))
     app.add_handler(CommandHandler("start", show_to_recipient, filters=private & filters.Regex(START_CARD)),
                     group=-1)
     app.add_handler(CallbackQueryHandler(on_card, pattern=CARD_CALLBACK))

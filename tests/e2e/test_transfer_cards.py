@@ -113,3 +113,12 @@ async def test_returned_and_expired_cards_are_edited(bot, ctx, alice, bob):
     gone = await bob.expect(edited=True, where=lambda m: m.id == second.id, since=0)
     assert "refunded" in gone.text and not gone.keyboard
     assert await wallet_balance(ctx, alice.id) == 5_000
+
+
+async def test_the_command_menu_has_transfer_and_hongbao_in_both_languages(bot, emulator):
+    menus = {key.split("|")[1]: {c["command"]: c["description"] for c in cmds}
+             for key, cmds in emulator.world.commands.items()}
+    assert {"zh", "en", ""} <= set(menus)
+    for lang in ("zh", "en", ""):
+        assert {"transfer", "hongbao"} <= set(menus[lang]), menus[lang]
+    assert menus["en"]["transfer"] != menus["zh"]["transfer"] and "红包" in menus["zh"]["hongbao"]
