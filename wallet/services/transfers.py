@@ -63,7 +63,7 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
     ``pin_checked`` is for callers that verified the PIN themselves just before.
     ``recipient_id=None``: for whoever ``take``s it first. ``to_newcomer``: the recipient need
     not have an open wallet yet (a placeholder person named ``recipient_name`` is kept for
-    them); they accept once it is open. The result's ``recipient_waiting`` says so."""
+    them); they accept once it is open. The result then says ``recipient_waiting: True``."""
     key = caller_key(key, op="transfer_send", user_id=sender_id)
     amount = require_amount(amount, max_fen=ctx.rules.max_amount)
     if sender_id == recipient_id:
@@ -81,7 +81,7 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
         done = await fastpath.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id, amount=amount,
                                 note=note, delay_seconds=delay_seconds, request=request)
         if done is not None:
-            return {**done, "recipient_waiting": False}  # it takes only verified recipients
+            return done
 
     async def body(conn):
         now = ctx.now()
@@ -103,7 +103,8 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
         await ledger.post(conn, key=key, kind="transfer_hold", legs=[(source, -amount), (escrow, amount)],
                           now=now, user_id=sender_id, counterparty_id=recipient_id, note=note,
                           ref_type="transfer", ref_id=t.id)
-        return {**_view(t), "recipient_waiting": waiting}
+        # the same answer as the fast path's unless the money waits for a newcomer
+        return {**_view(t), "recipient_waiting": True} if waiting else _view(t)
 
     return await idempotent(ctx, key=key, op="transfer_send", user_id=sender_id, fn=body, request=request)
 
