@@ -221,6 +221,20 @@ def _on_its_card(query, record: dict | None, verb: str) -> bool:
     return verb != "take" and not inline
 
 
+async def open_first(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, payload: str) -> None:
+    """A popup saying how to open a wallet, and the deep link in the private chat if the bot may write there."""
+    query = update.callback_query
+    await query.answer(t(lang, "tc.open_first_popup", bot=context.bot.username or "bot"), show_alert=True)
+    uid = update.effective_user.id
+    if query.message is not None and query.message.chat_id == uid:
+        return  # the card is in the private chat already
+    button = InlineKeyboardButton(t(lang, "tc.open_wallet_button"), url=deep_link(context, payload))
+    try:
+        await context.bot.send_message(uid, t(lang, "tc.open_first_dm"), reply_markup=InlineKeyboardMarkup([[button]]))
+    except TelegramError:
+        pass
+
+
 async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Accept / Return (the recipient), Revoke (the sender), Accept on an inline card (the first taker)."""
     query = update.callback_query
@@ -231,19 +245,6 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not _on_its_card(query, record, verb):
         await query.answer(t(lang, "tc.bad_button"), show_alert=True)
         return
-    profile = await ui.person(update, context)
-    if not ui.is_open(profile) and (verb in ("take", "acc") and record is not None):
-        await query.answer(t(lang, "tc.open_first_popup", bot=context.bot.username or "bot"), show_alert=True)
-        button = InlineKeyboardButton(t(lang, "tc.open_wallet_button"), url=deep_link(context, f"tf_{tid}"))
-        try:
-            await context.bot.send_message(update.effective_user.id, t(lang, "tc.open_first_dm"),
-                                           reply_markup=InlineKeyboardMarkup([[button]]))
-        except TelegramError:
-            pass
-        return
-    if not ui.is_open(profile):
-        await query.answer(t(lang, "transfer.not_yours"), show_alert=True)
-        return
     status, operation = _VERBS[verb]
     op = "transfer_take" if verb == "take" else f"transfer_{verb}"
     try:
@@ -252,8 +253,8 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except NotYourTransfer:
         await query.answer(t(lang, "tc.taken" if verb == "take" else "transfer.not_yours"), show_alert=True)
         return
-    except (WalletNotOpen, NotVerified):
-        await query.answer(t(lang, "tc.open_first_popup", bot=context.bot.username or "bot"), show_alert=True)
+    except (WalletNotOpen, NotVerified):  # its recipient, or a would-be taker, without an open wallet
+        await open_first(update, context, lang, "wallet" if verb == "take" else f"tf_{tid}")
         return
     except WalletError as err:
         await query.answer((await ui.explain(update, context, err))[:200], show_alert=True)

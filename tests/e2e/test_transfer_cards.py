@@ -122,3 +122,23 @@ async def test_the_command_menu_has_transfer_and_hongbao_in_both_languages(bot, 
     for lang in ("zh", "en", ""):
         assert {"transfer", "hongbao"} <= set(menus[lang]), menus[lang]
     assert menus["en"]["transfer"] != menus["zh"]["transfer"] and "红包" in menus["zh"]["hongbao"]
+
+
+async def test_newcomer_may_return_it_without_opening_and_others_are_refused(bot, ctx, people, alice, bob):
+    dave = await people.person("Dave", "en", username="dave")
+    await opened(ctx, alice, balance=5_000)
+    await opened(ctx, bob)
+    await alice.send("/start")
+    group = await people.group("Three", alice, bob, dave)
+    said = await dave.send(group, "hello")
+    await alice.send(group, "/transfer 6", reply_to=said)
+    await alice.press(await alice.expect(contains="确认向"), "确认")
+    await enter_pin(alice)
+    card = await alice.expect(group, contains="→", regex=r"¥6\.00")
+    not_his = await bob.press(card, "收款")  # Bob has a wallet, but it is Dave's
+    assert not_his.show_alert and "not yours" in not_his.text
+    back = await dave.press(card, "退还")
+    assert "¥6.00" in back.text and await wallet_balance(ctx, alice.id) == 5_000
+    edited = await alice.expect(group, edited=True, where=lambda m: m.id == card.id, since=0)
+    assert "已退还" in edited.text and not edited.keyboard
+    await alice.expect(contains="¥6.00", regex="退还")
