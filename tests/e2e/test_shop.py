@@ -100,16 +100,17 @@ async def test_shop_qr_open_and_fixed_amounts_revoked_unknown_and_own_code(bot, 
     await opened(ctx, alice)
     await opened(ctx, bob, balance=10_000)
     await bob.send("/start")
-    await register_shop(alice, "兰州拉面 Lamian", "餐饮美食")
+    await register_shop(alice, "兰州拉面 <Lamian> & Co", "餐饮美食")  # HTML characters shown as typed
     open_link, first = await code_and_link(alice, tmp_path)
+    assert any("兰州拉面 <Lamian> & Co" in m.text for m in await alice.messages() if m.raw.get("photo"))
 
     # an open amount: Bob types it
     done = await pay(bob, open_link, amount="12.50", confirm_text="¥12.50")
-    assert "兰州拉面 Lamian" in done.text and "¥12.50" in done.text
+    assert "兰州拉面 <Lamian> & Co" in done.text and "¥12.50" in done.text
     assert await wallet_balance(ctx, bob.id) == 10_000 - 1_250
     assert await wallet_balance(ctx, alice.id) == 1_250
     told = await alice.expect(contains="向你的店铺")  # the outbox notice, at once
-    assert "¥12.50" in told.text and "兰州拉面" in told.text
+    assert "¥12.50" in told.text and "兰州拉面 <Lamian> & Co" in told.text
 
     # a fixed amount: Bob is asked nothing but to confirm
     await alice.press(first, "新建收款码")
@@ -215,7 +216,7 @@ async def test_shop_owner_gets_the_daily_summary_once(bot, ctx, alice, bob, caro
     await opened(ctx, bob, balance=5_000)
     await opened(ctx, carol, balance=5_000)
     await alice.send("/start")
-    shop = await merchants.register_shop(ctx, key="s1", owner_id=alice.id, name="早餐铺", category="food")
+    shop = await merchants.register_shop(ctx, key="s1", owner_id=alice.id, name="早餐<铺> & Co", category="food")
     code = shop["code"]["code"]
     await merchants.pay(ctx, key="p1", payer_id=bob.id, code=code, amount=300, pin=PIN)
     await merchants.pay(ctx, key="p2", payer_id=carol.id, code=code, amount=450, pin=PIN)
@@ -230,7 +231,7 @@ async def test_shop_owner_gets_the_daily_summary_once(bot, ctx, alice, bob, caro
     bot.bot_data.pop(LAST_DAY)
     await summarise_once(bot)
     summary = await alice.expect(contains="收款汇总")
-    assert "共 2 笔" in summary.text and "¥7.50" in summary.text
+    assert "共 2 笔" in summary.text and "¥7.50" in summary.text and "早餐<铺> & Co" in summary.text
 
     async def keys(conn):
         return [r.key for r in await conn.execute(select(outbox.c.key).where(outbox.c.msgid == "notice.shop_daily_summary"))]
