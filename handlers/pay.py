@@ -29,6 +29,7 @@ from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad
 from wallet.errors import (AccountFrozen, InsufficientBalance, PayCodeNotFound, PayOwnCode, PinLocked, PinWrong,
                            WalletError)
+from wallet.money import require_amount
 from wallet.services import merchants
 
 log = logging.getLogger("handlers.pay")
@@ -88,6 +89,11 @@ async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
         return ConversationHandler.END
     fen = await amount_ui.read(update, context)
     if fen is None:
+        return None
+    try:  # more than any payment may be: said now, not after the PIN
+        require_amount(fen, max_fen=ui.wallet(context).rules.max_amount)
+    except WalletError as err:
+        await update.effective_message.reply_text(await ui.explain(update, context, err))
         return None
     draft["amount"] = fen
     return await show_confirm(update, context, draft)

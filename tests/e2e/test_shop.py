@@ -134,6 +134,14 @@ async def test_shop_qr_open_and_fixed_amounts_revoked_unknown_and_own_code(bot, 
     await bob.expect(contains="revoked")
     assert await wallet_balance(ctx, bob.id) == 10_000 - 4_250
 
+    # Bob's crafted presses on Alice's shop and codes: refused, nothing changes
+    shop_id = next(b["callback_data"] for b in sum(first.keyboard, []) if b["callback_data"].startswith("shop:code:"))
+    code_ids = [b["callback_data"].rsplit(":", 1)[1] for b in sum(shop.keyboard, []) if b["callback_data"].startswith("shop:qr:")]
+    for data in (f"shop:rvy:{code_ids[0]}", f"shop:qr:{code_ids[0]}", f"shop:open:{shop_id.rsplit(':', 1)[1]}", shop_id):
+        refused = await crafted(bot, bob, data)
+        assert refused.show_alert, data
+    assert [c["status"] for c in await merchants.codes_of(ctx, alice.id, include_revoked=True)] == ["active", "revoked"]
+
     # an unknown code, and Alice paying her own shop
     await bob.send("/start pay_AAAAAAAAAAAAAAAAAAAAAA")
     await bob.expect(contains="not valid")
@@ -157,6 +165,10 @@ async def test_no_wallet_not_enough_money_and_a_double_tap(bot, ctx, alice, bob,
 
     await bob.open_link(link)  # more than Bob has
     await bob.expect(contains="Type the amount")
+    await bob.send("-3")  # not an amount: said at once, the step stays
+    await bob.expect(contains="negative")
+    await bob.send("200000000")  # more than any payment may be
+    await bob.expect(contains="too large")
     await bob.send("25")
     screen = await bob.expect(contains="¥25.00")
     await bob.press(screen, "Pay")
