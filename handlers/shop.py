@@ -68,6 +68,8 @@ async def own_code(update: Update, context: ContextTypes.DEFAULT_TYPE, code_id: 
 
 # --- the list of shops -------------------------------------------------------------------------
 async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """``/shop`` (also during a step of this flow: the step ends) and ``shop:list:0``."""
+    ui.drop_draft(context, FEATURE)
     profile = await entry.begin(update, context)
     if profile is None:
         return ConversationHandler.END
@@ -278,10 +280,20 @@ async def make_code(update: Update, context: ContextTypes.DEFAULT_TYPE, fen: int
     return ConversationHandler.END
 
 
+async def leave_for_receive(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """``/receive`` during a step: the step ends, the receive code is shown."""
+    from handlers import receive
+
+    ui.drop_draft(context, FEATURE)
+    await receive.show(update, context)
+    return ConversationHandler.END
+
+
 def conversation() -> ConversationHandler:
     private = filters.ChatType.PRIVATE
     return ui.conversation(
-        FEATURE, fallbacks=[entry.home_fallback(FEATURE), CommandHandler("shop", show_list, filters=private)],
+        FEATURE, fallbacks=[entry.home_fallback(FEATURE), CommandHandler("shop", show_list, filters=private),
+                            CommandHandler("receive", leave_for_receive, filters=private)],
         entry_points=[CallbackQueryHandler(ask_name, pattern=r"^shop:new:0$"),
                       CallbackQueryHandler(ask_amount, pattern=r"^shop:(code:\d+|rca:0)$"),
                       # an older step's buttons: a popup (stale)
