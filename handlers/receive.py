@@ -1,4 +1,5 @@
-"""The personal receive code (收款码), for friends: ``/receive`` or "Pay / Collect" -> "My receive code".
+"""The personal receive code (收款码), for friends: ``/receive`` or "Pay / Collect" -> "My receive code";
+and ``home:pay``, the "Pay / Collect" menu (how to pay; the receive code; the shops of /shop).
 
 The person's open-amount receive code (made on first use) as a QR picture and a payment link;
 a friend who opens it pays like a shop (handlers/pay.py) but the money arrives as a transfer
@@ -7,7 +8,7 @@ step); "Revoke" withdraws a code (the next ``/receive`` makes a new one).
 """
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from handlers.i18n import t
@@ -43,6 +44,18 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_code(update, context, code, title=t(lang, "receive.title"), buttons=buttons(lang, code))
 
 
+async def pay_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``home:pay``: how to pay (scan / open a link) and the ways to collect."""
+    if await entry.begin(update, context) is None:
+        return
+    lang = await ui.language(update, context)
+    rows = [[InlineKeyboardButton(t(lang, "receive.button"), callback_data="shop:rc:0"),
+             InlineKeyboardButton(t(lang, "shop.my_shops_button"), callback_data="shop:list:0")],
+            [InlineKeyboardButton(t(lang, "flow.home"), callback_data="home:back")]]
+    await entry.say(update, context, t(lang, "shop.pay_menu"), InlineKeyboardMarkup(rows))
+
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("receive", show, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(show, pattern=r"^shop:rc:0$"))
+    app.add_handler(CallbackQueryHandler(pay_menu, pattern=r"^home:pay$"))

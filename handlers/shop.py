@@ -5,7 +5,8 @@
 - A shop: its active codes, each with its QR picture (a PNG photo of the deep link
   ``https://t.me/<bot>?start=pay_<code>``) and the same as a plain payment link; a new code with a
   fixed amount or an open one; revoke a code (a revoked code is refused to payers).
-- ``/receive`` (收款码): the person's own receive code for friends (handlers/receive.py).
+- ``/receive`` (收款码): the person's own receive code for friends, and ``home:pay``, the
+  "Pay / Collect" menu (handlers/receive.py).
 
 Paying a code is handlers/pay.py. callback_data: ``shop:<verb>:<id>`` (list, open <shop id>,
 code <shop id>, qr / rv / rvy <code id>) for the screens, checked on every press against the
@@ -83,16 +84,6 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
     rows.append([button(t(lang, "flow.home"), "home:back")])
     await entry.say(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
     return ConversationHandler.END
-
-
-async def pay_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``home:pay``: how to pay (scan / open a link) and the ways to collect."""
-    if await entry.begin(update, context) is None:
-        return
-    lang = await ui.language(update, context)
-    rows = [[button(t(lang, "receive.button"), "shop:rc:0"), button(t(lang, "shop.my_shops_button"), "shop:list:0")],
-            [button(t(lang, "flow.home"), "home:back")]]
-    await entry.say(update, context, t(lang, "shop.pay_menu"), InlineKeyboardMarkup(rows))
 
 
 # --- registering a shop ---------------------------------------------------------------------
@@ -312,7 +303,6 @@ def register(app: Application) -> None:
     app.add_handler(conversation())
     app.add_handler(CommandHandler("shop", show_list, filters=private))
     app.add_handler(CallbackQueryHandler(show_list, pattern=r"^shop:list:0$"))
-    app.add_handler(CallbackQueryHandler(pay_menu, pattern=r"^home:pay$"))
     app.add_handler(CallbackQueryHandler(show_shop, pattern=r"^shop:open:\d+$"))
     app.add_handler(CallbackQueryHandler(on_qr, pattern=r"^shop:qr:\d+$"))
     app.add_handler(CallbackQueryHandler(on_revoke, pattern=r"^shop:(rv|rvy):\d+$"))

@@ -199,7 +199,11 @@ async def test_personal_receive_code_with_and_without_an_amount(bot, ctx, alice,
     await opened(ctx, alice)
     await opened(ctx, bob, balance=5_000)
     await bob.send("/start")
-    await alice.send("/receive")
+    await alice.send("/wallet")  # wallet home -> Pay / Collect -> My receive code
+    home = await alice.expect(contains="零钱余额")
+    await alice.press(home, "收付款")
+    menu = await alice.expect(contains="收款：", edited=True)
+    await alice.press(menu, "我的收款码")
     link, link_msg = await code_and_link(alice, tmp_path)
     await alice.send("/receive")  # the same code again, not a new one
     again, _ = await code_and_link(alice, tmp_path)
