@@ -13,12 +13,12 @@ from bot.persistence import DatabasePersistence, context_types
 from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from handlers import (cards, home, inline, onboarding, red_packet, security, start, topup, transfer, transfer_card,
-                      transfer_inline, withdraw)
+from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, security, shop, start, topup, transfer,
+                      transfer_card, transfer_inline, withdraw)
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
-from jobs import outbox, sweeps
+from jobs import outbox, shop_summary, sweeps
 
 log = logging.getLogger("bot.app")
 
@@ -28,6 +28,7 @@ FLOWS = [
     transfer_inline.register,  # /start tfi_<nonce>: an inline transfer card's confirm and PIN
     transfer_card.register,  # tf:acc|ret|rev|take:<id> card buttons, /start tf_<id> (group -1)
     inline.register,       # the inline query and chosen result: inline transfers and red packets
+    pay.register,          # /start pay_<code>: pay a shop or a receive code (before onboarding)
     onboarding.register,   # /start for a newcomer: open a wallet
     home.register,         # /start and /wallet once open; home:<feature> buttons
     start.register,        # /help
@@ -37,6 +38,8 @@ FLOWS = [
     cards.register,        # /cards /bind, home:cards
     settings_flow.register,  # /settings, home:settings
     security.register,     # /security /freeze /unfreeze /pin /forgotpin /tips, home:security
+    shop.register,         # /shop, home:pay, shop:* screens, collection codes
+    receive.register,      # /receive: the personal receive code
 ]
 
 MAX_CONCURRENT_UPDATES = 64
@@ -91,6 +94,7 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     common.register(app)
     sweeps.register(app, settings.sweep_interval_seconds)
     outbox.register(app, settings.outbox_interval_seconds)
+    shop_summary.register(app, settings.sweep_interval_seconds)
     return app
 
 

@@ -5,7 +5,7 @@ Buttons carry ``home:<feature>`` (topup, withdraw, transfer, redpacket, pay, bil
 security, settings; ``home:refresh`` and ``home:back`` redraw the home in place). Flow modules use ``home:<feature>`` as the entry point of their
 conversation (``CallbackQueryHandler(entry, pattern=r"^home:topup$")``) and may call
 ``await home.show(update, context, edit=True)`` to bring the person back to the home message.
-Features not built yet answer "coming soon" here.
+Features not built yet answer "coming soon" here (``home:pay`` is handlers/shop.py).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from handlers.ui import common as ui
 from wallet.services import bills
 
 FEATURES = ("topup", "withdraw", "transfer", "redpacket", "pay", "bills", "cards", "security", "settings")
-COMING_SOON = {"pay", "bills"}
+COMING_SOON = {"bills"}
 HOME_MESSAGE = "home:message"  # user_data: the id of the home message (edited in place)
 
 

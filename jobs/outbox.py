@@ -12,6 +12,7 @@ Two bot processes may drain at once: ``outbox.claim`` never gives both the same 
 """
 from __future__ import annotations
 
+import html
 import logging
 
 from sqlalchemy import select
@@ -39,15 +40,16 @@ async def _readers(wallet, ids: set[int]) -> dict[int, tuple[str | None, bool, s
 
 
 def render(lang: str | None, notice: dict, names: dict) -> str:
-    """The notice's text: fen as ¥, people by their first name."""
+    """The notice's text: fen as ¥, people by their first name; names and other texts escaped
+    (notices are HTML, and a first name or a shop name may hold ``<``)."""
     params = {}
     for name, value in notice["params"].items():
         if name == "amount":
             params["amount"] = format_amount(value)
         elif name == "counterparty_id":
-            params["name"] = (names.get(value) or (None, None, None))[2] or t(lang, "notice.someone")
+            params["name"] = html.escape((names.get(value) or (None, None, None))[2] or t(lang, "notice.someone"))
         else:
-            params[name] = value
+            params[name] = html.escape(value) if isinstance(value, str) else value
     return t(lang, notice["msgid"], **params)
 
 

@@ -22,6 +22,11 @@ shop under suspicion collects nothing new).
 
 Shops are registered by a person with a verified card (and not frozen). A new shop gets one
 open-amount code at once.
+
+Notices (the outbox): a shop's owner is told of each payment in the payment's transaction
+(``notice.shop_paid``); a receive code's owner once the transfer is accepted
+(``notice.receive_code_paid``); ``queue_daily_summaries`` writes each shop's summary of a day
+(``notice.shop_daily_summary``), one per shop and day (jobs/shop_summary.py runs it).
 """
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from wallet import ledger
+from wallet import ledger, outbox
 from wallet.context import Context
 from wallet.errors import (NotYourPayCode, NotYourShop, PayAmountMismatch,
                            PayAmountRequired, PayCodeNotFound, PayCodeRevoked, PayCodeUnavailable,
@@ -46,7 +51,7 @@ from wallet.services.limits import check_outgoing
 from wallet.services.pins import verify_pin
 from wallet.services.subkeys import step_key
 from wallet.money import require_amount
-from wallet.uow import caller_key, check_key, idempotent, read
+from wallet.uow import caller_key, check_key, idempotent, internal_key, read, transaction
 
 CATEGORIES = ("food", "retail", "services", "transport", "entertainment", "other")
 NAME_MAX = 40
@@ -307,6 +312,10 @@ async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int |
         tx_id = await ledger.post(conn, key=key, kind="pay", legs=[(source, -total), (target, total)], now=now,
                                   user_id=payer_id, counterparty_id=c.owner_id, note=c.shop_name,
                                   ref_type="payment", ref_id=p)
+        # the shop's owner is told at once, through the outbox (commits with the payment)
+        await outbox.enqueue(conn, key=internal_key("notice", "shop_paid", p), user_id=c.owner_id,
+                             msgid="notice.shop_paid", now=now, amount=total, counterparty_id=payer_id,
+                             shop=c.shop_name)
         return {"kind": "shop", "payment_id": p, "journal_id": tx_id, "payer_id": payer_id,
                 "merchant_id": c.owner_id, "shop_id": c.shop_id, "shop_name": c.shop_name,
                 "code": c.code, "amount": total, "created_at": now.isoformat()}
@@ -332,9 +341,20 @@ async def _pay_person(ctx: Context, *, key: str, payer_id: int, code: str, amoun
     sent = await transfers.send(ctx, key=step_key(key, "send"), sender_id=payer_id, recipient_id=c.owner_id,
                                 amount=total, pin=None, pin_checked=True, note=c.label)
     done = await transfers.accept(ctx, key=step_key(key, "accept"), user_id=c.owner_id, transfer_id=sent["transfer_id"])
+    await _tell_receiver(ctx, transfer_id=sent["transfer_id"], payee_id=c.owner_id, payer_id=payer_id, amount=total)
     return {"kind": "personal", "transfer_id": done["transfer_id"], "payer_id": payer_id,
             "payee_id": c.owner_id, "code": c.code, "amount": total, "status": done["status"],
             "created_at": sent["created_at"]}
+
+
+async def _tell_receiver(ctx: Context, *, transfer_id: int, payee_id: int, payer_id: int, amount: int) -> None:
+    """The receive code's owner is told (the outbox; one notice per transfer, so a retry that
+    finishes a payment does not tell twice). Its own transaction, after the accept: a crash in
+    between loses this notice only, never money (the payer's answer shows the payment)."""
+    async def body(conn):
+        await outbox.enqueue(conn, key=internal_key("notice", "receive_code_paid", transfer_id), user_id=payee_id,
+                             msgid="notice.receive_code_paid", now=ctx.now(), amount=amount, counterparty_id=payer_id)
+    await transaction(ctx, body)
 
 
 # --- a shop's collections ------------------------------------------------------------------
@@ -380,18 +400,43 @@ async def collection_summary(ctx: Context, *, owner_id: int, shop_id: int, first
     return await read(ctx, body)
 
 
-async def shops_with_collections(ctx: Context, day: date) -> list[dict]:
-    """Every shop paid on a local day, with its count and total (for the daily summary job)."""
+def _collections_by_shop(ctx: Context, day: date):
+    """id, owner, name, count and total of every shop paid on local ``day``."""
     start, end = _day_bounds(ctx, day, day)
-
-    async def body(conn):
-        rows = (await conn.execute(
-            select(shops.c.id, shops.c.owner_id, shops.c.name, func.count(payments.c.id),
-                   func.sum(payments.c.amount))
+    return (select(shops.c.id, shops.c.owner_id, shops.c.name, func.count(payments.c.id), func.sum(payments.c.amount))
             .select_from(payments.join(shops, shops.c.id == payments.c.shop_id))
             .where(and_(payments.c.created_at >= start, payments.c.created_at < end))
-            .group_by(shops.c.id, shops.c.owner_id, shops.c.name).order_by(shops.c.id))).all()
+            .group_by(shops.c.id, shops.c.owner_id, shops.c.name).order_by(shops.c.id))
+
+
+async def shops_with_collections(ctx: Context, day: date) -> list[dict]:
+    """Every shop paid on a local day, with its count and total (for the daily summary job)."""
+    async def body(conn):
+        rows = (await conn.execute(_collections_by_shop(ctx, day))).all()
         return [{"shop_id": r[0], "owner_id": r[1], "shop_name": r[2], "day": day.isoformat(),
                  "count": int(r[3]), "total": int(r[4])} for r in rows]
     return await read(ctx, body)
 
+
+def summary_key(shop_id: int, day: date) -> str:
+    """The outbox key of a shop's summary of one day: one notice per shop and day, however often
+    the job runs and however many bot processes run it."""
+    return internal_key("notice", "shop_summary", shop_id, day.isoformat())
+
+
+async def queue_daily_summaries(ctx: Context, day: date) -> list[dict]:
+    """Write the collection summary of local ``day`` of every shop paid that day to the outbox
+    (``notice.shop_daily_summary`` to its owner), in one transaction. Running it again for the
+    same day adds nothing (the key is per shop and day). Returns the shops summarised."""
+    async def body(conn):
+        rows = (await conn.execute(_collections_by_shop(ctx, day))).all()
+        now = ctx.now()
+        out = []
+        for shop_id, owner_id, name, count, total in rows:
+            await outbox.enqueue(conn, key=summary_key(shop_id, day), user_id=owner_id,
+                                 msgid="notice.shop_daily_summary", now=now, shop=name, day=day.isoformat(),
+                                 count=int(count), amount=int(total))
+            out.append({"shop_id": shop_id, "owner_id": owner_id, "shop_name": name, "day": day.isoformat(),
+                        "count": int(count), "total": int(total)})
+        return out
+    return await transaction(ctx, body)
