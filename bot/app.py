@@ -13,8 +13,8 @@ from bot.persistence import DatabasePersistence, context_types
 from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, security, shop, start, topup, transfer,
-                      transfer_card, transfer_inline, withdraw)
+from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, red_packet_confirm, security, shop, start,
+                      topup, transfer, transfer_card, transfer_inline, withdraw)
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
@@ -24,7 +24,8 @@ log = logging.getLogger("bot.app")
 
 # Each flow module's register(app), in order. Flows add their line here.
 FLOWS = [
-    red_packet.register,   # /hongbao in groups, /start hb_<nonce>, rp:* cards
+    red_packet_confirm.register,  # /start hb_<nonce>: a red packet's PIN (and shortfall choices) in private
+    red_packet.register,   # /hongbao in groups, rp:* cards
     transfer_inline.register,  # /start tfi_<nonce>: an inline transfer card's confirm and PIN
     transfer_card.register,  # tf:acc|ret|rev|take:<id> card buttons, /start tf_<id> (group -1)
     inline.register,       # the inline query and chosen result: inline transfers and red packets

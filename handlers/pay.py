@@ -7,10 +7,10 @@ who is paid (the shop's name, or the friend's name) and the amount (fixed, or ty
 accepted for the friend at once (a receive code); the payee is told through the outbox.
 
 Refused with the reason: an unknown or revoked code, one's own shop or code, a payee who cannot
-collect; a person without a wallet is told how to open one. Not enough balance:
-``on_insufficient`` (the one place where the shortfall offer of handlers/ui/shortfall.py plugs in).
+collect; a person without a wallet is told how to open one. Not enough balance: the confirm
+screen offers to top up the shortfall or pay with a card (handlers/ui/shortfall.py).
 
-callback_data ``pay:ok|no:0:<nonce>`` (the nonce of the person's live draft: an old screen or a
+callback_data ``pay:ok|st|sc|no:0:<nonce>`` (the nonce of the person's live draft: an old screen or a
 double tap cannot pay twice; private chats only, so the presser is the draft's owner).
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from telegram.helpers import escape
 from handlers.i18n import t
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
-from handlers.ui import confirm, entry, keypad
+from handlers.ui import confirm, entry, keypad, shortfall
 from wallet.errors import (AccountFrozen, InsufficientBalance, PayCodeNotFound, PayOwnCode, PinLocked, PinWrong,
                            WalletError)
 from wallet.money import require_amount
@@ -104,8 +104,12 @@ async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft
     lines = [t(lang, "pay.confirm", payee=escape(draft["payee"]), amount=ui.money(draft["amount"]))]
     if draft.get("label"):
         lines.append(t(lang, "pay.label_line", label=escape(draft["label"])))
-    rows = [[(t(lang, "pay.confirm_button", amount=ui.money(draft["amount"])), confirm.data(PREFIX, "ok", 0, draft))],
-            [(t(lang, "flow.cancel_button"), confirm.data(PREFIX, "no", 0, draft))]]
+    short = await shortfall.offer(update, context, draft, draft["amount"], PREFIX)
+    if short is not None:
+        lines.append(short.line)
+    rows = (short.rows if short is not None else
+            [[(t(lang, "pay.confirm_button", amount=ui.money(draft["amount"])), confirm.data(PREFIX, "ok", 0, draft))]])
+    rows.append([(t(lang, "flow.cancel_button"), confirm.data(PREFIX, "no", 0, draft))])
     await _say(update, context, "\n".join(lines), confirm.keyboard(rows))
     return CONFIRM
 
@@ -121,9 +125,11 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         ui.drop_draft(context, FEATURE)
         await query.edit_message_text(t(lang, "keypad.cancelled"))
         return ConversationHandler.END
-    if press.verb == "ok" and draft.get("amount"):
+    if press.verb in ("ok", *shortfall.VERBS) and draft.get("amount"):
         if draft.get("confirmed"):  # a double tap: the keypad is on its way
             return PIN
+        if not shortfall.choose(press.verb, draft):
+            return None
         draft["confirmed"] = True
         await query.edit_message_reply_markup(None)
         await keypad.show(update, context, owner=PIN,
@@ -138,33 +144,31 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     if not draft or not draft.get("confirmed"):
         await _say(update, context, t(lang, "confirm.stale"))
         return ConversationHandler.END
+    uid = update.effective_user.id
     try:
-        paid = await merchants.pay(ui.wallet(context), key=ui.op_key(update, "pay", draft),
-                                   payer_id=update.effective_user.id, code=draft["code"],
-                                   amount=draft["amount"], pin=pin)
+        paid = await shortfall.pay(
+            context, draft, key=ui.op_key(update, "pay", draft), user_id=uid, pin=pin,
+            pay=lambda **kw: merchants.pay(ui.wallet(context), payer_id=uid, code=draft["code"],
+                                           amount=draft["amount"], **kw))
     except (PinWrong, PinLocked) as err:
         return await keypad.refused(update, context, err, drop=FEATURE)
     except InsufficientBalance as err:
-        return await on_insufficient(update, context, err, draft)
-    except WalletError as err:
+        if await shortfall.after_refusal(update, context, err, draft, amount=draft["amount"], prefix=PREFIX):
+            return CONFIRM
         ui.drop_draft(context, FEATURE)
         await _say(update, context, await ui.explain(update, context, err), entry.home_button(lang))
         return ConversationHandler.END
+    except WalletError as err:
+        ui.drop_draft(context, FEATURE)
+        await _say(update, context, await shortfall.explain(update, context, err, draft), entry.home_button(lang))
+        return ConversationHandler.END
     ui.drop_draft(context, FEATURE)
-    log.info("paid user=%s kind=%s amount=%s", update.effective_user.id, paid["kind"], paid["amount"])
-    await _say(update, context, t(lang, "pay.done", payee=escape(draft["payee"]), amount=ui.money(paid["amount"])),
-               entry.home_button(lang))
-    return ConversationHandler.END
-
-
-async def on_insufficient(update: Update, context: ContextTypes.DEFAULT_TYPE, err: InsufficientBalance,
-                          draft: dict):
-    """Not enough balance for this payment. THE place where the shortfall offer (余额不足: "top up
-    the shortfall from card ****1234 and pay" / "pay with card ****1234", handlers/ui/shortfall.py)
-    plugs in: it gets the error (needed, available) and the live draft (code, amount, payee, nonce)
-    and returns the conversation's next state. Until then: the reason, and the flow ends."""
-    ui.drop_draft(context, FEATURE)
-    await _say(update, context, await ui.explain(update, context, err), entry.home_button(await ui.language(update, context)))
+    log.info("paid user=%s kind=%s amount=%s funded=%s", uid, paid["kind"], paid["amount"], bool(draft.get("funding")))
+    lines = [t(lang, "pay.done", payee=escape(draft["payee"]), amount=ui.money(paid["amount"]))]
+    charged = shortfall.charged_line(lang, draft)
+    if charged:
+        lines.append(charged)
+    await _say(update, context, "\n".join(lines), entry.home_button(lang))
     return ConversationHandler.END
 
 

@@ -8,6 +8,8 @@
 - Inline: ``@bot hb 20 5 greeting`` (or ``@bot 20``) offers "Red packet ¥20" (``inline_results``,
   asked by handlers/inline.py); the chosen message is the same waiting card (``chosen`` keeps its
   ``inline_message_id`` with the draft).
+- The confirm in private (``/start hb_<nonce>``, the PIN, the shortfall choices) is
+  handlers/red_packet_confirm.py.
 - The draft is a persisted one (``user_data["draft:hongbao"]``, stored in the database by the
   persistence) with a nonce; ``red_packets.create`` takes a key derived from it, so a second
   PIN entry or a re-delivered update makes one packet. No money moves before the PIN.
@@ -32,14 +34,11 @@ from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryRes
                       InputTextMessageContent, Update)
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler,
-                          filters)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from handlers.i18n import t
 from handlers.ui import common as ui
-from handlers.ui import keypad
-from wallet.errors import (AlreadyClaimed, InvalidAmount, NotForYou, NotVerified, PinLocked, PinWrong,
-                           RedPacketEmpty, RedPacketExpired, RedPacketNotFound, WalletError, WalletNotOpen)
+from wallet.errors import (AlreadyClaimed, InvalidAmount, NotForYou, NotVerified, RedPacketEmpty, RedPacketExpired, RedPacketNotFound, WalletError, WalletNotOpen)
 from wallet.money import parse_amount
 from wallet.services import red_packets
 
@@ -194,52 +193,6 @@ async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     draft = ui.draft(context, FEATURE)
     if draft and result.result_id == f"hb:{draft['nonce']}" and result.inline_message_id:
         draft["card"] = {"inline": result.inline_message_id}
-
-
-# --- confirming in private -------------------------------------------------------------------
-async def confirm_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    """``/start hb_<nonce>`` from the waiting card: the summary and the PIN keypad."""
-    lang = await ui.language(update, context)
-    nonce = DEEP_LINK.match(update.effective_message.text or "").group(1)
-    draft = ui.draft(context, FEATURE)
-    if not draft or draft.get("nonce") != nonce or not draft.get("card"):
-        await update.effective_message.reply_text(t(lang, "rp.stale"))
-        return ConversationHandler.END
-    if not ui.is_open(await ui.person(update, context)):
-        await update.effective_message.reply_text(t(lang, "rp.sender_no_wallet_private"))
-        return ConversationHandler.END
-    await update.effective_message.reply_text(describe(lang, draft))
-    await keypad.show(update, context, title=t(lang, "rp.pin_title", total=ui.money(draft["total"])), owner=PIN)
-    return PIN
-
-
-async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
-    lang = await ui.language(update, context)
-    draft = ui.draft(context, FEATURE)
-    chat = update.effective_chat.id
-    if not draft or not draft.get("card"):
-        await context.bot.send_message(chat, t(lang, "rp.stale"))
-        return ConversationHandler.END
-    try:
-        packet = await red_packets.create(
-            ui.wallet(context), key=ui.op_key(update, "rp_create", draft), sender_id=update.effective_user.id,
-            kind=draft["kind"], amount=draft["amount"], shares=draft["shares"], pin=pin,
-            chat_id=draft.get("chat_id"), exclusive_user_id=draft.get("exclusive_user_id"),
-            greeting=draft.get("greeting"))
-    except (PinWrong, PinLocked) as err:
-        return await keypad.refused(update, context, err, drop=FEATURE)
-    except WalletError as err:
-        ui.drop_draft(context, FEATURE)
-        await context.bot.send_message(chat, await ui.explain(update, context, err))
-        return ConversationHandler.END
-    ui.drop_draft(context, FEATURE)
-    cards = context.bot_data.setdefault(CARDS, {})
-    cards[str(packet["packet_id"])] = {**draft["card"], "token": draft["nonce"], "lang": lang,
-                                       "sender": draft.get("sender"), "exclusive_name": draft.get("exclusive_name")}
-    _last_edit[packet["packet_id"]] = time.monotonic()  # going live counts as the card's first edit
-    await render_card(context.application, packet["packet_id"])
-    await context.bot.send_message(chat, t(lang, "rp.sent", total=ui.money(packet["total"])))
-    return ConversationHandler.END
 
 
 # --- the card --------------------------------------------------------------------------------
@@ -412,18 +365,9 @@ async def home_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                    t(lang, "rp.how_to", bot=context.bot.username or "bot"))
 
 
-def conversation() -> ConversationHandler:
-    return ui.conversation(
-        FEATURE,
-        entry_points=[CommandHandler("start", confirm_start,
-                                     filters=filters.ChatType.PRIVATE & filters.Regex(DEEP_LINK))],
-        states={PIN: keypad.state(on_pin, owner=PIN)},
-    )
-
-
 def register(app: Application) -> None:
-    """Before onboarding (the deep link ``/start hb_<nonce>`` is ours)."""
-    app.add_handler(conversation())
+    """The group command, the card's presses and the home button (the private confirm with the
+    PIN, ``/start hb_<nonce>``, is handlers/red_packet_confirm.py)."""
     app.add_handler(CommandHandler("hongbao", hongbao))
     app.add_handler(CallbackQueryHandler(on_press, pattern=r"^rp:"))
     app.add_handler(CallbackQueryHandler(home_button, pattern=r"^home:redpacket$"))

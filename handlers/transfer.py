@@ -32,8 +32,8 @@ from handlers import transfer_card
 from handlers.i18n import t
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
-from handlers.ui import confirm, entry, keypad
-from wallet.errors import AccountFrozen, PinLocked, PinWrong, WalletError, WalletNotOpen
+from handlers.ui import confirm, entry, keypad, shortfall
+from wallet.errors import AccountFrozen, InsufficientBalance, PinLocked, PinWrong, WalletError, WalletNotOpen
 from wallet.money import parse_amount
 from wallet.services import people, transfers
 
@@ -175,8 +175,11 @@ async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft
     if draft.get("note"):
         lines.append(t(lang, "transfer.note_line", note=escape(draft["note"])))
     lines.append(t(lang, f"transfer.delay.{draft.get('delay', 0)}"))
-    rows = [[(t(lang, "transfer.confirm_button"), confirm.data(PREFIX, "ok", 0, draft))],
-            [(t(lang, "flow.cancel_button"), confirm.data(PREFIX, "no", 0, draft))]]
+    short = await shortfall.offer(update, context, draft, draft["amount"], PREFIX)  # 余额不足: the two choices
+    if short is not None:
+        lines.append(short.line)
+    rows = short.rows if short is not None else [[(t(lang, "transfer.confirm_button"), confirm.data(PREFIX, "ok", 0, draft))]]
+    rows.append([(t(lang, "flow.cancel_button"), confirm.data(PREFIX, "no", 0, draft))])
     await context.bot.send_message(chat_id, "\n".join(lines), parse_mode=ParseMode.HTML,
                                    reply_markup=confirm.keyboard(rows))
 
@@ -205,9 +208,11 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await query.edit_message_reply_markup(None)
         await show_confirm(update, context, draft, chat_id=update.effective_chat.id, lang=lang)
         return CONFIRM
-    if press.verb == "ok" and "amount" in draft and "delay" in draft:
+    if press.verb in ("ok", *shortfall.VERBS) and "amount" in draft and "delay" in draft:
         if draft.get("confirmed"):  # a double tap: the keypad is already on its way
             return PIN
+        if not shortfall.choose(press.verb, draft):
+            return None
         draft["confirmed"] = True
         await query.edit_message_reply_markup(None)
         await keypad.show(update, context, title=t(lang, "transfer.pin_title", amount=ui.money(draft["amount"]),
@@ -223,18 +228,30 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     if not draft or "delay" not in draft:
         await context.bot.send_message(chat, t(lang, "confirm.stale"))
         return ConversationHandler.END
+    uid = update.effective_user.id
     try:
-        result = await transfers.send(ui.wallet(context), key=ui.op_key(update, "transfer", draft),
-                                      sender_id=update.effective_user.id, recipient_id=draft["recipient_id"],
-                                      amount=draft["amount"], pin=pin, note=draft.get("note") or None,
-                                      delay_seconds=draft.get("delay", 0), **transfer_card.send_extras(draft))
+        result = await shortfall.pay(
+            context, draft, key=ui.op_key(update, "transfer", draft), user_id=uid, pin=pin,
+            pay=lambda **kw: transfers.send(ui.wallet(context), sender_id=uid, recipient_id=draft["recipient_id"],
+                                            amount=draft["amount"], note=draft.get("note") or None,
+                                            delay_seconds=draft.get("delay", 0), **transfer_card.send_extras(draft),
+                                            **kw))
     except (PinWrong, PinLocked) as err:
         return await keypad.refused(update, context, err, drop=FEATURE)
-    except WalletError as err:
+    except InsufficientBalance as err:
+        if await shortfall.after_refusal(update, context, err, draft, amount=draft["amount"], prefix=PREFIX):
+            return CONFIRM
         ui.drop_draft(context, FEATURE)
         await context.bot.send_message(chat, await ui.explain(update, context, err))
         return ConversationHandler.END
+    except WalletError as err:
+        ui.drop_draft(context, FEATURE)
+        await context.bot.send_message(chat, await shortfall.explain(update, context, err, draft))
+        return ConversationHandler.END
     ui.drop_draft(context, FEATURE)
+    charged = shortfall.charged_line(lang, draft)
+    if charged:
+        await context.bot.send_message(chat, charged)
     sender_name = _name(await ui.person(update, context), update.effective_user.first_name)
     await transfer_card.post_cards(update, context, result, draft, sender_name=sender_name, lang=lang)
     return ConversationHandler.END

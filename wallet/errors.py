@@ -215,6 +215,17 @@ class BankTimeout(WalletError):
     op_id: int = 0
 
 
+@dataclass(eq=False)
+class PaymentRefusedAfterCharge(WalletError):
+    """A payment funded from a card (wallet/services/funded.py): the card was charged and the
+    money credited to the wallet, then the payment itself was refused (``reason``: the refusal's
+    code; the refusal is the ``__cause__``). Nothing is lost: the money stays in the balance."""
+    code = "payment_refused_after_charge"
+    amount: int
+    last4: str
+    reason: str
+
+
 # --- transfers -----------------------------------------------------------------------------
 @dataclass(eq=False)
 class TransferToSelf(WalletError):

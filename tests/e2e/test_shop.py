@@ -1,7 +1,7 @@
 """Merchants in chat through the emulator: a shop is registered with /shop, its collection code
 comes as a QR picture (decoded here with zbarimg) and a payment link; payers follow the link as
 people do (t.me -> /start pay_<code>), with open and fixed amounts; a revoked code, an unknown
-one, one's own shop, a payer without a wallet and one without enough money are refused; the shop
+one, one's own shop, a payer without a wallet are refused, one without enough money is offered the card; the shop
 is told at once and gets its daily summary once (a fake clock); the personal receive code."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tests.e2e.flows import bot, enter_pin, keypad, opened, scan_secrets  # noqa: F401 (bot: the fixture)
 from tests.people import Message, Person
-from tests.wallet.helpers import PIN, wallet_balance
+from tests.wallet.helpers import PIN, card_for, wallet_balance
 from wallet.models import outbox
 from wallet.services import merchants
 from wallet.uow import read
@@ -171,9 +171,11 @@ async def test_no_wallet_not_enough_money_and_a_double_tap(bot, ctx, alice, bob,
     await bob.expect(contains="too large")
     await bob.send("25")
     screen = await bob.expect(contains="¥25.00")
-    await bob.press(screen, "Pay")
-    await enter_pin(bob)
-    await bob.expect(contains="Not enough money")
+    last4 = card_for(bob.id)[-4:]  # not enough: the two ways to pay with the card instead of "Pay"
+    assert "is ¥15.00 short" in screen.text
+    assert screen.buttons == [f"Top up the ¥15.00 short from card ****{last4} and pay",
+                              f"Pay ¥25.00 with card ****{last4}", "✖ Cancel"]
+    await bob.press(screen, "✖ Cancel")
     assert await wallet_balance(ctx, bob.id) == 1_000 and await wallet_balance(ctx, alice.id) == 0
 
     await bob.open_link(link)  # a double tap on Pay shows one keypad and pays once

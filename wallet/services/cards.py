@@ -236,15 +236,16 @@ async def _finish(ctx: Context, *, key: str, op_name: str, request: dict, op, ca
 
 
 # --- top-up ------------------------------------------------------------------------------------
-async def _bank_operation(ctx: Context, *, key: str, op_name: str, user_id: int, pin: str, request: dict,
-                          start) -> dict:
+async def _bank_operation(ctx: Context, *, key: str, op_name: str, user_id: int, pin: str | None, request: dict,
+                          start, pin_checked: bool = False) -> dict:
     """The shape shared by top-up and withdrawal: replay a finished key, check the PIN, record
     the bank operation (``start``: one transaction returning the op row and the card), ask the
     bank unless an earlier attempt already has its answer, and settle."""
     done = await replay(ctx, key=key, op=op_name, request=request)
     if done is not None:
         return done
-    await verify_pin(ctx, user_id, pin)
+    if not pin_checked:
+        await verify_pin(ctx, user_id, pin or "")
     op, card = await transaction(ctx, start)
     if op.status == "failed":
         raise BankDeclined(reason=op.reason or "declined")
@@ -255,9 +256,11 @@ async def _bank_operation(ctx: Context, *, key: str, op_name: str, user_id: int,
     return await _finish(ctx, key=key, op_name=op_name, request=request, op=op, card=card, result=result)
 
 
-async def top_up(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int, pin: str) -> dict:
+async def top_up(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int, pin: str | None,
+                 pin_checked: bool = False) -> dict:
     """Charge a bound card and credit the wallet. The key and the amount are checked before
-    the PIN and long before the bank hears of it."""
+    the PIN and long before the bank hears of it. ``pin_checked`` is for callers that verified
+    the PIN themselves just before (wallet/services/funded.py)."""
     key = caller_key(key, op="top_up", user_id=user_id)
     amount = require_amount(amount, max_fen=ctx.rules.max_amount)
 
@@ -273,7 +276,8 @@ async def top_up(ctx: Context, *, key: str, user_id: int, card_id: int, amount: 
         return op, card
 
     return await _bank_operation(ctx, key=key, op_name="top_up", user_id=user_id, pin=pin,
-                                 request={"card_id": card_id, "amount": amount}, start=start)
+                                 request={"card_id": card_id, "amount": amount}, start=start,
+                                 pin_checked=pin_checked)
 
 
 # --- withdrawal ----------------------------------------------------------------------------------

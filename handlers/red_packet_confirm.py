@@ -1,0 +1,129 @@
+"""Confirming a red packet in the private chat: ``/start hb_<nonce>`` from the waiting card (in a
+group, or inline) shows the summary and the PIN keypad; after the PIN the packet is made and the
+card goes live (handlers/red_packet.py). PINs are never entered in a group.
+
+When the balance is short (余额不足) the summary offers instead "top up the shortfall from card
+****1234 and pay" and "pay with card ****1234" (handlers/ui/shortfall.py): callback_data
+``hb:st|sc|no:0:<nonce>`` (the draft's nonce; private chat only). The draft's nonce gives the
+packet's key: a second PIN entry or a re-delivered update makes one packet.
+"""
+from __future__ import annotations
+
+import time
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters
+
+from handlers import red_packet as rp
+from handlers.i18n import t
+from handlers.ui import common as ui
+from handlers.ui import confirm, keypad, shortfall
+from wallet.errors import InsufficientBalance, PinLocked, PinWrong, WalletError
+from wallet.services import red_packets
+
+PREFIX = "hb"
+CONFIRM = "hongbao.confirm"
+
+
+async def confirm_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """``/start hb_<nonce>`` from the waiting card: the summary and the PIN keypad (or, when the
+    balance is short, the two ways to pay with a card)."""
+    lang = await ui.language(update, context)
+    nonce = rp.DEEP_LINK.match(update.effective_message.text or "").group(1)
+    draft = ui.draft(context, rp.FEATURE)
+    if not draft or draft.get("nonce") != nonce or not draft.get("card"):
+        await update.effective_message.reply_text(t(lang, "rp.stale"))
+        return ConversationHandler.END
+    if not ui.is_open(await ui.person(update, context)):
+        await update.effective_message.reply_text(t(lang, "rp.sender_no_wallet_private"))
+        return ConversationHandler.END
+    short = await shortfall.offer(update, context, draft, draft["total"], PREFIX)
+    if short is not None:
+        rows = short.rows + [[(t(lang, "flow.cancel_button"), confirm.data(PREFIX, "no", 0, draft))]]
+        await update.effective_message.reply_text("\n".join([rp.describe(lang, draft), short.line]),
+                                                  reply_markup=confirm.keyboard(rows))
+        return CONFIRM
+    await update.effective_message.reply_text(rp.describe(lang, draft))
+    await _keypad(update, context, draft, lang)
+    return rp.PIN
+
+
+async def _keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, lang: str) -> None:
+    await keypad.show(update, context, title=t(lang, "rp.pin_title", total=ui.money(draft["total"])), owner=rp.PIN)
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """A press of one of the shortfall choices, or Cancel."""
+    press = await confirm.pressed(update, context, rp.FEATURE)
+    if press is None:
+        return None
+    lang = await ui.language(update, context)
+    query = update.callback_query
+    if press.verb == "no":
+        ui.drop_draft(context, rp.FEATURE)
+        await query.edit_message_text(t(lang, "keypad.cancelled"))
+        return ConversationHandler.END
+    if press.draft.get("confirmed"):  # a double tap: the keypad is on its way
+        return rp.PIN
+    if press.verb not in shortfall.VERBS or not shortfall.choose(press.verb, press.draft):
+        return None
+    press.draft["confirmed"] = True
+    await query.edit_message_reply_markup(None)
+    await _keypad(update, context, press.draft, lang)
+    return rp.PIN
+
+
+async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
+    lang = await ui.language(update, context)
+    draft = ui.draft(context, rp.FEATURE)
+    chat = update.effective_chat.id
+    if not draft or not draft.get("card"):
+        await context.bot.send_message(chat, t(lang, "rp.stale"))
+        return ConversationHandler.END
+    uid = update.effective_user.id
+    try:
+        packet = await shortfall.pay(
+            context, draft, key=ui.op_key(update, "rp_create", draft), user_id=uid, pin=pin,
+            pay=lambda **kw: red_packets.create(
+                ui.wallet(context), sender_id=uid, kind=draft["kind"], amount=draft["amount"],
+                shares=draft["shares"], chat_id=draft.get("chat_id"),
+                exclusive_user_id=draft.get("exclusive_user_id"), greeting=draft.get("greeting"), **kw))
+    except (PinWrong, PinLocked) as err:
+        return await keypad.refused(update, context, err, drop=rp.FEATURE)
+    except InsufficientBalance as err:
+        if await shortfall.after_refusal(update, context, err, draft, amount=draft["total"], prefix=PREFIX):
+            return CONFIRM
+        ui.drop_draft(context, rp.FEATURE)
+        await context.bot.send_message(chat, await ui.explain(update, context, err))
+        return ConversationHandler.END
+    except WalletError as err:
+        ui.drop_draft(context, rp.FEATURE)
+        await context.bot.send_message(chat, await shortfall.explain(update, context, err, draft))
+        return ConversationHandler.END
+    ui.drop_draft(context, rp.FEATURE)
+    cards = context.bot_data.setdefault(rp.CARDS, {})
+    cards[str(packet["packet_id"])] = {**draft["card"], "token": draft["nonce"], "lang": lang,
+                                       "sender": draft.get("sender"), "exclusive_name": draft.get("exclusive_name")}
+    rp._last_edit[packet["packet_id"]] = time.monotonic()  # going live counts as the card's first edit
+    await rp.render_card(context.application, packet["packet_id"])
+    lines = [t(lang, "rp.sent", total=ui.money(packet["total"]))]
+    charged = shortfall.charged_line(lang, draft)
+    if charged:
+        lines.append(charged)
+    await context.bot.send_message(chat, "\n".join(lines))
+    return ConversationHandler.END
+
+
+def conversation() -> ConversationHandler:
+    press = CallbackQueryHandler(on_press, pattern=confirm.pattern(PREFIX))
+    return ui.conversation(
+        rp.FEATURE,
+        entry_points=[CommandHandler("start", confirm_start, filters=filters.ChatType.PRIVATE & filters.Regex(rp.DEEP_LINK)),
+                      press],  # an older screen: a popup (stale)
+        states={CONFIRM: [press], rp.PIN: [press, *keypad.state(on_pin, owner=rp.PIN)]},
+    )
+
+
+def register(app: Application) -> None:
+    """Before onboarding (the deep link ``/start hb_<nonce>`` is ours)."""
+    app.add_handler(conversation())

@@ -1,0 +1,126 @@
+"""余额不足: the offer when a payment is larger than the balance (DESIGN §8, issue 9).
+
+Every paying flow (transfer, red packet, merchant payment) asks ``offer`` while building its
+confirm screen. When the balance is short and the person has a card, the screen shows instead of
+"Pay" the two choices, with the flow's own callback_data prefix and the draft's nonce:
+
+    "Top up the ¥7.00 short from card ****1234 and pay"   (verb ``st``)
+    "Pay ¥10.00 with card ****1234"                       (verb ``sc``)
+
+``choose`` keeps the choice in the draft (``draft["funding"]``) when one is pressed; the flow then
+shows its PIN keypad as for "Pay", and runs the payment through ``pay``, which hands it to
+wallet/services/funded.py (one PIN for the whole; a decline or time-out pays nothing). A balance
+found short only after the PIN (it changed meanwhile) gets the same choices through
+``after_refusal``, and the PIN is asked again for the chosen one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from handlers.i18n import t
+from handlers.ui import common as ui
+from handlers.ui import confirm
+from wallet.errors import BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, WalletError
+from wallet.services import bills, cards, funded
+
+TOP_UP, CARD = "st", "sc"
+VERBS = (TOP_UP, CARD)
+
+
+@dataclass
+class Offer:
+    line: str                             # "Your balance ¥3.00 is ¥7.00 short of ¥10.00."
+    rows: list[list[tuple[str, str]]]     # the two choices as (label, callback_data)
+
+
+async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, amount: int, prefix: str) -> Offer | None:
+    """The choices when the balance is short of ``amount`` (kept in the draft as ``short``);
+    None when the balance covers it, or there is no card to charge (the wallet then explains)."""
+    wallet = ui.wallet(context)
+    uid = update.effective_user.id
+    balance = (await bills.balance(wallet, uid))["wallet"]
+    draft.pop("short", None)
+    draft.pop("funding", None)
+    if balance >= amount:
+        return None
+    card = await cards.default_card(wallet, uid)
+    if card is None:
+        return None
+    short = amount - balance
+    draft["short"] = {"amount": amount, "short": short, "card_id": card["card_id"], "last4": card["last4"]}
+    lang = await ui.language(update, context)
+    return Offer(
+        line=t(lang, "short.line", balance=ui.money(balance), short=ui.money(short), amount=ui.money(amount)),
+        rows=[[(t(lang, "short.top_up_button", short=ui.money(short), last4=card["last4"]),
+                confirm.data(prefix, TOP_UP, 0, draft))],
+              [(t(lang, "short.card_button", amount=ui.money(amount), last4=card["last4"]),
+                confirm.data(prefix, CARD, 0, draft))]])
+
+
+def choose(verb: str, draft: dict) -> bool:
+    """A press of "Pay" (``ok``) or of one of the choices: keep how it is paid in the draft.
+    False for a choice the draft was never offered (an old screen, crafted data)."""
+    if verb == "ok":
+        draft.pop("funding", None)
+        return True
+    short = draft.get("short")
+    if verb not in VERBS or not short:
+        return False
+    draft["funding"] = {"card_id": short["card_id"], "last4": short["last4"],
+                        "top_up": short["short"] if verb == TOP_UP else short["amount"]}
+    return True
+
+
+async def pay(context: ContextTypes.DEFAULT_TYPE, draft: dict, *, key: str, user_id: int, pin: str,
+              pay: Callable[..., Awaitable[dict]]) -> dict:
+    """Run the payment: ``pay(key=, pin=, pin_checked=)`` calls the flow's service. From the
+    balance, or, when the person chose a card, through wallet/services/funded.py."""
+    funding = draft.get("funding")
+    if not funding:
+        return await pay(key=key, pin=pin, pin_checked=False)
+    done = await funded.pay_funded(ui.wallet(context), key=key, user_id=user_id, card_id=funding["card_id"],
+                                   top_up=funding["top_up"], pin=pin,
+                                   pay=lambda step: pay(key=step, pin=None, pin_checked=True))
+    return done["paid"]
+
+
+def charged_line(lang: str, draft: dict) -> str | None:
+    """"¥7.00 was charged to card ****1234." after a payment through a card, else None."""
+    funding = draft.get("funding")
+    if not funding:
+        return None
+    return t(lang, "short.charged", amount=ui.money(funding["top_up"]), last4=funding["last4"])
+
+
+async def explain(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError, draft: dict | None) -> str:
+    """A refusal, with what happened to the card's money when the payment went through a card."""
+    text = await ui.explain(update, context, err)
+    cause = err.__cause__
+    if isinstance(err, PaymentRefusedAfterCharge) and isinstance(cause, WalletError):
+        text += "\n" + await ui.explain(update, context, cause)
+    elif isinstance(err, BankTimeout) and draft and draft.get("funding"):
+        text += "\n" + await ui.text(update, context, "short.timeout_nothing_paid")
+    return text
+
+
+async def after_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE, err: InsufficientBalance, draft: dict,
+                        *, amount: int, prefix: str, cancel: str | None = "no") -> bool:
+    """The balance was short after the PIN: the reason and the choices (the PIN is asked again
+    for the chosen one). False when there is nothing to offer (no card): the flow ends."""
+    if draft.get("funding"):  # short even after the top-up was chosen: do not offer it twice
+        return False
+    found = await offer(update, context, draft, amount, prefix)
+    if found is None:
+        return False
+    draft.pop("confirmed", None)
+    lang = await ui.language(update, context)
+    rows = found.rows + ([[(t(lang, "flow.cancel_button"), confirm.data(prefix, cancel, 0, draft))]] if cancel else [])
+    text = "\n".join([await ui.explain(update, context, err), found.line])
+    await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML,
+                                   reply_markup=confirm.keyboard(rows))
+    return True
