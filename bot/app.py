@@ -13,8 +13,8 @@ from bot.persistence import DatabasePersistence, context_types
 from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, security, shop, start, topup, transfer,
-                      transfer_card, transfer_inline, withdraw)
+from handlers import (bills, cards, home, inline, onboarding, pay, receive, red_packet, security, shop, start, topup,
+                      transfer, transfer_card, transfer_inline, withdraw)
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
@@ -40,6 +40,7 @@ FLOWS = [
     security.register,     # /security /freeze /unfreeze /pin /forgotpin /tips, home:security
     shop.register,         # /shop, home:pay, shop:* screens, collection codes
     receive.register,      # /receive: the personal receive code
+    bills.register,        # /bills, home:bills, bill:* list/detail/summary/export
 ]
 
 MAX_CONCURRENT_UPDATES = 64

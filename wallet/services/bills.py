@@ -149,6 +149,30 @@ async def balance(ctx: Context, user_id: int) -> dict:
     return await read(ctx, body)
 
 
+async def waiting_transfers(ctx: Context, user_id: int, *, limit: int = 20) -> list[dict]:
+    """Transfers sent to the person that wait for them to accept or return (pending, arrived,
+    not expired), newest first. They are not bill lines yet: no entry touches the person's
+    accounts until they accept."""
+    now = ctx.now()
+
+    async def body(conn):
+        await _own_accounts(conn, user_id)
+        rows = (await conn.execute(
+            select(transfers.c.id, transfers.c.sender_id, transfers.c.amount, transfers.c.note,
+                   transfers.c.created_at, transfers.c.arrive_at, transfers.c.expires_at,
+                   users.c.first_name)
+            .select_from(transfers.join(users, users.c.id == transfers.c.sender_id))
+            .where(and_(transfers.c.recipient_id == user_id, transfers.c.status == "pending",
+                        transfers.c.arrive_at <= now, transfers.c.expires_at > now))
+            .order_by(transfers.c.created_at.desc(), transfers.c.id.desc()).limit(limit))).all()
+        tz = _tz(ctx)
+        return [{"transfer_id": r.id, "sender_id": r.sender_id, "sender_name": r.first_name,
+                 "amount": int(r.amount), "note": r.note, "time": r.created_at.astimezone(tz).isoformat(),
+                 "expires_at": r.expires_at.astimezone(tz).isoformat()} for r in rows]
+
+    return await read(ctx, body)
+
+
 # --- bill lines ----------------------------------------------------------------------------
 def _lines_query(own: dict[str, int], *, user_id: int, group: str | None,
                  start: datetime | None, end: datetime | None, fee_ids: list[int],
