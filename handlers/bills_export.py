@@ -116,13 +116,11 @@ async def on_month(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if not entry.private(update) or not ui.is_open(await ui.person(update, context)):
         await query.answer(await ui.text(update, context, "home.not_open"), show_alert=True)
         return None
-    try:
-        month = f"{raw[:4]}-{raw[4:]}"
-        await query.answer(await ui.text(update, context, "bills.export.sending"))
-        await send_export(update, context, month=month)
-    except WalletError as err:  # a crafted month
-        await context.bot.send_message(update.effective_chat.id, await ui.explain(update, context, err))
+    if not (1 <= int(raw[4:]) <= 12 and int(raw[:4]) >= 1970):  # a crafted month
+        await query.answer(await ui.text(update, context, "bills.bad_button"), show_alert=True)
         return None
+    await query.answer(await ui.text(update, context, "bills.export.sending"))
+    await send_export(update, context, month=f"{raw[:4]}-{raw[4:]}")
     return ConversationHandler.END
 
 
