@@ -47,8 +47,8 @@ def summary_caption(lang: str, data: dict) -> str:
         lines += [t(lang, "bills.sum.kind_line", kind=group_name(lang, g), amount=ui.money(v))
                   for g, v in sorted(data["spending"].items(), key=lambda kv: -kv[1])]
     lines.append(t(lang, "bills.sum.months", n=len(data["series"])))
-    lines += [t(lang, "bills.sum.month_line", month=s["month"], total_in=ui.money(s["in"]), total_out=ui.money(s["out"]))
-              for s in data["series"]]
+    lines += [t(lang, "bills.sum.month_line", month=s["month"], total_in=ui.money(s["in"]),
+                total_out=ui.money(s["out"])) for s in data["series"]]
     return "\n".join(lines)[:1024]
 
 
@@ -85,7 +85,8 @@ async def send_export(update: Update, context: ContextTypes.DEFAULT_TYPE, *, mon
     pdf = await asyncio.to_thread(statement_pdf.statement_pdf, st, lang, holder=holder,
                                   generated_at=ctx.now().astimezone(tz))
     figures = dict(first=st["first"], last=st["last"], count=st["count"], opening=ui.money(st["opening"]),
-                   closing=ui.money(st["closing"]), total_in=ui.money(st["total_in"]), total_out=ui.money(st["total_out"]))
+                   closing=ui.money(st["closing"]), total_in=ui.money(st["total_in"]),
+                   total_out=ui.money(st["total_out"]))
     log.info("bills export user=%s first=%s last=%s lines=%s", uid, st["first"], st["last"], st["count"])
     await context.bot.send_document(chat, csv_export.bills_csv(st["lines"], lang), filename=f"bills-{name}.csv",
                                     caption=t(lang, "bills.export.csv_caption", **figures))
