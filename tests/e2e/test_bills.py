@@ -12,13 +12,14 @@ import csv
 import io
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import and_, func, select
 
-from tests.e2e.flows import bot, scan_secrets  # noqa: F401 (bot: the fixture)
+from tests.e2e.flows import bot, opened, scan_secrets  # noqa: F401 (bot: the fixture)
 from tests.e2e.test_shop import crafted
 from tests.people import Message, Person
 from tests.wallet.helpers import PIN, wallet_balance
@@ -27,6 +28,7 @@ from wallet import ledger
 from wallet.models import entries, journal, transfers as transfers_table
 from wallet.money import format_amount
 from wallet.services import bills, statements, transfers
+from wallet.services import people as wallet_people
 from wallet.uow import read
 
 DETAIL = re.compile(r"^bill:dt:(\d+):")
@@ -298,23 +300,41 @@ async def test_35_bills_page_filter_detail_chart_and_export(bot, ctx, alice, bob
     await scan_secrets(bob)
 
 
-async def test_home_button_opens_the_bills_and_an_empty_list_says_so(bot, ctx, bob):
-    from tests.e2e.flows import opened
-
+async def test_home_button_english_time_zone_accept_from_the_bills_and_an_empty_export(bot, ctx, alice, bob):
+    await opened(ctx, alice, balance=10_000)
     await opened(ctx, bob)
+    await wallet_people.set_timezone(ctx, bob.id, "Europe/Berlin")
     await bob.send("/wallet")
     home = await bob.expect(where=lambda m: "home:bills" in [b.get("callback_data") for row in m.keyboard for b in row])
     answer = await bob.press(home, callback_data="home:bills")
     assert not answer.show_alert
-    shown = await bob.expect(where=lambda m: m.id == home.id and m.edited)
+    shown = await bob.expect(where=lambda m: m.id == home.id and m.edited)  # the home message becomes the list
     assert "No bills match" in shown.text and "1/1" in shown.buttons
     # a month without bills exports an empty statement that still reconciles (zero to zero)
     await bob.press(shown, callback_data=data_of(shown, r"^bill:ex:"))
     ask = await bob.expect(contains="2026-11-01 2026-11-30")
-    month = bills.current_month(ctx).replace("-", "")
-    await bob.press(ask, callback_data=f"bill:xm:{month}")
+    await bob.press(ask, callback_data=f"bill:xm:{bills.current_month(ctx).replace('-', '')}")
     pdf_msg = await bob.expect(where=lambda m: (m.raw.get("document") or {}).get("file_name", "").endswith(".pdf"))
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(await fetch(bob, pdf_msg.raw["document"]["url"]))).pages)
-    assert "No transactions in this period." in text
-    await scan_secrets(bob)
+    pdf = await fetch(bob, pdf_msg.raw["document"]["url"])
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "No transactions in this period." in text and "Opening balance" in text
 
+    # Alice's transfer waits for Bob on top of his bills, in his time zone; he accepts it there
+    sent = await transfers.send(ctx, key="tip", sender_id=alice.id, recipient_id=bob.id, amount=1_234, pin=PIN,
+                                note="tip")
+    berlin = ctx.now().astimezone(ZoneInfo("Europe/Berlin"))
+    await bob.send("/bills")
+    listed = await bob.expect(contains="Waiting for you")
+    assert f"¥12.34 from User{alice.id} ({berlin:%m-%d %H:%M})" in listed.text
+    detail = await press_and_see(bob, listed, data_of(listed, rf"^bill:wt:{sent['transfer_id']}:"))
+    assert f"Time: {berlin:%Y-%m-%d %H:%M}" in detail.text and "Note: tip" in detail.text and "Pending" in detail.text
+    accept = data_of(detail, r"^bill:acc:")
+    answer = await bob.press(detail, callback_data=accept)
+    assert "¥12.34" in answer.text and not answer.show_alert
+    detail = await bob.expect(where=lambda m: m.id == detail.id and "Accepted" in m.text)
+    assert not (await crafted(bot, bob, accept)).show_alert  # a double tap replays
+    assert await wallet_balance(ctx, bob.id) == 1_234 and await wallet_balance(ctx, alice.id) == 10_000 - 1_234
+    listed = await press_and_see(bob, detail, data_of(detail, r"^bill:ls:"))
+    assert "Waiting for you" not in listed.text and "1 in all · page 1/1" in listed.text
+    assert f"1. {berlin:%m-%d %H:%M} Transfer · User{alice.id} +¥12.34 · Accepted" in listed.text
+    await scan_secrets(bob)
