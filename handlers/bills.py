@@ -60,7 +60,8 @@ class View:
     @classmethod
     def parse(cls, token: str) -> "View | None":
         page, direction, kind, month = token.split(".")
-        if (kind and kind not in GROUP_OF) or int(page) < 1 or (month and not 1 <= int(month[4:]) <= 12):
+        if (kind and kind not in GROUP_OF) or int(page) < 1 or (month and not (1 <= int(month[4:]) <= 12
+                                                                               and int(month[:4]) >= 1970)):
             return None
         return cls(int(page), direction, GROUP_OF.get(kind), f"{month[:4]}-{month[4:]}" if month else None)
 

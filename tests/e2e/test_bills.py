@@ -204,7 +204,7 @@ async def test_35_bills_page_filter_detail_chart_and_export(bot, ctx, alice, bob
     # Bob's crafted presses on Alice's bill: refused, nothing shown, nothing changes
     before = (await wallet_balance(ctx, alice.id), await wallet_balance(ctx, bob.id))
     for data in (f"bill:dt:{wd_id}:1.a..", f"bill:dt:{wd_id}:9.x.zz.1", "bill:zz:1:1.a..", f"bill:rev:{wd_id}:AAAAAAAAAAAA",
-                 "bill:ls:0:0.a..", "bill:xm:202613"):
+                 "bill:ls:0:0.a..", "bill:xm:202613", "bill:ls:0:1.a..000001", "bill:sum:0:1.a..202600"):
         answer = await crafted(bot, bob, data)
         assert answer.show_alert and answer.text, data
     assert "not among your bills" in (await crafted(bot, bob, f"bill:dt:{wd_id}:1.a..")).text
