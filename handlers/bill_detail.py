@@ -52,6 +52,7 @@ async def detail_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, jour
         text.append(t(lang, "bill.detail.fee", fee=ui.money(-line["fee"])))
     if line.get("note"):
         text.append(t(lang, "bill.detail.note", note=escape(line["note"])))
+    text.append(t(lang, "bill.detail.balance", balance=ui.money(await bills.balance_after(ctx, uid, journal_id))))
     text.append(t(lang, "bill.detail.reference", reference=line["reference"]))
     rows = [[button(t(lang, "bill.report_button"), f"ticket:report:{journal_id}")]]
     if line["ref_type"] == "transfer" and line.get("ref_status") == "pending" and line["amount"] < 0:

@@ -196,6 +196,7 @@ async def test_35_bills_page_filter_detail_chart_and_export(bot, ctx, alice, bob
     assert line["reference"] in detail.text and line["reference"].endswith(f"{wd_id:010d}")
     assert format_amount(line["amount"]) in detail.text and "手续费：" + format_amount(-line["fee"]) in detail.text
     assert "2026-12-10" in detail.text and "成功" in detail.text
+    assert f"交易后余额：{format_amount(await bills.balance_after(ctx, alice.id, wd_id))}" in detail.text
     assert data_of(detail, r"^ticket:") == f"ticket:report:{wd_id}"
     assert not any(b.get("callback_data", "").startswith(("bill:rev", "bill:ret")) for row in detail.keyboard for b in row)
     msg = await press_and_see(alice, detail, data_of(detail, r"^bill:ls:"))

@@ -1,10 +1,13 @@
-"""Transfers waiting for the recipient (``bills.waiting_transfers``): pending, arrived and not
-expired ones sent to the person, newest first; not a bill line of theirs until accepted."""
+"""What the bills' detail screens read beyond the lines: the balance right after a line
+(``bills.balance_after``) and the transfers waiting for the recipient
+(``bills.waiting_transfers``: pending, arrived and not expired ones sent to the person, newest
+first; not a bill line of theirs until accepted)."""
 from __future__ import annotations
 
 import pytest
 
-from tests.wallet.helpers import PIN, make_person
+from tests.wallet.helpers import PIN, make_person, wallet_balance
+from tests.wallet.mixed import ALICE as MIXED_ALICE, BOB as MIXED_BOB, mixed_bills
 from wallet import errors
 from wallet.services import bills, transfers
 
@@ -47,3 +50,17 @@ async def test_only_pending_arrived_unexpired_transfers_to_me_newest_first(ctx):
 async def test_someone_without_a_wallet_has_nothing_waiting(ctx):
     with pytest.raises(errors.WalletNotOpen):
         await bills.waiting_transfers(ctx, 999)
+
+
+async def test_balance_after_each_line_runs_from_zero_to_the_balance(ctx):
+    await mixed_bills(ctx)
+    lines = (await bills.bills(ctx, MIXED_ALICE, per_page=100))["items"][::-1]  # oldest first
+    running = 0
+    for line in lines:
+        running += line["amount"]
+        assert await bills.balance_after(ctx, MIXED_ALICE, line["journal_id"]) == running
+    assert running == await wallet_balance(ctx, MIXED_ALICE)
+    bob_only = next(ln for ln in (await bills.bills(ctx, MIXED_BOB, per_page=100))["items"]
+                    if ln["kind"] == "transfer_accept")
+    with pytest.raises(errors.BillNotFound):  # not Alice's
+        await bills.balance_after(ctx, MIXED_ALICE, bob_only["journal_id"])
