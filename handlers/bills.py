@@ -33,6 +33,7 @@ from wallet.services import bills
 FEATURE = "bills"
 PER_PAGE = 10
 SHORT = "%m-%d %H:%M"  # a list line's local time
+WAITING_SHOWN = 5  # transfers waiting for the person, on top of page 1
 PICKABLE = ("transfer", "red_packet", "topup", "withdraw", "payment", "fee")
 CODES = {"transfer": "tr", "red_packet": "rp", "topup": "tu", "withdraw": "wd", "payment": "py", "fee": "fe",
          "savings": "sv", "interest": "it", "other": "ot"}
@@ -132,7 +133,7 @@ async def list_screen(update: Update, context: ContextTypes.DEFAULT_TYPE,
         page = await bills.bills(ctx, uid, page=view.page, **query)
     text, rows = [t(lang, "bills.title"), _filters_text(lang, view)], []
     if view.page == 1 and view.direction != "o" and view.kind in (None, "transfer") and view.month is None:
-        more_text, rows = _waiting(lang, tz, await bills.waiting_transfers(ctx, uid), view)
+        more_text, rows = _waiting(lang, tz, await bills.waiting_transfers(ctx, uid, limit=WAITING_SHOWN), view)
         text += more_text
     text.append(t(lang, "bills.count", total=page["total"], page=page["page"], pages=page["pages"]))
     if not page["items"]:
