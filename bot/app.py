@@ -13,8 +13,9 @@ from bot.persistence import DatabasePersistence, context_types
 from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from handlers import (bills, cards, home, inline, onboarding, pay, receive, red_packet, security, shop, start, topup,
-                      transfer, transfer_card, transfer_inline, withdraw)
+from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, security, shop, start, topup, transfer,
+                      transfer_card, transfer_inline, withdraw)
+from handlers import bills
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
