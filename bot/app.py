@@ -15,6 +15,7 @@ from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
 from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, red_packet_confirm, security, shop, start,
                       topup, transfer, transfer_card, transfer_inline, withdraw)
+from handlers import bills
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
@@ -41,6 +42,7 @@ FLOWS = [
     security.register,     # /security /freeze /unfreeze /pin /forgotpin /tips, home:security
     shop.register,         # /shop, home:pay, shop:* screens, collection codes
     receive.register,      # /receive: the personal receive code
+    bills.register,        # /bills, home:bills, bill:* list/detail/summary/export
 ]
 
 MAX_CONCURRENT_UPDATES = 64

@@ -19,7 +19,7 @@ from handlers.ui import common as ui
 from wallet.services import bills
 
 FEATURES = ("topup", "withdraw", "transfer", "redpacket", "pay", "bills", "cards", "security", "settings")
-COMING_SOON = {"bills"}
+COMING_SOON: set[str] = set()
 HOME_MESSAGE = "home:message"  # user_data: the id of the home message (edited in place)
 
 

@@ -18,11 +18,14 @@ def set_clock(ctx, when: datetime) -> None:
     ctx.clock.advance(seconds=(when - ctx.now()).total_seconds())
 
 
-async def mixed_bills(ctx) -> dict:
+async def mixed_bills(ctx, ids: tuple[int, int, int] = (ALICE, BOB, CAROL),
+                      languages: tuple[str, str, str] = ("zh-CN", "zh-CN", "zh-CN")) -> dict:
+    """``ids``: who plays Alice, Bob and Carol (e2e tests pass the emulator's people)."""
+    ALICE, BOB, CAROL = ids  # noqa: N806
     ctx.clock = FakeClock(datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc))
-    card = await make_person(ctx, ALICE, balance=300_000)
-    await make_person(ctx, BOB, balance=5_000)
-    await make_person(ctx, CAROL)
+    card = await make_person(ctx, ALICE, balance=300_000, language=languages[0])
+    await make_person(ctx, BOB, balance=5_000, language=languages[1])
+    await make_person(ctx, CAROL, language=languages[2])
     shop = await merchants.register_shop(ctx, key="shop", owner_id=CAROL, name="小卖部", category="retail")
     code = shop["code"]["code"]
     for i, month in enumerate(MONTHS):

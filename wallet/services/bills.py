@@ -29,7 +29,7 @@ import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wallet.context import Context
@@ -145,6 +145,30 @@ async def balance(ctx: Context, user_id: int) -> dict:
             "withdrawing": int(withdrawing),
             "in_red_packets": int(in_packets),
         }
+
+    return await read(ctx, body)
+
+
+async def waiting_transfers(ctx: Context, user_id: int, *, limit: int = 20) -> list[dict]:
+    """Transfers sent to the person that wait for them to accept or return (pending, arrived,
+    not expired), newest first. They are not bill lines yet: no entry touches the person's
+    accounts until they accept."""
+    now = ctx.now()
+
+    async def body(conn):
+        await _own_accounts(conn, user_id)
+        rows = (await conn.execute(
+            select(transfers.c.id, transfers.c.sender_id, transfers.c.amount, transfers.c.note,
+                   transfers.c.created_at, transfers.c.arrive_at, transfers.c.expires_at,
+                   users.c.first_name)
+            .select_from(transfers.join(users, users.c.id == transfers.c.sender_id))
+            .where(and_(transfers.c.recipient_id == user_id, transfers.c.status == "pending",
+                        transfers.c.arrive_at <= now, transfers.c.expires_at > now))
+            .order_by(transfers.c.created_at.desc(), transfers.c.id.desc()).limit(limit))).all()
+        tz = _tz(ctx)
+        return [{"transfer_id": r.id, "sender_id": r.sender_id, "sender_name": r.first_name,
+                 "amount": int(r.amount), "note": r.note, "time": r.created_at.astimezone(tz).isoformat(),
+                 "expires_at": r.expires_at.astimezone(tz).isoformat()} for r in rows]
 
     return await read(ctx, body)
 
@@ -354,6 +378,32 @@ async def bill(ctx: Context, user_id: int, journal_id: int) -> dict:
         if not rows:
             raise BillNotFound(journal_id=journal_id)
         return (await _render(ctx, conn, rows, user_id=user_id, fee_ids=fee_ids))[0]
+
+    return await read(ctx, body)
+
+
+async def balance_after(ctx: Context, user_id: int, journal_id: int) -> int:
+    """The balance of the account a bill line is on (wallet, else savings) right after that
+    transaction, entries in a statement's order (time, then id); BillNotFound as ``bill``."""
+    if type(journal_id) is not int:
+        raise BillNotFound(journal_id=0)
+
+    async def body(conn):
+        own = await _own_accounts(conn, user_id)
+        found = (await conn.execute(
+            select(journal.c.created_at, entries.c.account_id)
+            .select_from(journal.join(entries, entries.c.tx_id == journal.c.id))
+            .where(and_(journal.c.id == journal_id, entries.c.account_id.in_(list(own.values()) or [-1]))))).all()
+        if not found:
+            raise BillNotFound(journal_id=journal_id)
+        at, touched = found[0].created_at, {r.account_id for r in found}
+        account = own["wallet"] if own.get("wallet") in touched else own["savings"]
+        return int((await conn.execute(
+            select(func.coalesce(func.sum(entries.c.amount), 0))
+            .select_from(entries.join(journal, journal.c.id == entries.c.tx_id))
+            .where(and_(entries.c.account_id == account,
+                        or_(journal.c.created_at < at, and_(journal.c.created_at == at, journal.c.id <= journal_id))))
+        )).scalar_one())
 
     return await read(ctx, body)
 
