@@ -89,9 +89,10 @@ async def typed_reference(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """``ticket:report:<journal_id>``: from a bill's detail or the picker."""
-    if await entry.begin(update, context, FEATURE) is None:
-        return None
-    return await _ask_why(update, context, int(update.callback_query.data.split(":")[2]))
+    query = update.callback_query
+    if not (entry.private(update) and ui.is_open(await ui.person(update, context, fresh=True))):
+        return await entry.begin(update, context)  # says why (a popup), returns None
+    return await _ask_why(update, context, int(query.data.split(":")[2]))
 
 
 async def _ask_why(update: Update, context: ContextTypes.DEFAULT_TYPE, journal_id: int):
@@ -105,6 +106,9 @@ async def _ask_why(update: Update, context: ContextTypes.DEFAULT_TYPE, journal_i
         else:
             await update.effective_message.reply_text(await ui.explain(update, context, err))
         return None
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    entry.activate(update, FEATURE)
     draft = ui.new_draft(context, FEATURE, journal_id=journal_id)
     rows = [[_b(t(lang, f"ticket.reason.{r}"), confirm.data(FEATURE, "why", i, draft))]
             for i, r in enumerate(tickets.REASONS)]
