@@ -5,7 +5,7 @@
   or a reference number typed -> what is wrong (``ticket:why:<i>:<nonce>``) -> a description
   or ``ticket:skip:0:<nonce>`` -> ``tickets.open_ticket`` (key from the draft's nonce) ->
   "Report <number> opened" with **Freeze now** (``ticket:freeze:<ticket_id>``, no PIN) and
-  **Change PIN** (``sec:change``, the security flow), and the evidence pack as a CSV document.
+  **Change PIN** (``sec:change``, the security flow), and the evidence pack as CSV and PDF documents.
 - ``/tickets``: the person's reports with their status (``ticket:show:<ticket_id>``: one with
   its history); an admin sees the open ones instead (handlers/tickets_admin.py).
 
@@ -18,14 +18,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters
 from telegram.helpers import escape
 
 from handlers import tickets_admin
 from handlers.i18n import t
-from handlers.render.csv_export import evidence_csv
 from handlers.render.labels import group_name, party
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry
@@ -178,14 +177,10 @@ async def _open(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict,
 
 
 async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
-    """The evidence pack (the bill and the activity around it) as a CSV document to keep."""
+    """The evidence pack (the bill and the activity around it) as CSV and PDF documents to keep."""
     lang, tz = await ui.language(update, context), await ui.timezone(update, context)
     pack = await tickets.evidence(ui.wallet(context), ticket_id, viewer_id=ui.user_id(update))
-    data = evidence_csv(pack, lang, timezone=tz.key)
-    number = pack["ticket"]["number"]
-    await context.bot.send_document(update.effective_chat.id, InputFile(data, filename=f"evidence-{number}.csv"),
-                                    caption=t(lang, "ticket.evidence_caption", number=number, count=pack["count"],
-                                              days=pack["days"]))
+    await tickets_admin.send_pack(context, update.effective_chat.id, pack, lang, tz.key)
 
 
 # --- after the ticket: freeze now, the list ---------------------------------------------------------

@@ -3,7 +3,7 @@
 
 Each new report reaches every admin as a card (jobs/ticket_notices.py) with ``tka:reply:<id>``
 (asks for the text, sent to the reporter), ``tka:resolve:<id>``, ``tka:freeze:<id>`` (freeze the
-account on the other side of the bill) and ``tka:evidence:<id>`` (the evidence CSV); ``/tickets``
+account on the other side of the bill) and ``tka:evidence:<id>`` (the evidence CSV and PDF); ``/tickets``
 lists the open ones (``tka:show:<id>``: the card again). Anyone else pressing a ``tka:`` button,
 or sending crafted ``tka:`` data, gets a popup and nothing changes (the wallet checks the admin
 list too: ``NotAdmin``). Every change is an event the reporter is told of by the notice job.
@@ -20,6 +20,7 @@ from telegram.helpers import escape
 
 from handlers.i18n import DEFAULT, LANGUAGES, lang_of, normalize, t
 from handlers.render.csv_export import evidence_csv
+from handlers.render.evidence_pdf import evidence_pdf
 from handlers.render.labels import group_name, party
 from handlers.ui import common as ui
 from handlers.ui import entry
@@ -188,11 +189,17 @@ async def on_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _refused(update, context, err)
         return
     await update.callback_query.answer()
+    await send_pack(context, update.effective_chat.id, pack, lang, tz.key)
+
+
+async def send_pack(context: ContextTypes.DEFAULT_TYPE, chat_id: int, pack: dict, lang: str, tz: str) -> None:
+    """The evidence pack as two documents: a CSV (a spreadsheet) and a PDF (to print or forward)."""
     number = pack["ticket"]["number"]
-    await context.bot.send_document(update.effective_chat.id,
-                                    InputFile(evidence_csv(pack, lang, timezone=tz.key), filename=f"evidence-{number}.csv"),
-                                    caption=t(lang, "ticket.evidence_caption", number=number, count=pack["count"],
-                                              days=pack["days"]))
+    caption = t(lang, "ticket.evidence_caption", number=number, count=pack["count"], days=pack["days"])
+    await context.bot.send_document(chat_id, InputFile(evidence_csv(pack, lang, timezone=tz),
+                                                       filename=f"evidence-{number}.csv"), caption=caption)
+    await context.bot.send_document(chat_id, InputFile(evidence_pdf(pack, lang, timezone=tz),
+                                                       filename=f"evidence-{number}.pdf"))
 
 
 # --- reply: the text -------------------------------------------------------------------------------

@@ -65,16 +65,18 @@ async def drain_once(app: Application) -> dict[str, int]:
         events = await tickets.undelivered(wallet)
         for i, event in enumerate(events):
             audience = list(settings.admin_ids or ()) if event["audience"] == "admins" else [event["reporter_id"]]
-            if not audience:
-                log.warning("ticket=%s event=%s: no admins configured (WALLET_ADMIN_IDS)", event["ticket_id"],
-                            event["event_id"])
+            if not audience:  # kept for the admins to come (WALLET_ADMIN_IDS), not lost
+                log.warning("ticket=%s event=%s: no admins configured (WALLET_ADMIN_IDS), kept for later",
+                            event["ticket_id"], event["event_id"])
+                counts["left"] += 1
+                continue
             results = []
             for user_id in audience:
                 results.append(await _send(app, user_id, event))
                 if results[-1] == "retry":
                     break
             if "retry" in results:
-                counts["left"] = len(events) - i
+                counts["left"] += len(events) - i
                 break
             await tickets.mark_delivered(wallet, [event["event_id"]])
             counts["delivered"] += 1

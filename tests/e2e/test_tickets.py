@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
+from pypdf import PdfReader
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tests.e2e.flows import bot, opened, scan_secrets  # noqa: F401 (bot: the fixture)
@@ -41,6 +42,14 @@ async def fetch_csv(person: Person, msg: Message) -> list[list[str]]:
         data = await res.read()
     assert data.startswith("\ufeff".encode())  # a spreadsheet opens it as UTF-8
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+async def fetch_pdf_text(person: Person, msg: Message) -> str:
+    async with person.people.session.get(person.people.base_url + msg.raw["document"]["url"]) as res:
+        assert res.status == 200
+        data = await res.read()
+    assert data.startswith(b"%PDF")
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 async def scam(ctx, payer: Person, payee: Person, amount: int = 4_200) -> dict:
@@ -90,6 +99,9 @@ async def test_a_report_from_a_bill_freeze_evidence_and_the_admin_replies_freeze
     disputed = [r for r in rows if r and r[0] == line["reference"]]
     assert disputed and all(r[5] == "-42.00" for r in disputed) and disputed[-1][-1] == "★"
     assert any(r[-1] == "" and r[5] == "100.00" for r in rows if len(r) > 5)  # the top-up before it, unmarked
+    pdf = await bob.expect(where=lambda m: (m.raw.get("document") or {}).get("file_name", "").endswith(".pdf"))
+    text = await fetch_pdf_text(bob, pdf)
+    assert number in text and line["reference"] in text and "-¥42.00" in text and "I did not do this" in text
 
     # the admin's card
     card = await admin.expect(contains=number)
@@ -97,6 +109,10 @@ async def test_a_report_from_a_bill_freeze_evidence_and_the_admin_replies_freeze
     assert "I never sent this <money> & I don't know Alice" in card.text and "-¥42.00" in card.text
     assert {data_of(card, p) for p in ("tka:reply:", "tka:resolve:", "tka:freeze:")} == {
         f"tka:reply:{tid}", f"tka:resolve:{tid}", f"tka:freeze:{tid}"}
+
+    await admin.press(card, "Evidence")
+    pack = await admin.expect(where=lambda m: (m.raw.get("document") or {}).get("file_name", "").endswith(".csv"))
+    assert ["Report number", number] in await fetch_csv(admin, pack)
 
     # a non-admin cannot use admin buttons, nor crafted tka: data
     for data in (f"tka:resolve:{tid}", f"tka:freeze:{tid}", f"tka:reply:{tid}", f"tka:show:{tid}", "tka:zap:1"):
@@ -130,6 +146,7 @@ async def test_a_report_from_a_bill_freeze_evidence_and_the_admin_replies_freeze
     await admin.send("/tickets")
     listed = await admin.expect(contains="Open reports")
     assert number in listed.text and f"User{bob.id}" in listed.text
+    await people.server_error(count=1, status=502, methods=["sendMessage"])  # the first try to tell Bob fails
     answer = await admin.press(card, "Resolve")
     assert "resolved" in answer.text
     await bob.expect(contains=f"Your report {number} is resolved")
@@ -184,6 +201,9 @@ async def test_report_from_security_with_a_reference_typed_and_refusals(bot, ctx
     [x] = await tickets.mine(ctx, alice.id)
     assert x["reason"] == "wrong_amount" and x["details"] is None and x["number"] in done.text
     await alice.expect(where=lambda m: bool(m.raw.get("document")))
+    await alice.press(done, "修改支付密码")  # the security flow's change PIN, from the ticket
+    await alice.expect(contains="当前支付密码", where=lambda m: "○" in m.text)
+    await alice.send("/cancel")
     answer = await alice.press(details, "跳过")  # the old screen: replays nothing
     assert answer.show_alert
     assert len(await tickets.mine(ctx, alice.id)) == 1
