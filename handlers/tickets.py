@@ -25,7 +25,7 @@ from telegram.helpers import escape
 
 from handlers import tickets_admin
 from handlers.i18n import t
-from handlers.render.labels import group_name, party
+from handlers.ticket_cards import bill_line, is_admin, notify_soon, send_pack
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry
 from wallet.errors import TicketInvalid, WalletError
@@ -41,18 +41,6 @@ SKIP_WORDS = {"skip", "跳过", "-"}
 
 def _b(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data)
-
-
-def signed(fen: int) -> str:
-    return ("+" if fen > 0 else "") + ui.money(fen)
-
-
-def bill_line(lang: str, line: dict, tz) -> str:
-    """"11-28 20:00 Transfer -¥42.00 Bob" (a picker button, a summary line)."""
-    when = ui.local_time(datetime.fromisoformat(line["time"]), tz, "%m-%d %H:%M")
-    who = party(lang, line)
-    text = f"{when} {group_name(lang, line['group'])} {signed(line['amount'])}"
-    return f"{text} {who[:16]}" if who else text
 
 
 async def _popup(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError) -> None:
@@ -172,7 +160,7 @@ async def _open(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict,
     await context.bot.send_message(update.effective_chat.id, t(lang, "ticket.opened", number=ticket["number"]),
                                    parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
     await send_evidence(update, context, ticket["ticket_id"])
-    tickets_admin.notify_soon(context)
+    notify_soon(context)
     return ConversationHandler.END
 
 
@@ -180,7 +168,7 @@ async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE, tick
     """The evidence pack (the bill and the activity around it) as CSV and PDF documents to keep."""
     lang, tz = await ui.language(update, context), await ui.timezone(update, context)
     pack = await tickets.evidence(ui.wallet(context), ticket_id, viewer_id=ui.user_id(update))
-    await tickets_admin.send_pack(context, update.effective_chat.id, pack, lang, tz.key)
+    await send_pack(context, update.effective_chat.id, pack, lang, tz.key)
 
 
 # --- after the ticket: freeze now, the list ---------------------------------------------------------
@@ -207,12 +195,12 @@ async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     except Exception:  # noqa: BLE001 - an old message may be gone
         pass
     await context.bot.send_message(update.effective_chat.id, t(lang, "ticket.frozen"))
-    tickets_admin.notify_soon(context)
+    notify_soon(context)
 
 
 async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/tickets`` and ``ticket:list:0``: an admin's open tickets, else the person's own."""
-    if tickets_admin.is_admin(context, ui.user_id(update)):
+    if is_admin(context, ui.user_id(update)):
         await tickets_admin.show_open(update, context)
         return
     if await entry.begin(update, context) is None:

@@ -9,7 +9,7 @@ the event is still undelivered and the next round sends it. Delivery is at least
 event is marked delivered after its messages went out, so a crash in between (or a failure
 for the second of two admins) sends it again. A 403 (blocked the bot) or 400 drops that
 message; 429, 5xx and network errors stop the round and the event is tried again next time.
-Handlers run the job at once after a change (``tickets_admin.notify_soon``); the repeating
+Handlers run the job at once after a change (``ticket_cards.notify_soon``); the repeating
 run catches anything left. One drain at a time per process.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from handlers import tickets_admin
+from handlers import ticket_cards
 from wallet.errors import WalletError
 from wallet.services import people, tickets
 
@@ -33,7 +33,7 @@ _locks: "weakref.WeakKeyDictionary[Application, asyncio.Lock]" = weakref.WeakKey
 async def _send(app: Application, user_id: int, event: dict) -> str:
     """'sent', 'dropped' (403 / 400 / cannot be rendered) or 'retry'."""
     try:
-        text, markup = await tickets_admin.notice(app, user_id, event)
+        text, markup = await ticket_cards.notice(app, user_id, event)
         await app.bot.send_message(user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except Forbidden as exc:
         log.info("ticket=%s event=%s user=%s: 403 (%s)", event["ticket_id"], event["event_id"], user_id, exc.message)
@@ -92,4 +92,4 @@ async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(app: Application, interval_seconds: float) -> None:
     app.job_queue.run_repeating(_job, interval=interval_seconds, first=interval_seconds,
-                                name=tickets_admin.JOB_NAME)
+                                name=ticket_cards.JOB_NAME)
