@@ -175,8 +175,12 @@ async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE, tick
 async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``ticket:freeze:<ticket_id>``: the reporter freezes their own wallet at once, no PIN."""
     query = update.callback_query
-    if await ui.person(update, context, fresh=True) is None:
+    profile = await ui.person(update, context, fresh=True)
+    if profile is None:
         await query.answer(await ui.text(update, context, "home.not_open"), show_alert=True)
+        return
+    if profile.get("frozen"):  # nothing to do (the admins knew, or it was frozen from /security)
+        await query.answer(await ui.text(update, context, "sec.already_frozen"), show_alert=True)
         return
     ticket_id = int(query.data.split(":")[2])
     try:

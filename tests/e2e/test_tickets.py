@@ -127,6 +127,10 @@ async def test_a_report_from_a_bill_freeze_evidence_and_the_admin_replies_freeze
     await bob.expect(contains="Your wallet is frozen")
     assert (await persons.profile(ctx, bob.id))["frozen"] is True
     await admin.expect(contains="froze their own wallet")
+    [now] = [m for m in await bob.messages() if m.id == done.id]  # the freeze button is gone, change PIN stays
+    assert "🧊 Freeze now" not in now.buttons and "🔑 Change PIN" in now.buttons
+    answer = await crafted(bot, bob, f"ticket:freeze:{tid}")  # an old client taps again: already frozen
+    assert answer.show_alert and "already frozen" in answer.text
 
     # the admin replies: the reporter reads it
     await admin.press(card, "Reply")
