@@ -204,6 +204,8 @@ async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/tickets`` and ``ticket:list:0``: an admin's open tickets, else the person's own."""
+    if context.user_data is not None and "lang" not in context.user_data:  # the notices' language (no wallet)
+        context.user_data["lang"] = ui.chosen_language(update, context)
     if is_admin(context, ui.user_id(update)):
         await tickets_admin.show_open(update, context)
         return

@@ -198,6 +198,9 @@ async def test_report_from_security_with_a_reference_typed_and_refusals(bot, ctx
     await alice.expect(contains="在你的账单中找不到这笔交易")
     await alice.send(topup["reference"])
     why = await alice.expect(contains="遇到了什么问题")
+    nonce = data_of(why, "ticket:why:").rsplit(":", 1)[1]
+    await crafted(bot, alice, f"ticket:why:99:{nonce}")  # no such reason: said, nothing opened
+    await alice.expect(contains="请从列表中选择")
     await alice.press(why, "金额不对")
     details = await alice.expect(contains="请发一条消息说明经过", edited=True)
     await alice.press(details, "跳过")
@@ -237,3 +240,29 @@ async def test_report_from_security_with_a_reference_typed_and_refusals(bot, ctx
     shown = await alice.expect(contains="我的申诉")
     assert x["number"] in shown.text and "处理中" in shown.text
     await scan_secrets(alice)
+
+
+async def test_a_report_waits_for_the_admins_when_none_is_configured(bot, ctx, people, bob):
+    """The notices are rows: a report opened while no admin is configured reaches the admin
+    configured later (nothing is lost in between)."""
+    admin = await people.person("Admin", "en")
+    bot_settings(bot).admin_ids = ()
+    await opened(ctx, bob, balance=300)
+    topup = (await bills.bills(ctx, bob.id))["items"][0]
+    await admin.send("/tickets")  # not an admin yet: told how to open a wallet (and the chat is started)
+    await admin.expect()
+    await bob.send("/start")
+    await bob.expect(contains="Balance")
+    await crafted(bot, bob, f"ticket:report:{topup['journal_id']}")
+    why = await bob.expect(contains="What is wrong?")
+    await bob.press(why, "The amount is wrong")
+    await bob.send("skip")
+    await bob.expect(contains="opened")
+    [x] = await tickets.mine(ctx, bob.id)
+    await admin.expect_none(contains=x["number"], within=1.5)
+    assert [e["kind"] for e in await tickets.undelivered(ctx)] == ["opened"]
+    bot_settings(bot).admin_ids = (admin.id,)
+    card = await admin.expect(contains=x["number"])
+    assert "The amount is wrong" in card.text and data_of(card, "tka:resolve:") == f"tka:resolve:{x['ticket_id']}"
+    assert await tickets.undelivered(ctx) == []
+    await scan_secrets(bob)
