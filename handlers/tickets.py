@@ -67,7 +67,8 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def typed_reference(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    journal_id = bills.journal_id_of_reference(update.effective_message.text or "")
+    typed = "".join((update.effective_message.text or "").split())  # "2026 1128 …" as copied
+    journal_id = bills.journal_id_of_reference(typed)
     if journal_id is None:
         await update.effective_message.reply_text(await ui.text(update, context, "ticket.bad_reference"))
         return None

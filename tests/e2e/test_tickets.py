@@ -196,7 +196,8 @@ async def test_report_from_security_with_a_reference_typed_and_refusals(bot, ctx
     await alice.expect(contains="24 位数字")
     await alice.send(bobs["reference"])  # someone else's reference: not hers
     await alice.expect(contains="在你的账单中找不到这笔交易")
-    await alice.send(topup["reference"])
+    ref = topup["reference"]
+    await alice.send(f"{ref[:8]} {ref[8:16]} {ref[16:]}")  # spaces as a person copies it
     why = await alice.expect(contains="遇到了什么问题")
     nonce = data_of(why, "ticket:why:").rsplit(":", 1)[1]
     await crafted(bot, alice, f"ticket:why:99:{nonce}")  # no such reason: said, nothing opened
