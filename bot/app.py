@@ -13,12 +13,14 @@ from bot.persistence import DatabasePersistence, context_types
 from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, security, shop, start, tickets,
-                      tickets_admin, topup, transfer, transfer_card, transfer_inline, withdraw)
+from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, security, shop, start, topup, transfer,
+                      transfer_card, transfer_inline, withdraw)
+from handlers import tickets, tickets_admin
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
-from jobs import outbox, shop_summary, sweeps, ticket_notices
+from jobs import outbox, shop_summary, sweeps
+from jobs import ticket_notices
 
 log = logging.getLogger("bot.app")
 
@@ -40,7 +42,7 @@ FLOWS = [
     security.register,     # /security /freeze /unfreeze /pin /forgotpin /tips, home:security
     shop.register,         # /shop, home:pay, shop:* screens, collection codes
     receive.register,      # /receive: the personal receive code
-    tickets.register,      # /report /tickets, ticket:* (a bill's "I don't recognise this"): abnormal-transaction reports
+    tickets.register,      # /report /tickets, ticket:* (a bill's "I don't recognise this"): reports
     tickets_admin.register,  # tka:* admin buttons on reports (reply, resolve, freeze the counterparty)
 ]
 

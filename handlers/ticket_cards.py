@@ -73,8 +73,10 @@ async def card(app: Application, admin_id: int, ticket_id: int) -> tuple[str, In
     if x["status"] != "open":
         return text, None
     tid = x["ticket_id"]
-    rows = [[_b(t(lang, "tka.button.reply"), f"tka:reply:{tid}"), _b(t(lang, "tka.button.resolve"), f"tka:resolve:{tid}")],
-            [_b(t(lang, "tka.button.freeze"), f"tka:freeze:{tid}"), _b(t(lang, "tka.button.evidence"), f"tka:evidence:{tid}")]]
+    rows = [[_b(t(lang, "tka.button.reply"), f"tka:reply:{tid}"),
+             _b(t(lang, "tka.button.resolve"), f"tka:resolve:{tid}")],
+            [_b(t(lang, "tka.button.freeze"), f"tka:freeze:{tid}"),
+             _b(t(lang, "tka.button.evidence"), f"tka:evidence:{tid}")]]
     return text, InlineKeyboardMarkup(rows)
 
 

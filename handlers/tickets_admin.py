@@ -96,8 +96,9 @@ async def on_freeze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     uid = ui.user_id(update)
     try:
-        done = await tickets.freeze_counterparty(ui.wallet(context), key=ui.op_key(update, "ticket_freeze_cp", f"t{ticket_id}"),
-                                                 admin_id=uid, admin_ids=admin_ids(context), ticket_id=ticket_id)
+        done = await tickets.freeze_counterparty(
+            ui.wallet(context), key=ui.op_key(update, "ticket_freeze_cp", f"t{ticket_id}"), admin_id=uid,
+            admin_ids=admin_ids(context), ticket_id=ticket_id)
     except WalletError as err:
         await _refused(update, context, err)
         return

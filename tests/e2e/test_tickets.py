@@ -55,7 +55,8 @@ async def fetch_pdf_text(person: Person, msg: Message) -> str:
 
 async def scam(ctx, payer: Person, payee: Person, amount: int = 4_200) -> dict:
     """``payer`` sent ``payee`` a transfer that ``payee`` accepted: the payer's bill line."""
-    t = await transfers.send(ctx, key=f"scam-{payer.id}", sender_id=payer.id, recipient_id=payee.id, amount=amount, pin=PIN)
+    t = await transfers.send(ctx, key=f"scam-{payer.id}", sender_id=payer.id, recipient_id=payee.id, amount=amount,
+                             pin=PIN)
     await transfers.accept(ctx, key=f"acc-{payer.id}", user_id=payee.id, transfer_id=t["transfer_id"])
     return next(ln for ln in (await bills.bills(ctx, payer.id))["items"] if ln["kind"] == "transfer_hold")
 
