@@ -16,10 +16,12 @@ from bot.wallet import build_wallet, start_wallet, stop_wallet
 from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, red_packet_confirm, security, shop, start,
                       topup, transfer, transfer_card, transfer_inline, withdraw)
 from handlers import bills
+from handlers import tickets, tickets_admin
 from handlers import settings as settings_flow
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
 from jobs import outbox, shop_summary, sweeps
+from jobs import ticket_notices
 
 log = logging.getLogger("bot.app")
 
@@ -43,6 +45,8 @@ FLOWS = [
     shop.register,         # /shop, home:pay, shop:* screens, collection codes
     receive.register,      # /receive: the personal receive code
     bills.register,        # /bills, home:bills, bill:* list/detail/summary/export
+    tickets.register,      # /report /tickets, ticket:* (a bill's "I don't recognise this"): reports
+    tickets_admin.register,  # tka:* admin buttons on reports (reply, resolve, freeze the counterparty)
 ]
 
 MAX_CONCURRENT_UPDATES = 64
@@ -98,6 +102,7 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     sweeps.register(app, settings.sweep_interval_seconds)
     outbox.register(app, settings.outbox_interval_seconds)
     shop_summary.register(app, settings.sweep_interval_seconds)
+    ticket_notices.register(app, settings.outbox_interval_seconds)
     return app
 
 

@@ -50,6 +50,7 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE):
     freeze = ("unfreeze", "sec.button.unfreeze") if profile.get("frozen") else ("freeze", "sec.button.freeze")
     rows = [[(t(lang, "sec.button.change"), "sec:change"), (t(lang, "sec.button.forgot"), "sec:forgot")],
             [(t(lang, freeze[1]), f"sec:{freeze[0]}"), (t(lang, "sec.button.tips"), "sec:tips")],
+            [(t(lang, "ticket.button.report"), "ticket:pick:0")],
             [(t(lang, "flow.home"), "home:back")]]
     text = t(lang, "sec.menu", phone=profile.get("phone") or "-",
              state=t(lang, "sec.state.frozen" if profile.get("frozen") else "sec.state.active"))

@@ -79,6 +79,7 @@ async def set_commands(app: Application) -> None:
 COMMANDS = [("start", "cmd.start"), ("wallet", "cmd.wallet"), ("topup", "cmd.topup"), ("withdraw", "cmd.withdraw"),
             ("transfer", "cmd.transfer"), ("hongbao", "cmd.hongbao"), ("cards", "cmd.cards"), ("bills", "cmd.bills"), ("shop", "cmd.shop"),
             ("receive", "cmd.receive"), ("security", "cmd.security"), ("settings", "cmd.settings"),
+            ("report", "cmd.report"), ("tickets", "cmd.tickets"),
             ("cancel", "cmd.cancel"), ("help", "cmd.help")]
 
 

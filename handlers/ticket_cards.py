@@ -1,0 +1,114 @@
+"""What the reports' messages show, shared by the reporter's flow (handlers/tickets.py), the
+admins' (handlers/tickets_admin.py) and the notice job (jobs/ticket_notices.py): a bill as one
+line, the admin's card of a report, the notice of each ticket event in its reader's language,
+and the evidence pack as documents; who the admins are, and running the notice job at once.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.ext import Application, ContextTypes
+from telegram.helpers import escape
+
+from handlers.i18n import DEFAULT, LANGUAGES, normalize, t
+from handlers.render.csv_export import evidence_csv
+from handlers.render.evidence_pdf import evidence_pdf
+from handlers.render.labels import group_name, party
+from handlers.ui import common as ui
+from wallet.errors import WalletNotOpen
+from wallet.services import people, tickets
+
+JOB_NAME = "ticket_notices"  # jobs/ticket_notices.py
+
+
+def admin_ids(context_or_app) -> tuple[int, ...]:
+    return tuple(context_or_app.bot_data["settings"].admin_ids or ())
+
+
+def is_admin(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
+    return user_id in admin_ids(context)
+
+
+def notify_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Run the notice job now instead of at its next tick (the events are rows already)."""
+    queue = context.job_queue
+    jobs = queue.get_jobs_by_name(JOB_NAME) if queue is not None else ()
+    if jobs:
+        context.application.create_task(jobs[0].run(context.application), name="ticket_notices_now")
+
+
+async def reader(app: Application, user_id: int) -> tuple[str, str]:
+    """(language, time zone name) of someone the job writes to: the wallet's when they have one,
+    else the language they last chose in the chat, else the default."""
+    wallet = app.bot_data["wallet"]
+    try:
+        p = await people.profile(wallet, user_id)
+        return normalize(p.get("language") or DEFAULT), ui.zone(p.get("timezone"), wallet.rules.timezone).key
+    except WalletNotOpen:
+        chosen = (app.user_data.get(user_id) or {}).get("lang")
+        return (chosen if chosen in LANGUAGES else DEFAULT), wallet.rules.timezone
+
+
+def _b(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+async def card(app: Application, admin_id: int, ticket_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """An admin's card of a report: who, which bill, what is wrong; buttons while it is open."""
+    wallet = app.bot_data["wallet"]
+    lang, tz = await reader(app, admin_id)
+    pack = await tickets.evidence(wallet, ticket_id, viewer_id=admin_id, admin_ids=admin_ids(app))
+    x, bill = pack["ticket"], pack["bill"]
+    try:
+        name = (await people.profile(wallet, x["reporter_id"]))["first_name"] or "-"
+    except WalletNotOpen:
+        name = "-"
+    when = ui.local_time(datetime.fromisoformat(bill["time"]), ui.zone(tz))
+    text = t(lang, "tka.card", number=x["number"], status=t(lang, f"ticket.status.{x['status']}"),
+             name=escape(name), reporter_id=x["reporter_id"], time=when, kind=group_name(lang, bill["group"]),
+             amount=("+" if bill["amount"] > 0 else "") + ui.money(bill["amount"]),
+             party=escape(party(lang, bill) or "-"), reference=bill["reference"],
+             reason=t(lang, f"ticket.reason.{x['reason']}"), details=escape(x.get("details") or "-"))
+    if x["status"] != "open":
+        return text, None
+    tid = x["ticket_id"]
+    rows = [[_b(t(lang, "tka.button.reply"), f"tka:reply:{tid}"),
+             _b(t(lang, "tka.button.resolve"), f"tka:resolve:{tid}")],
+            [_b(t(lang, "tka.button.freeze"), f"tka:freeze:{tid}"),
+             _b(t(lang, "tka.button.evidence"), f"tka:evidence:{tid}")]]
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def notice(app: Application, user_id: int, event: dict) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text (and buttons) that tells ``user_id`` of a ticket event (jobs/ticket_notices.py)."""
+    if event["audience"] == "admins" and event["kind"] == "opened":
+        return await card(app, user_id, event["ticket_id"])
+    lang, _ = await reader(app, user_id)
+    extra = "\n" + escape(event["text"]) if event.get("text") else ""
+    if event["audience"] == "admins":  # the reporter froze their own wallet
+        return t(lang, "tka.notice.self_freeze", number=event["number"]), None
+    view = InlineKeyboardMarkup([[_b(t(lang, "ticket.view"), f"ticket:show:{event['ticket_id']}")]])
+    return t(lang, f"ticket.notice.{event['kind']}", number=event["number"]) + extra, view
+
+
+def signed(fen: int) -> str:
+    return ("+" if fen > 0 else "") + ui.money(fen)
+
+
+def bill_line(lang: str, line: dict, tz) -> str:
+    """"11-28 20:00 Transfer -¥42.00 Bob" (a picker button, a summary line)."""
+    when = ui.local_time(datetime.fromisoformat(line["time"]), tz, "%m-%d %H:%M")
+    who = party(lang, line)
+    text = f"{when} {group_name(lang, line['group'])} {signed(line['amount'])}"
+    return f"{text} {who[:16]}" if who else text
+
+
+async def send_pack(context: ContextTypes.DEFAULT_TYPE, chat_id: int, pack: dict, lang: str, tz: str) -> None:
+    """The evidence pack as two documents: a CSV (a spreadsheet) and a PDF (to print or forward)."""
+    number = pack["ticket"]["number"]
+    caption = t(lang, "ticket.evidence_caption", number=number, count=pack["count"], days=pack["days"])
+    await context.bot.send_document(chat_id, InputFile(evidence_csv(pack, lang, timezone=tz),
+                                                       filename=f"evidence-{number}.csv"), caption=caption)
+    await context.bot.send_document(chat_id, InputFile(evidence_pdf(pack, lang, timezone=tz),
+                                                       filename=f"evidence-{number}.pdf"))
