@@ -339,3 +339,25 @@ async def test_home_button_english_time_zone_accept_from_the_bills_and_an_empty_
     assert "Waiting for you" not in listed.text and "1 in all · page 1/1" in listed.text
     assert f"1. {berlin:%m-%d %H:%M} Transfer · User{alice.id} +¥12.34 · Accepted" in listed.text
     await scan_secrets(bob)
+
+
+async def test_i_dont_recognise_this_on_a_bill_opens_a_report(bot, ctx, alice):
+    """The bill detail's button leads into the report flow (handlers/tickets.py): the two flows meet."""
+    from wallet.services import tickets
+
+    await opened(ctx, alice, balance=4_200)
+    await alice.send("/bills")
+    msg = await alice.expect(contains="¥42.00")
+    jid = jids(msg)[0]
+    detail = await press_and_see(alice, msg, data_of(msg, rf"^bill:dt:{jid}:"))
+    report = label_of(detail, r"^ticket:report:")
+    await alice.press(detail, report)
+    why = await alice.expect(contains="遇到了什么问题")
+    assert (await bills.bill(ctx, alice.id, jid))["reference"] in why.text
+    await alice.press(why, "不是我本人操作")
+    ask = await alice.expect(contains="跳过", edited=True)
+    await alice.press(ask, "跳过")
+    done = await alice.expect(contains="已提交")
+    mine = await tickets.mine(ctx, alice.id)
+    assert len(mine) == 1 and mine[0]["journal_id"] == jid and mine[0]["number"] in done.text
+    await scan_secrets(alice)
