@@ -29,7 +29,6 @@ from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
 from wallet.errors import (AccountFrozen, InsufficientBalance, PayCodeNotFound, PayOwnCode, PinLocked, PinWrong,
                            WalletError)
-from wallet.money import require_amount
 from wallet.services import merchants
 
 log = logging.getLogger("handlers.pay")
@@ -87,13 +86,8 @@ async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
     draft = ui.draft(context, FEATURE)
     if draft is None:
         return ConversationHandler.END
-    fen = await amount_ui.read(update, context)
+    fen = await amount_ui.read(update, context, payment=True)  # too large: said now, not after the PIN
     if fen is None:
-        return None
-    try:  # more than any payment may be: said now, not after the PIN
-        require_amount(fen, max_fen=ui.wallet(context).rules.max_amount)
-    except WalletError as err:
-        await update.effective_message.reply_text(await ui.explain(update, context, err))
         return None
     draft["amount"] = fen
     return await show_confirm(update, context, draft)
@@ -121,9 +115,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lang = await ui.language(update, context)
     draft = press.draft
     query = update.callback_query
-    if press.verb == "no":
-        ui.drop_draft(context, FEATURE)
-        await query.edit_message_text(t(lang, "keypad.cancelled"))
+    if await press.cancelled(update, context):
         return ConversationHandler.END
     if press.verb in ("ok", *shortfall.VERBS) and draft.get("amount"):
         if draft.get("confirmed"):  # a double tap: the keypad is on its way

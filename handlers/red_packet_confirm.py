@@ -59,9 +59,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         return None
     lang = await ui.language(update, context)
     query = update.callback_query
-    if press.verb == "no":
-        ui.drop_draft(context, rp.FEATURE)
-        await query.edit_message_text(t(lang, "keypad.cancelled"))
+    if await press.cancelled(update, context):
         return ConversationHandler.END
     if press.draft.get("confirmed"):  # a double tap: the keypad is on its way
         return rp.PIN

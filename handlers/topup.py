@@ -63,9 +63,7 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if press is None:
         return None
     lang = await ui.language(update, context)
-    if press.verb == "no":
-        ui.drop_draft(context, FEATURE)
-        await update.callback_query.edit_message_text(t(lang, "keypad.cancelled"))
+    if await press.cancelled(update, context):
         return ConversationHandler.END
     card = next((c for c in await cards.list_cards(ui.wallet(context), update.effective_user.id)
                  if c["card_id"] == press.row_id), None)

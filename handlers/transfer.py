@@ -34,7 +34,7 @@ from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
 from wallet.errors import AccountFrozen, InsufficientBalance, PinLocked, PinWrong, WalletError, WalletNotOpen
-from wallet.money import parse_amount
+from wallet.money import parse_amount, require_amount
 from wallet.services import people, transfers
 
 FEATURE = "transfer"
@@ -138,7 +138,7 @@ async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
     draft = ui.draft(context, FEATURE)
     if draft is None:
         return ConversationHandler.END
-    fen = await amount_ui.read(update, context)
+    fen = await amount_ui.read(update, context, payment=True)  # too large: said now, not after the PIN
     if fen is None:
         return None
     draft["amount"] = fen
@@ -195,9 +195,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lang = await ui.language(update, context)
     draft = press.draft
     query = update.callback_query
-    if press.verb == "no":
-        ui.drop_draft(context, FEATURE)
-        await query.edit_message_text(t(lang, "keypad.cancelled"))
+    if await press.cancelled(update, context):
         return ConversationHandler.END
     if press.verb == "skip" and "amount" in draft and "delay" not in draft:
         draft["note"] = ""
@@ -273,7 +271,7 @@ async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     args = context.args or []
     try:
-        fen = parse_amount(args[0]) if args else None
+        fen = require_amount(parse_amount(args[0]), max_fen=ui.wallet(context).rules.max_amount) if args else None
     except WalletError as err:
         await msg.reply_text(await ui.explain(update, context, err))
         return

@@ -2,6 +2,7 @@
 
     fen = await amount.read(update, context)                 # None: refused, the reason was sent
     fen = await amount.read(update, context, allow_all=True) # amount.ALL for "all" / "全部"
+    fen = await amount.read(update, context, payment=True)   # also refused: more than any payment may be
     if fen is None:
         return None                                          # stay on the step
 """
@@ -11,8 +12,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers.ui import common as ui
-from wallet.errors import InvalidAmount
-from wallet.money import parse_amount
+from wallet.errors import InvalidAmount, WalletError
+from wallet.money import parse_amount, require_amount
 
 ALL = "all"
 ALL_WORDS = {"all", "everything", "max", "全部", "全部提现", "全提", "所有"}
@@ -25,10 +26,15 @@ def parse(text: str, *, allow_all: bool = False) -> int | str:
     return parse_amount(text)
 
 
-async def read(update: Update, context: ContextTypes.DEFAULT_TYPE, *, allow_all: bool = False) -> int | str | None:
-    """The amount of the person's message, or None after telling them what was wrong."""
+async def read(update: Update, context: ContextTypes.DEFAULT_TYPE, *, allow_all: bool = False,
+               payment: bool = False) -> int | str | None:
+    """The amount of the person's message, or None after telling them what was wrong. With
+    ``payment`` an amount over the wallet's maximum is refused here, not after the PIN."""
     try:
-        return parse(update.effective_message.text or "", allow_all=allow_all)
-    except InvalidAmount as err:
+        fen = parse(update.effective_message.text or "", allow_all=allow_all)
+        if payment and fen != ALL:
+            require_amount(fen, max_fen=ui.wallet(context).rules.max_amount)
+        return fen
+    except (InvalidAmount, WalletError) as err:
         await update.effective_message.reply_text(await ui.explain(update, context, err))
         return None

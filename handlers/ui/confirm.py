@@ -44,6 +44,18 @@ class Press:
     verb: str
     row_id: int
     draft: dict
+    feature: str = ""
+
+    async def cancelled(self, update: Update, context: ContextTypes.DEFAULT_TYPE, *,
+                        msgid: str = "keypad.cancelled") -> bool:
+        """A press of Cancel (verb ``no``): the draft is dropped and the screen says so. A flow
+        returns ``ConversationHandler.END`` when this is True."""
+        if self.verb != "no":
+            return False
+        ui.drop_draft(context, self.feature)
+        lang = await ui.language(update, context)
+        await update.callback_query.edit_message_text(t(lang, msgid))
+        return True
 
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str) -> Press | None:
@@ -64,4 +76,4 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: s
     from handlers.ui import entry
 
     entry.activate(update, feature)
-    return Press(verb=verb, row_id=int(row_id), draft=draft)
+    return Press(verb=verb, row_id=int(row_id), draft=draft, feature=feature)
