@@ -16,9 +16,10 @@ from bot.wallet import build_wallet, start_wallet, stop_wallet
 from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, security, shop, start, topup, transfer,
                       transfer_card, transfer_inline, withdraw)
 from handlers import settings as settings_flow
+from handlers import settings_alerts, tip
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
-from jobs import outbox, shop_summary, sweeps
+from jobs import alerts, outbox, shop_summary, sweeps
 
 log = logging.getLogger("bot.app")
 
@@ -37,6 +38,8 @@ FLOWS = [
     transfer.register,     # /transfer (private, group reply), home:transfer, transfer cards
     cards.register,        # /cards /bind, home:cards
     settings_flow.register,  # /settings, home:settings
+    settings_alerts.register,  # alr:* alert settings (from /settings)
+    tip.register,          # /tip: a security tip now
     security.register,     # /security /freeze /unfreeze /pin /forgotpin /tips, home:security
     shop.register,         # /shop, home:pay, shop:* screens, collection codes
     receive.register,      # /receive: the personal receive code
@@ -95,6 +98,7 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     sweeps.register(app, settings.sweep_interval_seconds)
     outbox.register(app, settings.outbox_interval_seconds)
     shop_summary.register(app, settings.sweep_interval_seconds)
+    alerts.register(app, settings.sweep_interval_seconds)
     return app
 
 

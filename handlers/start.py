@@ -78,7 +78,7 @@ async def set_commands(app: Application) -> None:
 # the command menu; flows add theirs here (name, msgid of its description)
 COMMANDS = [("start", "cmd.start"), ("wallet", "cmd.wallet"), ("topup", "cmd.topup"), ("withdraw", "cmd.withdraw"),
             ("transfer", "cmd.transfer"), ("hongbao", "cmd.hongbao"), ("cards", "cmd.cards"), ("shop", "cmd.shop"),
-            ("receive", "cmd.receive"), ("security", "cmd.security"), ("settings", "cmd.settings"),
+            ("receive", "cmd.receive"), ("security", "cmd.security"), ("tip", "cmd.tip"), ("settings", "cmd.settings"),
             ("cancel", "cmd.cancel"), ("help", "cmd.help")]
 
 
