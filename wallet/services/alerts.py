@@ -175,7 +175,10 @@ def due_for(person, prefs_: dict, now: datetime) -> list[Due]:
                            week=(start, at.astimezone(now.tzinfo))))
     if prefs_["tips"] != "off" and not quiet:
         period, day, slot = tip_slot(uid, prefs_["tips"], local.date())
-        if TIP_WINDOW[0] <= minute < TIP_WINDOW[1] and (local.date(), minute) >= (day, slot):
+        at_slot = datetime.combine(day, time(slot // 60, slot % 60), tzinfo=tz)
+        # from its minute on (a round that came late, or a restart, still sends it that day or
+        # week, outside quiet hours); not for a wallet opened after it
+        if local >= at_slot > person.created_at:
             out.append(Due("tip", uid, period, "alert.tip"))
     days = prefs_["pin_age_days"]
     if days is not None and person.pin_hash is not None and not quiet:
