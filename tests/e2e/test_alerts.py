@@ -1,0 +1,61 @@
+"""Alert settings and /tip in the chat, through the emulator; a scheduled round of alerts delivered
+through the real outbox: the low-balance reminder with its top-up button, once."""
+from __future__ import annotations
+
+from jobs.alerts import alerts_once
+from tests.e2e.flows import bot, opened, scan_secrets  # noqa: F401 (bot: the fixture)
+from tests.e2e.test_shop import crafted
+from wallet.services import alerts
+
+
+async def test_alert_settings_a_reminder_and_a_tip(bot, ctx, bob):
+    await opened(ctx, bob, balance=5_000)
+    await bob.send("/settings")
+    menu = await bob.expect(contains="Settings")
+    await bob.press(menu, "Alerts and tips")
+    screen = await bob.expect(contains="Low-balance reminder: off", edited=True)
+    assert "Security tips: Weekly" in screen.text and "Quiet hours: 22:00–08:00" in screen.text
+    assert "PIN-age reminder: 180 days" in screen.text
+
+    await bob.press(screen, "¥100.00")
+    screen = await bob.expect(contains="below ¥100.00", edited=True)
+    await bob.press(screen, "Daily")
+    screen = await bob.expect(contains="Security tips: Daily", edited=True)
+    await bob.press(screen, "365 days")
+    screen = await bob.expect(contains="PIN-age reminder: 365 days", edited=True)
+    await bob.press(screen, callback_data="alr:quiet:off")
+    screen = await bob.expect(contains="Quiet hours: off", edited=True)
+    await bob.press(screen, "Other")
+    await bob.expect(contains="Send the amount", edited=True)
+    await bob.send("12.345")
+    await bob.expect(contains="two decimals")
+    await bob.send("80.5")
+    screen = await bob.expect(contains="below ¥80.50")
+    assert await alerts.prefs(ctx, bob.id) == {"low_balance": 8_050, "tips": "daily", "quiet_start": None,
+                                               "quiet_end": None, "pin_age_days": 365, "last_tip": None}
+
+    # crafted presses: refused with a popup, nothing changes
+    for data in ("alr:low:1", "alr:tips:hourly", "alr:quiet:9", "alr:pin:7", "alr:low:-5", "alr:x"):
+        answer = await crafted(bot, bob, data)
+        assert answer.show_alert and "Nothing was changed" in answer.text, data
+    assert (await alerts.prefs(ctx, bob.id))["low_balance"] == 8_050
+
+    # a round of the alerts job: ¥50.00 is below ¥80.50, one reminder with a top-up button
+    done = await alerts_once(bot)
+    assert [d["alert"] for d in done] == ["low_balance"]
+    reminder = await bob.expect(contains="Low balance")
+    assert "¥50.00" in reminder.text and "¥80.50" in reminder.text
+    assert await alerts_once(bot) == []  # once a day
+    assert [m.id for m in await bob.messages() if "Low balance" in m.text] == [reminder.id]
+    await bob.press(reminder, "Top up")
+    await bob.expect(contains="How much do you want to add")
+    await bob.send("/cancel")
+
+    await bob.send("/tip")
+    first = await bob.expect(contains="Security tip")
+    await bob.send("/tip")
+    second = await bob.expect(contains="Security tip", where=lambda m: m.id != first.id)
+    assert first.text != second.text  # never the same twice in a row
+    await bob.send("/help")
+    await bob.expect(contains="/tip")
+    await scan_secrets(bob)
