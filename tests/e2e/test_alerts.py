@@ -1,11 +1,19 @@
 """Alert settings and /tip in the chat, through the emulator; a scheduled round of alerts delivered
-through the real outbox: the low-balance reminder with its top-up button, once."""
+through the real outbox: the low-balance reminder with its top-up button, once; a person who
+blocked the bot (403) is marked, and skipped by alerts and notices from then on."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from jobs.alerts import alerts_once
+from jobs.outbox import drain_once
 from tests.e2e.flows import bot, opened, scan_secrets  # noqa: F401 (bot: the fixture)
 from tests.e2e.test_shop import crafted
-from wallet.services import alerts
+from tests.wallet.helpers import PIN
+from wallet import outbox
+from wallet.models import users
+from wallet.services import alerts, transfers
+from wallet.uow import read
 
 
 async def test_alert_settings_a_reminder_and_a_tip(bot, ctx, bob):
@@ -59,3 +67,27 @@ async def test_alert_settings_a_reminder_and_a_tip(bot, ctx, bob):
     await bob.send("/help")
     await bob.expect(contains="/tip")
     await scan_secrets(bob)
+
+
+async def test_a_person_who_blocked_the_bot_is_marked_and_skipped(bot, ctx, people, alice, bob):
+    await opened(ctx, alice, balance=5_000)
+    await opened(ctx, bob, balance=100)
+    await alerts.set_prefs(ctx, bob.id, low_balance=1_000, tips="off", quiet=None)
+    await bob.send("/start")
+    await bob.expect()
+    await bob.block_bot()
+    done = await alerts_once(bot)  # the reminder is answered 403: bob is marked, the notice dropped
+    assert [(d["alert"], d["user_id"]) for d in done] == [("low_balance", bob.id)]
+    assert await outbox.pending(ctx) == []
+    blocked = await read(ctx, lambda c: c.scalar(select(users.c.blocked_bot).where(users.c.id == bob.id)))
+    assert blocked is True
+    # from then on: no alerts for bob, and a notice of a money event is dropped without a try
+    ctx.clock.advance(days=1)
+    assert [d for d in await alerts.run_due(ctx) if d["user_id"] == bob.id] == []
+    await transfers.send(ctx, key="to-bob", sender_id=alice.id, recipient_id=bob.id, amount=300, pin=PIN)
+    ctx.clock.advance(hours=25)
+    await transfers.expire_due(ctx)
+    counts = await drain_once(bot)
+    assert counts["dropped"] >= 1 and await outbox.pending(ctx) == []
+    assert not [m for m in await bob.messages() if "Low balance" in m.text]
+    await scan_secrets(alice)
