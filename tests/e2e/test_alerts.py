@@ -3,6 +3,8 @@ through the real outbox: the low-balance reminder with its top-up button, once; 
 blocked the bot (403) is marked, and skipped by alerts and notices from then on."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import select
 
 from jobs.alerts import alerts_once
@@ -66,6 +68,13 @@ async def test_alert_settings_a_reminder_and_a_tip(bot, ctx, bob):
     assert first.text != second.text  # never the same twice in a row
     await bob.send("/help")
     await bob.expect(contains="/tip")
+
+    # Monday 09:00 in Shanghai: the weekly summary, with the month's bill chart as a photo
+    ctx.clock.advance(seconds=(datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc) - ctx.now()).total_seconds())
+    done = await alerts_once(bot)
+    assert "weekly" in [d["alert"] for d in done]
+    week = await bob.expect(contains="Your week", where=lambda m: bool(m.raw.get("photo")))
+    assert "Money in: ¥50.00" in week.text and "Top-up" in week.text
     await scan_secrets(bob)
 
 

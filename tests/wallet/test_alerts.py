@@ -161,7 +161,7 @@ async def test_the_weekly_summary_counts_the_week(ctx):
     assert weekly[32]["in_amount"] == 62_300 and weekly[32]["out_amount"] == 2_500
     assert weekly[32]["big_in_amount"] == 50_000 and weekly[32]["big_in_group_msgid"] == "bill.group.topup"
     assert weekly[32]["big_out_amount"] == 2_000 and weekly[32]["big_out_group_msgid"] == "bill.group.transfer"
-    assert weekly[32]["waiting"] == 0
+    assert weekly[32]["waiting"] == 0 and weekly[32]["chart_month"] == "2026-11"
     from jobs.outbox import render
     text = render("en", {"msgid": "alert.weekly", "params": weekly[32]}, {})
     assert "¥623.00" in text and "¥25.00" in text and "Top-up" in text

@@ -246,6 +246,8 @@ async def _weekly_params(ctx: Context, conn, d: Due) -> dict:
         select(func.count(), func.coalesce(func.sum(transfers.c.amount), 0))
         .where(and_(transfers.c.recipient_id == d.user_id, transfers.c.status == "pending")))).one()
     params["waiting"], params["waiting_amount"] = int(waiting), int(waiting_sum)
+    # the bill chart of the month the week ended in (the wallet's time zone: bills.month_range)
+    params["chart_month"] = (d.week[1] - timedelta(seconds=1)).astimezone(ZoneInfo(ctx.rules.timezone)).strftime("%Y-%m")
     return params
 
 
