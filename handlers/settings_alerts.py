@@ -15,7 +15,7 @@ from handlers.i18n import t
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry
-from wallet.services import alerts
+from wallet.services import alert_prefs
 
 FEATURE = "settings_alerts"
 LOW_TEXT = "settings_alerts.low_text"
@@ -40,7 +40,7 @@ def parse(data: str) -> tuple[str, dict] | None:
             return verb, {"low_balance": None}
         if arg.isdigit() and int(arg) in LOW_PRESETS:
             return verb, {"low_balance": int(arg)}
-    if verb == "tips" and arg in alerts.TIPS:
+    if verb == "tips" and arg in alert_prefs.TIPS:
         return verb, {"tips": arg}
     if verb == "quiet" and arg is not None:
         if arg == OFF:
@@ -62,7 +62,7 @@ def _mark(label: str, chosen: bool) -> str:
 async def render(update: Update, context: ContextTypes.DEFAULT_TYPE, notice: str | None = None, *,
                  edit: bool = True):
     lang = await ui.language(update, context)
-    p = await alerts.prefs(ui.wallet(context), update.effective_user.id)
+    p = await alert_prefs.prefs(ui.wallet(context), update.effective_user.id)
     off = t(lang, "alr.off")
     low = p["low_balance"]
     quiet = (p["quiet_start"], p["quiet_end"]) if p["quiet_start"] is not None else None
@@ -75,7 +75,7 @@ async def render(update: Update, context: ContextTypes.DEFAULT_TYPE, notice: str
     rows = [[(_mark(off, low is None), "alr:low:off")]
             + [(_mark(ui.money(v), low == v), f"alr:low:{v}") for v in LOW_PRESETS]
             + [(t(lang, "alr.button.low_type"), "alr:lowtype")],
-            [(_mark(t(lang, f"alr.tips.{f}"), p["tips"] == f), f"alr:tips:{f}") for f in alerts.TIPS],
+            [(_mark(t(lang, f"alr.tips.{f}"), p["tips"] == f), f"alr:tips:{f}") for f in alert_prefs.TIPS],
             [(_mark(f"{_hm(a)}–{_hm(b)}", quiet == (a, b)), f"alr:quiet:{i}") for i, (a, b) in enumerate(QUIET_PRESETS)]
             + [(_mark(off, quiet is None), "alr:quiet:off")],
             [(_mark(t(lang, "alr.pin_days", days=d), p["pin_age_days"] == d), f"alr:pin:{d}") for d in PIN_PRESETS]
@@ -100,7 +100,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await entry.say(update, context, t(lang, "alr.low_ask"))
         return LOW_TEXT
     if changes:
-        await alerts.set_prefs(ui.wallet(context), update.effective_user.id, **changes)
+        await alert_prefs.set_prefs(ui.wallet(context), update.effective_user.id, **changes)
         return await render(update, context, t(lang, "alr.saved"))
     return await render(update, context)
 
@@ -110,10 +110,10 @@ async def on_low_text(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if value is None:
         return None  # told what was wrong; still waiting for an amount
     lang = await ui.language(update, context)
-    if value > alerts.MAX_THRESHOLD:
-        await update.effective_message.reply_text(t(lang, "alr.low_too_big", amount=ui.money(alerts.MAX_THRESHOLD)))
+    if value > alert_prefs.MAX_THRESHOLD:
+        await update.effective_message.reply_text(t(lang, "alr.low_too_big", amount=ui.money(alert_prefs.MAX_THRESHOLD)))
         return None
-    await alerts.set_prefs(ui.wallet(context), update.effective_user.id, low_balance=value)
+    await alert_prefs.set_prefs(ui.wallet(context), update.effective_user.id, low_balance=value)
     return await render(update, context, t(lang, "alr.saved"), edit=False)
 
 

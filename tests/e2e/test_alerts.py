@@ -14,7 +14,7 @@ from tests.e2e.test_shop import crafted
 from tests.wallet.helpers import PIN
 from wallet import outbox
 from wallet.models import users
-from wallet.services import alerts, transfers
+from wallet.services import alert_prefs, alerts, transfers
 from wallet.uow import read
 
 
@@ -41,14 +41,14 @@ async def test_alert_settings_a_reminder_and_a_tip(bot, ctx, bob):
     await bob.expect(contains="two decimals")
     await bob.send("80.5")
     screen = await bob.expect(contains="below ¥80.50")
-    assert await alerts.prefs(ctx, bob.id) == {"low_balance": 8_050, "tips": "daily", "quiet_start": None,
+    assert await alert_prefs.prefs(ctx, bob.id) == {"low_balance": 8_050, "tips": "daily", "quiet_start": None,
                                                "quiet_end": None, "pin_age_days": 365, "last_tip": None}
 
     # crafted presses: refused with a popup, nothing changes
     for data in ("alr:low:1", "alr:tips:hourly", "alr:quiet:9", "alr:pin:7", "alr:low:-5", "alr:x"):
         answer = await crafted(bot, bob, data)
         assert answer.show_alert and "Nothing was changed" in answer.text, data
-    assert (await alerts.prefs(ctx, bob.id))["low_balance"] == 8_050
+    assert (await alert_prefs.prefs(ctx, bob.id))["low_balance"] == 8_050
 
     # a round of the alerts job: ¥50.00 is below ¥80.50, one reminder with a top-up button
     done = await alerts_once(bot)
@@ -81,7 +81,7 @@ async def test_alert_settings_a_reminder_and_a_tip(bot, ctx, bob):
 async def test_a_person_who_blocked_the_bot_is_marked_and_skipped(bot, ctx, people, alice, bob):
     await opened(ctx, alice, balance=5_000)
     await opened(ctx, bob, balance=100)
-    await alerts.set_prefs(ctx, bob.id, low_balance=1_000, tips="off", quiet=None)
+    await alert_prefs.set_prefs(ctx, bob.id, low_balance=1_000, tips="off", quiet=None)
     await bob.send("/start")
     await bob.expect()
     await bob.block_bot()

@@ -16,7 +16,7 @@ from tests.conftest import make_context
 from tests.wallet.helpers import PIN, make_person
 from wallet.db import create_engine
 from wallet.models import outbox as outbox_table
-from wallet.services import alerts, people, transfers
+from wallet.services import alert_prefs, alerts, people, transfers
 from wallet.uow import read
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -62,7 +62,7 @@ async def test_two_simulated_weeks_for_fifty_people(ctx):
             changes["low_balance"] = 10_000
         if i % 10 == 0:
             changes["pin_age_days"] = 1  # due after a day, then once per 30 days
-        await alerts.set_prefs(ctx, uid, **changes)
+        await alert_prefs.set_prefs(ctx, uid, **changes)
         plan[uid] = {"tz": ZoneInfo(tz), "tips": tips, "quiet": quiet, "low": low and i % 4 != 3,
                      "pin": i % 10 == 0}
     move_to(ctx, MONDAY)
@@ -119,8 +119,8 @@ async def test_two_simulated_weeks_for_fifty_people(ctx):
 async def test_a_restart_catches_up_once_and_a_late_summary_is_skipped(ctx):
     await make_person(ctx, 21, balance=1_000)
     await make_person(ctx, 22, balance=1_000)
-    await alerts.set_prefs(ctx, 21, low_balance=5_000, tips="off")
-    await alerts.set_prefs(ctx, 22, tips="off")
+    await alert_prefs.set_prefs(ctx, 21, low_balance=5_000, tips="off")
+    await alert_prefs.set_prefs(ctx, 22, tips="off")
     # the bot is down from Monday 08:00 until Monday 15:00: the summary is late, not a day late
     move_to(ctx, MONDAY + timedelta(hours=15))
     done = await alerts.run_due(ctx)
@@ -145,7 +145,7 @@ async def test_the_weekly_summary_counts_the_week(ctx):
     for uid in (31, 32):
         await make_person(ctx, uid, balance=50_000)
     for uid in (31, 32):
-        await alerts.set_prefs(ctx, uid, tips="off")
+        await alert_prefs.set_prefs(ctx, uid, tips="off")
     assert ctx.now() < MONDAY  # Saturday evening: inside the week before Monday 09:00
     a = await transfers.send(ctx, key="w1", sender_id=31, recipient_id=32, amount=12_300, pin=PIN)
     await transfers.accept(ctx, key="w1a", user_id=32, transfer_id=a["transfer_id"])
@@ -170,7 +170,7 @@ async def test_the_weekly_summary_counts_the_week(ctx):
 async def test_a_transfer_about_to_expire_reminds_its_recipient_once(ctx):
     for uid in (41, 42):
         await make_person(ctx, uid, balance=10_000)
-        await alerts.set_prefs(ctx, uid, tips="off", quiet=None)
+        await alert_prefs.set_prefs(ctx, uid, tips="off", quiet=None)
     move_to(ctx, MONDAY + timedelta(days=1, hours=12))
     sent = await transfers.send(ctx, key="e1", sender_id=41, recipient_id=42, amount=700, pin=PIN)
     ctx.clock.advance(hours=21, minutes=50)
@@ -193,7 +193,7 @@ async def test_pin_age_reminds_every_thirty_days_until_changed(ctx):
         return [d for d in await alerts.run_due(c) if d["alert"] == "pin_age"]
 
     await make_person(ctx, 51)
-    await alerts.set_prefs(ctx, 51, tips="off", quiet=None)
+    await alert_prefs.set_prefs(ctx, 51, tips="off", quiet=None)
     ctx.clock.advance(days=179)
     assert await pin_alerts(ctx) == []
     ctx.clock.advance(days=1)
@@ -211,14 +211,14 @@ async def test_preferences_are_checked():
     for bad in ({"low_balance": 0}, {"low_balance": -5}, {"tips": "hourly"}, {"quiet": (60, 60)},
                 {"quiet": (0, 1440)}, {"pin_age_days": 0}, {"colour": "red"}):
         with pytest.raises(ValueError):
-            alerts.check_prefs(bad)
+            alert_prefs.check_prefs(bad)
 
 
 async def test_two_processes_never_both_send(ctx, database_url):
     ids = list(range(61, 71))
     for uid in ids:
         await make_person(ctx, uid, balance=100)
-        await alerts.set_prefs(ctx, uid, low_balance=5_000, tips="daily", quiet=None)
+        await alert_prefs.set_prefs(ctx, uid, low_balance=5_000, tips="daily", quiet=None)
     other_engine = create_engine(database_url, pool_size=5, max_overflow=0)
     other = make_context(other_engine)
     other.clock = ctx.clock
