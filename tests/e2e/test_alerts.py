@@ -99,4 +99,6 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_skipped(bot, ctx, peop
     counts = await drain_once(bot)
     assert counts["dropped"] >= 1 and await outbox.pending(ctx) == []
     assert not [m for m in await bob.messages() if "Low balance" in m.text]
+    await alice.send("/tip")  # in Chinese for alice
+    await alice.expect(contains="安全小贴士")
     await scan_secrets(alice)

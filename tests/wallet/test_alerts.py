@@ -116,7 +116,8 @@ async def test_two_simulated_weeks_for_fifty_people(ctx):
     assert len(recorded) == before and all(r["sent"] for r in recorded)
 
 
-async def test_a_restart_catches_up_once_and_a_late_summary_is_skipped(ctx):
+async def test_a_restart_catches_up_once_and_a_late_summary_is_skipped(ctx, monkeypatch):
+    monkeypatch.setattr(alerts, "LOOKUP_BATCH", 2)  # what was sent is looked up in batches
     await make_person(ctx, 21, balance=1_000)
     await make_person(ctx, 22, balance=1_000)
     await alert_prefs.set_prefs(ctx, 21, low_balance=5_000, tips="off")

@@ -42,6 +42,7 @@ WEEKLY_AT = time(9, 0)  # Monday, local
 WEEKLY_LATE = timedelta(days=1)
 EXPIRING_BEFORE = timedelta(hours=2)
 PIN_AGE_REPEAT_DAYS = 30
+LOOKUP_BATCH = 1_000  # (alert, person, period) triples looked up per statement (3 parameters each)
 
 
 # --- periods -------------------------------------------------------------------------------
@@ -161,10 +162,12 @@ async def _candidates(ctx: Context, now: datetime) -> list[Due]:
                              "time": f"{expires:%H:%M}"}))
         if not dues:
             return []
-        done = set((await conn.execute(
-            select(alerts_sent.c.alert, alerts_sent.c.user_id, alerts_sent.c.period)
-            .where(tuple_(alerts_sent.c.alert, alerts_sent.c.user_id, alerts_sent.c.period)
-                   .in_([(d.alert, d.user_id, d.period) for d in dues])))).all())
+        done: set[tuple] = set()
+        for i in range(0, len(dues), LOOKUP_BATCH):  # bound the statement's parameters
+            done.update((await conn.execute(
+                select(alerts_sent.c.alert, alerts_sent.c.user_id, alerts_sent.c.period)
+                .where(tuple_(alerts_sent.c.alert, alerts_sent.c.user_id, alerts_sent.c.period)
+                       .in_([(d.alert, d.user_id, d.period) for d in dues[i:i + LOOKUP_BATCH]])))).all())
         return [d for d in dues if (d.alert, d.user_id, d.period) not in done]
     return await read(ctx, body)
 
