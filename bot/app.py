@@ -16,7 +16,7 @@ from bot.wallet import build_wallet, start_wallet, stop_wallet
 from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, security, shop, start, topup, transfer,
                       transfer_card, transfer_inline, withdraw)
 from handlers import settings as settings_flow
-from handlers import settings_alerts, tip
+from handlers import blocked, settings_alerts, tip
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
 from jobs import alerts, outbox, shop_summary, sweeps
@@ -40,6 +40,7 @@ FLOWS = [
     settings_flow.register,  # /settings, home:settings
     settings_alerts.register,  # alr:* alert settings (from /settings)
     tip.register,          # /tip: a security tip now
+    blocked.register,      # my_chat_member: the person blocked / unblocked the bot
     security.register,     # /security /freeze /unfreeze /pin /forgotpin /tips, home:security
     shop.register,         # /shop, home:pay, shop:* screens, collection codes
     receive.register,      # /receive: the personal receive code

@@ -1,8 +1,10 @@
 """Alert settings and /tip in the chat, through the emulator; a scheduled round of alerts delivered
 through the real outbox: the low-balance reminder with its top-up button, once; a person who
-blocked the bot (403) is marked, and skipped by alerts and notices from then on."""
+blocked the bot is marked (Telegram's my_chat_member update, or a 403) and skipped by alerts and
+notices until they unblock it."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -15,6 +17,7 @@ from tests.wallet.helpers import PIN
 from wallet import outbox
 from wallet.models import users
 from wallet.services import alert_prefs, alerts, transfers
+from wallet.services import people as people_service
 from wallet.uow import read
 
 
@@ -78,18 +81,32 @@ async def test_alert_settings_a_reminder_and_a_tip(bot, ctx, bob):
     await scan_secrets(bob)
 
 
+async def is_blocked(ctx, user_id: int) -> bool:
+    return await read(ctx, lambda c: c.scalar(select(users.c.blocked_bot).where(users.c.id == user_id)))
+
+
+async def until(check, expected, timeout: float = 10) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if await check() == expected:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"still not {expected!r} after {timeout} s")
+
+
 async def test_a_person_who_blocked_the_bot_is_marked_and_skipped(bot, ctx, people, alice, bob):
     await opened(ctx, alice, balance=5_000)
     await opened(ctx, bob, balance=100)
     await alert_prefs.set_prefs(ctx, bob.id, low_balance=1_000, tips="off", quiet=None)
     await bob.send("/start")
     await bob.expect()
-    await bob.block_bot()
-    done = await alerts_once(bot)  # the reminder is answered 403: bob is marked, the notice dropped
+    await bob.block_bot()  # Telegram tells the bot (my_chat_member): bob is marked
+    await until(lambda: is_blocked(ctx, bob.id), True)
+    # had that update been missed, the reminder is answered 403: bob is marked, the notice dropped
+    await people_service.mark_blocked(ctx, bob.id, False)
+    done = await alerts_once(bot)
     assert [(d["alert"], d["user_id"]) for d in done] == [("low_balance", bob.id)]
     assert await outbox.pending(ctx) == []
-    blocked = await read(ctx, lambda c: c.scalar(select(users.c.blocked_bot).where(users.c.id == bob.id)))
-    assert blocked is True
+    assert await is_blocked(ctx, bob.id) is True
     # from then on: no alerts for bob, and a notice of a money event is dropped without a try
     ctx.clock.advance(days=1)
     assert [d for d in await alerts.run_due(ctx) if d["user_id"] == bob.id] == []
@@ -99,6 +116,12 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_skipped(bot, ctx, peop
     counts = await drain_once(bot)
     assert counts["dropped"] >= 1 and await outbox.pending(ctx) == []
     assert not [m for m in await bob.messages() if "Low balance" in m.text]
+    # bob unblocks the bot: he is unmarked, and tomorrow's reminder comes
+    await bob.block_bot(False)
+    await until(lambda: is_blocked(ctx, bob.id), False)
+    ctx.clock.advance(days=1)
+    assert ("low_balance", bob.id) in [(d["alert"], d["user_id"]) for d in await alerts_once(bot)]
+    await bob.expect(contains="Low balance")
     await alice.send("/tip")  # in Chinese for alice
     await alice.expect(contains="安全小贴士")
     await scan_secrets(alice)
