@@ -76,6 +76,7 @@ async def test_alert_settings_a_reminder_and_a_tip(bot, ctx, bob):
     ctx.clock.advance(seconds=(datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc) - ctx.now()).total_seconds())
     done = await alerts_once(bot)
     assert "weekly" in [d["alert"] for d in done]
+    assert bot.job_queue.get_jobs_by_name("alerts")  # registered with the other jobs
     week = await bob.expect(contains="Your week", where=lambda m: bool(m.raw.get("photo")))
     assert "Money in: ¥50.00" in week.text and "Top-up" in week.text
     await scan_secrets(bob)
