@@ -18,9 +18,10 @@ from handlers import (cards, home, inline, onboarding, pay, receive, red_packet,
 from handlers import bills
 from handlers import tickets, tickets_admin
 from handlers import settings as settings_flow
+from handlers import blocked, settings_alerts, tip
 from handlers.i18n import load_all
 from handlers.ui import common, keypad
-from jobs import outbox, shop_summary, sweeps
+from jobs import alerts, outbox, shop_summary, sweeps
 from jobs import ticket_notices
 
 log = logging.getLogger("bot.app")
@@ -41,6 +42,9 @@ FLOWS = [
     transfer.register,     # /transfer (private, group reply), home:transfer, transfer cards
     cards.register,        # /cards /bind, home:cards
     settings_flow.register,  # /settings, home:settings
+    settings_alerts.register,  # alr:* alert settings (from /settings)
+    tip.register,          # /tip: a security tip now
+    blocked.register,      # my_chat_member: the person blocked / unblocked the bot
     security.register,     # /security /freeze /unfreeze /pin /forgotpin /tips, home:security
     shop.register,         # /shop, home:pay, shop:* screens, collection codes
     receive.register,      # /receive: the personal receive code
@@ -103,6 +107,7 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     outbox.register(app, settings.outbox_interval_seconds)
     shop_summary.register(app, settings.sweep_interval_seconds)
     ticket_notices.register(app, settings.outbox_interval_seconds)
+    alerts.register(app, settings.sweep_interval_seconds)
     return app
 
 

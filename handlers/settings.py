@@ -36,6 +36,7 @@ async def render_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, notice
     rows = [[(t(lang, "set.button.language"), f"set:lang:{other}")],
             [(t(lang, "set.button.timezone"), "set:tzs")],
             [(t(lang, "set.button.card"), "set:cards")],
+            [(t(lang, "set.button.alerts"), "alr:menu")],
             [(t(lang, "flow.home"), "home:back")]]
     text = "\n".join(([notice, ""] if notice else []) + lines)
     await entry.say(update, context, text, confirm.keyboard(rows), edit=edit)

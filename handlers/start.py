@@ -77,9 +77,9 @@ async def set_commands(app: Application) -> None:
 
 # the command menu; flows add theirs here (name, msgid of its description)
 COMMANDS = [("start", "cmd.start"), ("wallet", "cmd.wallet"), ("topup", "cmd.topup"), ("withdraw", "cmd.withdraw"),
-            ("transfer", "cmd.transfer"), ("hongbao", "cmd.hongbao"), ("cards", "cmd.cards"), ("bills", "cmd.bills"), ("shop", "cmd.shop"),
-            ("receive", "cmd.receive"), ("security", "cmd.security"), ("settings", "cmd.settings"),
-            ("report", "cmd.report"), ("tickets", "cmd.tickets"),
+            ("transfer", "cmd.transfer"), ("hongbao", "cmd.hongbao"), ("cards", "cmd.cards"), ("bills", "cmd.bills"),
+            ("shop", "cmd.shop"), ("receive", "cmd.receive"), ("security", "cmd.security"), ("tip", "cmd.tip"),
+            ("settings", "cmd.settings"), ("report", "cmd.report"), ("tickets", "cmd.tickets"),
             ("cancel", "cmd.cancel"), ("help", "cmd.help")]
 
 

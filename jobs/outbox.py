@@ -12,10 +12,12 @@ Two bot processes may drain at once: ``outbox.claim`` never gives both the same 
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 
 from sqlalchemy import select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -44,13 +46,42 @@ def render(lang: str | None, notice: dict, names: dict) -> str:
     (notices are HTML, and a first name or a shop name may hold ``<``)."""
     params = {}
     for name, value in notice["params"].items():
-        if name == "amount":
-            params["amount"] = format_amount(value)
+        if name == "amount" or name.endswith("_amount"):
+            params[name] = format_amount(value)
+        elif name.endswith("_msgid"):  # another catalog text (a tip, a bill group), trusted HTML
+            params[name[:-len("_msgid")]] = t(lang, value)
+        elif name in ("button", "chart_month"):  # a button under the text (markup()), a chart (_chart())
+            continue
         elif name == "counterparty_id":
             params["name"] = html.escape((names.get(value) or (None, None, None))[2] or t(lang, "notice.someone"))
         else:
             params[name] = html.escape(value) if isinstance(value, str) else value
     return t(lang, notice["msgid"], **params)
+
+
+def markup(lang: str | None, notice: dict) -> InlineKeyboardMarkup | None:
+    """The notice's button (``params["button"]`` = [msgid, callback_data]), if it has one."""
+    button = notice["params"].get("button")
+    if not button:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, button[0]), callback_data=button[1])]])
+
+
+async def _chart(wallet, notice: dict, lang: str | None) -> bytes | None:
+    """The monthly bill chart (PNG) a notice asks for (``params["chart_month"]``: the weekly
+    summary), or None: none asked, or it could not be drawn (the text goes alone)."""
+    month = notice["params"].get("chart_month")
+    if not month:
+        return None
+    try:
+        from handlers.render import chart
+        from wallet.services import statements
+
+        data = await statements.chart_data(wallet, notice["user_id"], month=month)
+        return await asyncio.to_thread(chart.monthly_chart, data, lang)
+    except Exception:
+        log.exception("notice=%s: the chart of %s could not be drawn; sending the text alone", notice["key"], month)
+        return None
 
 
 async def drain_once(app: Application, *, limit: int = 50) -> dict[str, int]:
@@ -74,7 +105,12 @@ async def _deliver(app: Application, wallet, n: dict, readers: dict) -> str:
         return "dropped"
     try:
         text = render(lang, n, readers)
-        await app.bot.send_message(chat_id=n["user_id"], text=text, parse_mode="HTML")
+        photo = await _chart(wallet, n, lang)
+        if photo is not None:  # the text is the photo's caption
+            await app.bot.send_photo(chat_id=n["user_id"], photo=photo, caption=text, parse_mode="HTML",
+                                     reply_markup=markup(lang, n))
+        else:
+            await app.bot.send_message(chat_id=n["user_id"], text=text, parse_mode="HTML", reply_markup=markup(lang, n))
     except Forbidden as exc:
         log.info("notice=%s user=%s: 403 (%s), marked as blocked", n["key"], n["user_id"], exc.message)
         if n["user_id"] in readers:

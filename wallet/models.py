@@ -76,6 +76,7 @@ users = Table(
     Column("frozen", Boolean, nullable=False, server_default=text("false")),
     Column("frozen_at", UTCDateTime),
     Column("pin_hash", Text),
+    Column("pin_set_at", UTCDateTime),  # when the PIN was last set (NULL: before this was kept)
     Column("pin_failed", Integer, nullable=False, server_default="0"),
     Column("pin_locked_until", UTCDateTime),
     # PIN checks in flight (each reserves a try before bcrypt runs) and when the latest began
@@ -309,6 +310,41 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("last_error", String(128)),
     Index("ix_outbox_due", "status", "not_before"),
+)
+
+# --- scheduled alerts (wallet/services/alerts.py) ----------------------------------------
+# Each person's alert preferences; no row: the defaults (low balance off, tips weekly, quiet
+# 22:00-08:00 local, PIN-age reminder after 180 days).
+alert_prefs = Table(
+    "alert_prefs",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    Column("low_balance", Money),  # fen; NULL: off
+    Column("tips", String(8), nullable=False, server_default="weekly"),  # daily | weekly | off
+    Column("quiet_start", Integer, server_default="1320"),  # minutes after local midnight; NULL: no quiet hours
+    Column("quiet_end", Integer, server_default="480"),
+    Column("pin_age_days", Integer, server_default="180"),  # NULL: no PIN-age reminder
+    Column("last_tip", Integer),  # the tip sent last (never the same twice in a row)
+    CheckConstraint("low_balance IS NULL OR low_balance > 0", name="low_balance_pos"),
+    CheckConstraint("tips IN ('daily', 'weekly', 'off')", name="tips"),
+    CheckConstraint("(quiet_start IS NULL) = (quiet_end IS NULL)", name="quiet_pair"),
+    CheckConstraint("quiet_start IS NULL OR (quiet_start >= 0 AND quiet_start < 1440 AND quiet_end >= 0 "
+                    "AND quiet_end < 1440)", name="quiet_range"),
+    CheckConstraint("pin_age_days IS NULL OR pin_age_days > 0", name="pin_age_pos"),
+)
+
+# Exactly once per (alert, person, period): the row is written in the same transaction as the
+# alert's outbox notice; ``sent`` false: the period was recorded but not sent (a late summary).
+alerts_sent = Table(
+    "alerts_sent",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert", String(16), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("period", String(40), nullable=False),
+    Column("sent", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("alert", "user_id", "period", name="uq_alerts_sent_alert_user_period"),
 )
 
 # --- merchants (收款) ----------------------------------------------------------------------

@@ -33,7 +33,8 @@ async def _store(ctx: Context, user_id: int, new_pin: str, *, first: bool = Fals
         if first:  # two first PINs set at once: only one wins
             cond = and_(cond, users.c.pin_hash.is_(None))
         res = await conn.execute(users.update().where(cond)
-                                 .values(pin_hash=hashed, pin_failed=0, pin_locked_until=None))
+                                 .values(pin_hash=hashed, pin_failed=0, pin_locked_until=None,
+                                         pin_set_at=ctx.now()))
         if res.rowcount != 1:
             raise PinAlreadySet()
 
