@@ -187,6 +187,29 @@ async def test_a_transfer_about_to_expire_reminds_its_recipient_once(ctx):
     assert "User41" in render("en", n, {41: ("en", False, "User41")})
 
 
+async def test_a_delayed_transfer_is_announced_once_when_it_arrives_even_in_quiet_hours(ctx):
+    for uid in (51, 52):
+        await make_person(ctx, uid, balance=10_000)
+        await alert_prefs.set_prefs(ctx, uid, tips="off")  # default quiet hours 22:00-08:00
+    move_to(ctx, datetime(2026, 12, 1, 21, 0, tzinfo=SHANGHAI).astimezone(timezone.utc))
+    late = await transfers.send(ctx, key="d1", sender_id=51, recipient_id=52, amount=800, pin=PIN, delay_seconds=7200)
+    revoked = await transfers.send(ctx, key="d2", sender_id=51, recipient_id=52, amount=300, pin=PIN,
+                                   delay_seconds=7200)
+    await transfers.send(ctx, key="d3", sender_id=51, recipient_id=52, amount=100, pin=PIN)  # at once: no notice
+    ctx.clock.advance(hours=1)
+    await transfers.revoke(ctx, key="r2", user_id=51, transfer_id=revoked["transfer_id"])
+    assert [d for d in await alerts.run_due(ctx) if d["alert"] == "arrived"] == []  # not yet arrived
+    ctx.clock.advance(hours=1, minutes=1)  # 23:01 local: quiet hours, but money arriving is told
+    done = [d for d in await alerts.run_due(ctx) if d["alert"] == "arrived"]
+    assert done == [{"alert": "arrived", "user_id": 52, "period": str(late["transfer_id"]), "sent": True}]
+    ctx.clock.advance(minutes=30)
+    assert [d for d in await alerts.run_due(ctx) if d["alert"] == "arrived"] == []
+    (n,) = [n for n in await notices(ctx) if n["msgid"] == "alert.arrived"]
+    assert n["user_id"] == 52 and n["params"]["amount"] == 800 and n["params"]["counterparty_id"] == 51
+    from jobs.outbox import render
+    assert "User51" in render("en", n, {51: ("en", False, "User51")}) and "¥8.00" in render("en", n, {})
+
+
 async def test_pin_age_reminds_every_thirty_days_until_changed(ctx):
     from wallet.services import pins
 

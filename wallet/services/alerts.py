@@ -10,6 +10,9 @@ Alerts (each outside the person's quiet hours, default 22:00-08:00 local):
   drawn from the person and the period (every process draws the same), never the same tip twice
   in a row.
 - ``pin_age``: the PIN is older than the person's setting (default 180 days), once per 30 days.
+- ``arrived``: a delayed transfer (2 h / 24 h) has arrived and waits for its recipient's Accept;
+  money arriving, so quiet hours do not hold it. A transfer revoked before it arrives is no longer
+  pending and is never announced.
 
 Exactly once: ``alerts_sent`` has a unique key (alert, person, period), and its row is written in
 the same transaction as the alert's outbox notice, so two processes never both send and a
@@ -148,6 +151,18 @@ async def _candidates(ctx: Context, now: datetime) -> list[Due]:
             .where(and_(transfers.c.status == "pending", transfers.c.recipient_id.is_not(None),
                         transfers.c.arrive_at <= now, transfers.c.expires_at > now,
                         transfers.c.expires_at <= now + EXPIRING_BEFORE)))).all()
+        arrived = (await conn.execute(
+            select(transfers.c.id, transfers.c.recipient_id, transfers.c.sender_id, transfers.c.amount,
+                   transfers.c.expires_at)
+            .where(and_(transfers.c.status == "pending", transfers.c.recipient_id.is_not(None),
+                        transfers.c.arrive_at > transfers.c.created_at, transfers.c.arrive_at <= now,
+                        transfers.c.expires_at > now)))).all()
+        for t in arrived:
+            if t.recipient_id in zones:  # not if they blocked the bot, or have no wallet
+                expires = t.expires_at.astimezone(ZoneInfo(zones[t.recipient_id] or "Asia/Shanghai"))
+                dues.append(Due("arrived", t.recipient_id, str(t.id), "alert.arrived",
+                                {"amount": int(t.amount), "counterparty_id": int(t.sender_id),
+                                 "time": f"{expires:%m-%d %H:%M}"}))
         quiet = {r.id: (r.quiet_start, r.quiet_end) if r.tips is not None else
                  (DEFAULTS["quiet_start"], DEFAULTS["quiet_end"]) for r in rows}
         for t in soon:
