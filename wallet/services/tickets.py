@@ -10,7 +10,12 @@ settings) reply, resolve, or freeze the counterparty's account (``people.freeze`
 reporter may freeze their own account from the ticket (a stolen phone). Every change is a row
 of ``ticket_events``; ``notified_at`` NULL means the other side has not been told yet: the
 admins for what the reporter did (opened, self_freeze), the reporter for what an admin did.
-``undelivered`` / ``mark_delivered`` let a job tell them.
+
+The notices go through the outbox (``wallet.outbox``), written in the transaction of each event
+with keys ``sys:notice:ticket:<event id>:<reader id>``: the reporter's at once; the admins' when
+the caller passes ``admin_ids``, the event then marked ``notified_at``. An event opened while no
+admin is configured stays unmarked; ``tell_admins`` (the notice job's catch-up) writes those
+later, once. ``undelivered`` lists the events whose notices are not written yet.
 
 The evidence pack is the bill and the person's bill lines ``EVIDENCE_DAYS`` days around it.
 """
@@ -26,10 +31,11 @@ from sqlalchemy import and_, func, select
 from wallet.context import Context
 from wallet.errors import (NotAdmin, TicketClosed, TicketExists, TicketInvalid, TicketNoCounterparty,
                            TicketNotFound)
+from wallet import outbox
 from wallet.models import ticket_events, tickets, users
 from wallet.services import bills, people
 from wallet.services.subkeys import step_key
-from wallet.uow import caller_key, idempotent, insert_ignore, read, transaction
+from wallet.uow import caller_key, idempotent, insert_ignore, internal_key, read, transaction
 
 REASONS = ("not_me", "wrong_amount", "not_received", "duplicate", "scam", "other")
 DETAILS_MAX = 500
@@ -90,18 +96,67 @@ async def _load(conn, ticket_id: int, *, lock: bool = True):
 
 
 async def _event(ctx: Context, conn, ticket_id: int, *, actor_id: int | None, kind: str,
-                 text: str | None = None) -> None:
+                 text: str | None = None, admin_ids: Iterable[int] = (), line: dict | None = None) -> None:
+    """Record one change of a ticket and write its notices (the same transaction)."""
     now = ctx.now()
-    await conn.execute(ticket_events.insert().values(ticket_id=ticket_id, actor_id=actor_id, kind=kind,
-                                                     text=text, created_at=now))
+    res = await conn.execute(ticket_events.insert().values(ticket_id=ticket_id, actor_id=actor_id, kind=kind,
+                                                           text=text, created_at=now))
     await conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(updated_at=now))
+    event_id = res.inserted_primary_key[0]
+    t = await _load(conn, ticket_id, lock=False)
+    if kind in REPORTER_EVENTS:
+        readers = sorted(set(admin_ids or ()))
+        if not readers:  # kept for the admins to come (tell_admins)
+            return
+        for admin_id in readers:
+            await _tell_admin(ctx, conn, t, event_id, kind, admin_id, line)
+    else:
+        await outbox.enqueue(conn, key=internal_key("notice", "ticket", event_id, t.reporter_id),
+                             user_id=t.reporter_id, msgid=f"ticket.notice.{kind}", now=now,
+                             number=number_of(ctx, t.id, t.created_at), note=text,
+                             buttons=[[["ticket.view", f"ticket:show:{t.id}"]]])
+    await conn.execute(ticket_events.update().where(ticket_events.c.id == event_id).values(notified_at=now))
+
+
+def _party(line: dict):
+    """The other side of a bill, for any reader (handlers/render/labels.party, language-free)."""
+    if line.get("shop_name") and line["amount"] < 0:
+        return line["shop_name"]
+    if line.get("counterparty_name"):
+        return line["counterparty_name"]
+    card = line.get("card")
+    if card:
+        return {"msgid": "party.bank", "last4": card["last4"],
+                "bank": {"langs": {"zh_CN": card["bank_name_zh"], "en": card["bank_name_en"]}}}
+    return "-"
+
+
+async def _tell_admin(ctx: Context, conn, t, event_id: int, kind: str, admin_id: int, line: dict | None) -> None:
+    """One admin's notice of what a reporter did: the report's card (with its buttons while it
+    is open), or that the reporter froze their wallet."""
+    number = number_of(ctx, t.id, t.created_at)
+    key = internal_key("notice", "ticket", event_id, admin_id)
+    if kind != "opened":
+        await outbox.enqueue(conn, key=key, user_id=admin_id, msgid="tka.notice.self_freeze", now=ctx.now(),
+                             number=number)
+        return
+    name = (await conn.execute(select(users.c.first_name).where(users.c.id == t.reporter_id))).scalar_one_or_none()
+    buttons = [[["tka.button.reply", f"tka:reply:{t.id}"], ["tka.button.resolve", f"tka:resolve:{t.id}"]],
+               [["tka.button.freeze", f"tka:freeze:{t.id}"], ["tka.button.evidence", f"tka:evidence:{t.id}"]]]
+    await outbox.enqueue(
+        conn, key=key, user_id=admin_id, msgid="tka.card", now=ctx.now(), number=number,
+        status={"msgid": f"ticket.status.{t.status}"}, name=name or "-", reporter_id=t.reporter_id,
+        time={"time": line["time"]}, kind={"msgid": f"bill.group.{line['group']}"},
+        amount={"fen": line["amount"], "signed": True}, party=_party(line), reference=line["reference"],
+        reason={"msgid": f"ticket.reason.{t.reason}"}, details=t.details or "-",
+        buttons=buttons if t.status == "open" else [])
 
 
 # --- the reporter --------------------------------------------------------------------------
 async def open_ticket(ctx: Context, *, key: str, reporter_id: int, journal_id: int, reason: str,
-                      details: str | None = None) -> dict:
+                      details: str | None = None, admin_ids: Iterable[int] = ()) -> dict:
     """A ticket about one of the reporter's own bills. BillNotFound for anyone else's;
-    TicketExists while one about that bill is open."""
+    TicketExists while one about that bill is open. Each of ``admin_ids`` is sent its card."""
     if reason not in REASONS:
         raise TicketInvalid(reason="reason")
     details = _clean(details, DETAILS_MAX, "details_too_long")
@@ -118,15 +173,18 @@ async def open_ticket(ctx: Context, *, key: str, reporter_id: int, journal_id: i
                 tickets.c.reporter_id == reporter_id, tickets.c.tx_id == journal_id,
                 tickets.c.status == "open")))).one()
             raise TicketExists(number=number_of(ctx, other.id, other.created_at))
-        await _event(ctx, conn, new_id, actor_id=reporter_id, kind="opened", text=details)
+        await _event(ctx, conn, new_id, actor_id=reporter_id, kind="opened", text=details, admin_ids=admin_ids,
+                     line=line)
         return {**_view(ctx, await _load(conn, new_id)), "bill": line}
 
     return await idempotent(ctx, key=caller_key(key, op="ticket_open", user_id=reporter_id), op="ticket_open", user_id=reporter_id,
                             request={"journal_id": journal_id, "reason": reason, "details": details}, fn=body)
 
 
-async def freeze_self(ctx: Context, *, key: str, user_id: int, ticket_id: int) -> dict:
-    """The reporter freezes their own account from the ticket (no PIN, like people.freeze)."""
+async def freeze_self(ctx: Context, *, key: str, user_id: int, ticket_id: int,
+                      admin_ids: Iterable[int] = ()) -> dict:
+    """The reporter freezes their own account from the ticket (no PIN, like people.freeze);
+    ``admin_ids`` are told."""
     t = await read(ctx, lambda conn: _load(conn, ticket_id, lock=False))
     if t.reporter_id != user_id:
         raise TicketNotFound(ticket_id=ticket_id)
@@ -134,7 +192,7 @@ async def freeze_self(ctx: Context, *, key: str, user_id: int, ticket_id: int) -
 
     async def body(conn):
         await _load(conn, ticket_id)
-        await _event(ctx, conn, ticket_id, actor_id=user_id, kind="self_freeze")
+        await _event(ctx, conn, ticket_id, actor_id=user_id, kind="self_freeze", admin_ids=admin_ids)
         return {"ticket_id": ticket_id, "user_id": user_id, "frozen": True}
 
     return await idempotent(ctx, key=caller_key(key, op="ticket_self_freeze", user_id=user_id), op="ticket_self_freeze", user_id=user_id,
@@ -233,8 +291,8 @@ async def freeze_counterparty(ctx: Context, *, key: str, admin_id: int, admin_id
 
 # --- telling people ------------------------------------------------------------------------
 async def undelivered(ctx: Context, *, limit: int = 100) -> list[dict]:
-    """Events nobody has been told of yet, oldest first, each with ``audience`` ('admins' for
-    what a reporter did, 'reporter' for what an admin did) and the ticket."""
+    """Events whose notices are not written yet (a report or a self-freeze while no admin was
+    configured), oldest first, each with ``audience`` and the ticket."""
     async def body(conn):
         rows = (await conn.execute(
             select(ticket_events, tickets.c.reporter_id, tickets.c.status.label("ticket_status"),
@@ -247,7 +305,39 @@ async def undelivered(ctx: Context, *, limit: int = 100) -> list[dict]:
     return await read(ctx, body)
 
 
+async def tell_admins(ctx: Context, admin_ids: Iterable[int], *, limit: int = 100) -> int:
+    """Write the admins' notices of the events nobody was told of yet (opened while no admin
+    was configured), once: each event is marked in the same transaction, and the outbox keys
+    are the ones ``_event`` uses, so two processes (or a retry) write each notice once.
+    Returns how many events were told."""
+    admins = sorted(set(admin_ids or ()))
+    todo = [e for e in await undelivered(ctx, limit=limit) if e["audience"] == "admins"] if admins else []
+    if not todo:
+        return 0
+    lines = {}
+    for e in todo:
+        if e["kind"] == "opened":
+            t = await read(ctx, lambda conn, tid=e["ticket_id"]: _load(conn, tid, lock=False))
+            lines[e["event_id"]] = await bills.bill(ctx, t.reporter_id, t.tx_id)
+
+    async def body(conn):
+        told = 0
+        for e in todo:
+            res = await conn.execute(ticket_events.update().where(and_(
+                ticket_events.c.id == e["event_id"], ticket_events.c.notified_at.is_(None))).values(notified_at=ctx.now()))
+            if res.rowcount != 1:  # another process told them
+                continue
+            t = await _load(conn, e["ticket_id"], lock=False)
+            for admin_id in admins:
+                await _tell_admin(ctx, conn, t, e["event_id"], e["kind"], admin_id, lines.get(e["event_id"]))
+            told += 1
+        return told
+
+    return await transaction(ctx, body)
+
+
 async def mark_delivered(ctx: Context, event_ids: Iterable[int]) -> int:
+    """Mark events as told without writing notices (an operator's tool)."""
     ids = list(event_ids)
     if not ids:
         return 0
