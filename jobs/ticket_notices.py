@@ -1,9 +1,9 @@
-"""The admins' catch-up of abnormal-transaction reports. Every ticket notice is written to the
-outbox in the transaction of its change (wallet/services/tickets.py) and sent by jobs/outbox.py,
-exactly like the money notices. Only a report (or a self-freeze) made while no admin was
-configured (``WALLET_ADMIN_IDS`` empty) has no notice yet: each round here writes those for the
-admins configured now (``tickets.tell_admins``: once, with the outbox keys of the event) and
-drains the outbox at once.
+"""The catch-up of ticket notices. Every ticket notice is written to the outbox in the
+transaction of its change (wallet/services/tickets.py) and sent by jobs/outbox.py, exactly like
+the money notices. Only a report (or a self-freeze) made while no admin was configured
+(``WALLET_ADMIN_IDS`` empty), or an event recorded before the notices were written with it, has
+no notice yet: each round here writes those (``tickets.tell_missed``: once, with the outbox keys
+of the event; the admins configured now) and drains the outbox at once.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ async def catch_up(app: Application) -> int:
     admins = tuple(app.bot_data["settings"].admin_ids or ())
     if not admins:
         return 0
-    told = await tickets.tell_admins(app.bot_data["wallet"], admins)
+    told = await tickets.tell_missed(app.bot_data["wallet"], admins)
     if told:
         log.info("ticket notices: %s event(s) made while no admin was configured written for admins=%s",
                  told, admins)

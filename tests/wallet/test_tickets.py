@@ -10,6 +10,9 @@ import pytest
 
 from tests.wallet.helpers import PIN, make_person
 from wallet import errors, outbox
+from wallet.models import outbox as outbox_rows
+from wallet.models import ticket_events
+from wallet.uow import transaction
 from wallet.services import bills, cards, people, tickets, transfers
 
 ALICE, MALLORY, BOB = 301, 302, 303
@@ -132,10 +135,10 @@ async def test_the_reporter_freezes_their_own_account_from_the_ticket(ctx, scam)
     kinds = [(e["kind"], e["audience"]) for e in await tickets.undelivered(ctx)]
     assert kinds == [("opened", "admins"), ("self_freeze", "admins")]
     # an admin configured later is told of both, once (two catch-ups, as from two processes)
-    assert await tickets.tell_admins(ctx, ()) == 0
-    told = await asyncio.gather(tickets.tell_admins(ctx, [ADMIN]), tickets.tell_admins(ctx, [ADMIN]))
+    assert await tickets.tell_missed(ctx, ()) == 0
+    told = await asyncio.gather(tickets.tell_missed(ctx, [ADMIN]), tickets.tell_missed(ctx, [ADMIN]))
     assert sorted(told) == [0, 2] and await tickets.undelivered(ctx) == []
-    assert await tickets.tell_admins(ctx, [ADMIN]) == 0
+    assert await tickets.tell_missed(ctx, [ADMIN]) == 0
     assert [n["msgid"] for n in await outbox.pending(ctx) if n["user_id"] == ADMIN] == [
         "tka.card", "tka.notice.self_freeze"]
 
@@ -206,3 +209,20 @@ async def test_the_evidence_pack_is_the_bill_and_a_week_either_side(ctx):
     assert (await tickets.evidence(ctx, ticket["ticket_id"], viewer_id=ADMIN, admin_ids=ADMINS))["count"] == 3
     with pytest.raises(errors.TicketNotFound):
         await tickets.evidence(ctx, ticket["ticket_id"], viewer_id=MALLORY)
+
+
+async def test_an_event_recorded_before_its_notice_was_written_is_told_once(ctx, scam):
+    """An event of an older database (its notice not written with it) is written by the catch-up, once."""
+    t = await tickets.open_ticket(ctx, key="k", reporter_id=ALICE, journal_id=scam["journal_id"], reason="scam")
+    await tickets.reply(ctx, key="r", admin_id=ADMIN, admin_ids=ADMINS, ticket_id=t["ticket_id"], text="hi")
+
+    async def as_before(conn):
+        await conn.execute(outbox_rows.delete().where(outbox_rows.c.msgid == "ticket.notice.reply"))
+        await conn.execute(ticket_events.update().where(ticket_events.c.kind == "reply").values(notified_at=None))
+    await transaction(ctx, as_before)
+    assert [e["kind"] for e in await tickets.undelivered(ctx)] == ["opened", "reply"]
+    assert await tickets.tell_missed(ctx, ()) == 1  # no admin yet: the reporter's only
+    assert await tickets.tell_missed(ctx, ()) == 0
+    assert [e["kind"] for e in await tickets.undelivered(ctx)] == ["opened"]
+    told = [n for n in await outbox.pending(ctx) if n["msgid"] == "ticket.notice.reply"]
+    assert len(told) == 1 and json.loads(told[0]["params"])["note"] == "hi" and told[0]["user_id"] == ALICE

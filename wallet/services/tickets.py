@@ -14,8 +14,8 @@ admins for what the reporter did (opened, self_freeze), the reporter for what an
 The notices go through the outbox (``wallet.outbox``), written in the transaction of each event
 with keys ``sys:notice:ticket:<event id>:<reader id>``: the reporter's at once; the admins' when
 the caller passes ``admin_ids``, the event then marked ``notified_at``. An event opened while no
-admin is configured stays unmarked; ``tell_admins`` (the notice job's catch-up) writes those
-later, once. ``undelivered`` lists the events whose notices are not written yet.
+admin is configured stays unmarked; ``tell_missed`` (the notice job's catch-up) writes those
+later, once (wallet/services/ticket_notices.py: what each notice holds). ``undelivered`` lists the events whose notices are not written yet.
 
 The evidence pack is the bill and the person's bill lines ``EVIDENCE_DAYS`` days around it.
 """
@@ -31,11 +31,11 @@ from sqlalchemy import and_, func, select
 from wallet.context import Context
 from wallet.errors import (NotAdmin, TicketClosed, TicketExists, TicketInvalid, TicketNoCounterparty,
                            TicketNotFound)
-from wallet import outbox
 from wallet.models import ticket_events, tickets, users
 from wallet.services import bills, people
+from wallet.services import ticket_notices as notices
 from wallet.services.subkeys import step_key
-from wallet.uow import caller_key, idempotent, insert_ignore, internal_key, read, transaction
+from wallet.uow import caller_key, idempotent, insert_ignore, read, transaction
 
 REASONS = ("not_me", "wrong_amount", "not_received", "duplicate", "scam", "other")
 DETAILS_MAX = 500
@@ -103,53 +103,28 @@ async def _event(ctx: Context, conn, ticket_id: int, *, actor_id: int | None, ki
                                                            text=text, created_at=now))
     await conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(updated_at=now))
     event_id = res.inserted_primary_key[0]
+    await _tell(ctx, conn, ticket_id, event_id, kind, text, admin_ids, line)
+
+
+async def _tell(ctx: Context, conn, ticket_id: int, event_id: int, kind: str, text: str | None,
+                admin_ids: Iterable[int], line: dict | None) -> bool:
+    """Mark one event told and write its notices; False (nothing written) for what a reporter
+    did while no admin is configured, or an event told already."""
+    readers = sorted(set(admin_ids or ())) if kind in REPORTER_EVENTS else None
+    if readers == []:  # kept for the admins to come (tell_missed)
+        return False
+    res = await conn.execute(ticket_events.update().where(and_(
+        ticket_events.c.id == event_id, ticket_events.c.notified_at.is_(None))).values(notified_at=ctx.now()))
+    if res.rowcount != 1:  # told already (another process's catch-up)
+        return False
     t = await _load(conn, ticket_id, lock=False)
-    if kind in REPORTER_EVENTS:
-        readers = sorted(set(admin_ids or ()))
-        if not readers:  # kept for the admins to come (tell_admins)
-            return
-        for admin_id in readers:
-            await _tell_admin(ctx, conn, t, event_id, kind, admin_id, line)
-    else:
-        await outbox.enqueue(conn, key=internal_key("notice", "ticket", event_id, t.reporter_id),
-                             user_id=t.reporter_id, msgid=f"ticket.notice.{kind}", now=now,
-                             number=number_of(ctx, t.id, t.created_at), note=text,
-                             buttons=[[["ticket.view", f"ticket:show:{t.id}"]]])
-    await conn.execute(ticket_events.update().where(ticket_events.c.id == event_id).values(notified_at=now))
-
-
-def _party(line: dict):
-    """The other side of a bill, for any reader (handlers/render/labels.party, language-free)."""
-    if line.get("shop_name") and line["amount"] < 0:
-        return line["shop_name"]
-    if line.get("counterparty_name"):
-        return line["counterparty_name"]
-    card = line.get("card")
-    if card:
-        return {"msgid": "party.bank", "last4": card["last4"],
-                "bank": {"langs": {"zh_CN": card["bank_name_zh"], "en": card["bank_name_en"]}}}
-    return "-"
-
-
-async def _tell_admin(ctx: Context, conn, t, event_id: int, kind: str, admin_id: int, line: dict | None) -> None:
-    """One admin's notice of what a reporter did: the report's card (with its buttons while it
-    is open), or that the reporter froze their wallet."""
     number = number_of(ctx, t.id, t.created_at)
-    key = internal_key("notice", "ticket", event_id, admin_id)
-    if kind != "opened":
-        await outbox.enqueue(conn, key=key, user_id=admin_id, msgid="tka.notice.self_freeze", now=ctx.now(),
-                             number=number)
-        return
-    name = (await conn.execute(select(users.c.first_name).where(users.c.id == t.reporter_id))).scalar_one_or_none()
-    buttons = [[["tka.button.reply", f"tka:reply:{t.id}"], ["tka.button.resolve", f"tka:resolve:{t.id}"]],
-               [["tka.button.freeze", f"tka:freeze:{t.id}"], ["tka.button.evidence", f"tka:evidence:{t.id}"]]]
-    await outbox.enqueue(
-        conn, key=key, user_id=admin_id, msgid="tka.card", now=ctx.now(), number=number,
-        status={"msgid": f"ticket.status.{t.status}"}, name=name or "-", reporter_id=t.reporter_id,
-        time={"time": line["time"]}, kind={"msgid": f"bill.group.{line['group']}"},
-        amount={"fen": line["amount"], "signed": True}, party=_party(line), reference=line["reference"],
-        reason={"msgid": f"ticket.reason.{t.reason}"}, details=t.details or "-",
-        buttons=buttons if t.status == "open" else [])
+    if readers is None:
+        await notices.tell_reporter(conn, t, number=number, event_id=event_id, kind=kind, text=text, now=ctx.now())
+    for admin_id in readers or ():
+        await notices.tell_admin(conn, t, number=number, event_id=event_id, kind=kind, admin_id=admin_id,
+                                 line=line, now=ctx.now())
+    return True
 
 
 # --- the reporter --------------------------------------------------------------------------
@@ -290,28 +265,32 @@ async def freeze_counterparty(ctx: Context, *, key: str, admin_id: int, admin_id
 
 
 # --- telling people ------------------------------------------------------------------------
-async def undelivered(ctx: Context, *, limit: int = 100) -> list[dict]:
+async def undelivered(ctx: Context, *, limit: int = 100, reporter_events: bool = True) -> list[dict]:
     """Events whose notices are not written yet (a report or a self-freeze while no admin was
-    configured), oldest first, each with ``audience`` and the ticket."""
+    configured), oldest first, each with ``audience`` and the ticket (``reporter_events=False``:
+    only what an admin did)."""
     async def body(conn):
+        where = ticket_events.c.notified_at.is_(None)
+        if not reporter_events:
+            where = and_(where, ticket_events.c.kind.in_(ADMIN_EVENTS))
         rows = (await conn.execute(
             select(ticket_events, tickets.c.reporter_id, tickets.c.status.label("ticket_status"),
                    tickets.c.created_at.label("ticket_created_at"))
             .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
-            .where(ticket_events.c.notified_at.is_(None)).order_by(ticket_events.c.id).limit(limit))).all()
+            .where(where).order_by(ticket_events.c.id).limit(limit))).all()
         return [{**_event_view(e), "audience": "admins" if e.kind in REPORTER_EVENTS else "reporter",
                  "reporter_id": e.reporter_id, "ticket_status": e.ticket_status,
                  "number": number_of(ctx, e.ticket_id, e.ticket_created_at)} for e in rows]
     return await read(ctx, body)
 
 
-async def tell_admins(ctx: Context, admin_ids: Iterable[int], *, limit: int = 100) -> int:
-    """Write the admins' notices of the events nobody was told of yet (opened while no admin
-    was configured), once: each event is marked in the same transaction, and the outbox keys
-    are the ones ``_event`` uses, so two processes (or a retry) write each notice once.
-    Returns how many events were told."""
+async def tell_missed(ctx: Context, admin_ids: Iterable[int], *, limit: int = 100) -> int:
+    """Write the notices of the events nobody was told of yet (a report opened while no admin
+    was configured; or an event from before the notices were written with it), once: each
+    event is marked in the same transaction and the outbox keys are those of ``_tell``, so two
+    processes (or a retry) write each notice once. Returns how many events were told."""
     admins = sorted(set(admin_ids or ()))
-    todo = [e for e in await undelivered(ctx, limit=limit) if e["audience"] == "admins"] if admins else []
+    todo = await undelivered(ctx, limit=limit, reporter_events=bool(admins))
     if not todo:
         return 0
     lines = {}
@@ -323,14 +302,8 @@ async def tell_admins(ctx: Context, admin_ids: Iterable[int], *, limit: int = 10
     async def body(conn):
         told = 0
         for e in todo:
-            res = await conn.execute(ticket_events.update().where(and_(
-                ticket_events.c.id == e["event_id"], ticket_events.c.notified_at.is_(None))).values(notified_at=ctx.now()))
-            if res.rowcount != 1:  # another process told them
-                continue
-            t = await _load(conn, e["ticket_id"], lock=False)
-            for admin_id in admins:
-                await _tell_admin(ctx, conn, t, e["event_id"], e["kind"], admin_id, lines.get(e["event_id"]))
-            told += 1
+            told += await _tell(ctx, conn, e["ticket_id"], e["event_id"], e["kind"], e["text"], admins,
+                                lines.get(e["event_id"]))
         return told
 
     return await transaction(ctx, body)
