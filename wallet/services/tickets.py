@@ -15,7 +15,8 @@ The notices go through the outbox (``wallet.outbox``), written in the transactio
 with keys ``sys:notice:ticket:<event id>:<reader id>``: the reporter's at once; the admins' when
 the caller passes ``admin_ids``, the event then marked ``notified_at``. An event opened while no
 admin is configured stays unmarked; ``tell_missed`` (the notice job's catch-up) writes those
-later, once (wallet/services/ticket_notices.py: what each notice holds). ``undelivered`` lists the events whose notices are not written yet.
+later, once (wallet/services/ticket_notices.py: what each notice holds). ``undelivered`` lists
+the events whose notices are not written yet.
 
 The evidence pack is the bill and the person's bill lines ``EVIDENCE_DAYS`` days around it.
 """
