@@ -1,7 +1,7 @@
-"""What the reports' messages show, shared by the reporter's flow (handlers/tickets.py), the
-admins' (handlers/tickets_admin.py) and the notice job (jobs/ticket_notices.py): a bill as one
-line, the admin's card of a report, the notice of each ticket event in its reader's language,
-and the evidence pack as documents; who the admins are, and running the notice job at once.
+"""What the reports' messages show, shared by the reporter's flow (handlers/tickets.py) and the
+admins' (handlers/tickets_admin.py): a bill as one line, the admin's card of a report (the
+notice of a new report is the same card, written by the wallet to the outbox), and the evidence
+pack as documents; who the admins are, and sending the outbox at once.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from handlers.ui import common as ui
 from wallet.errors import WalletNotOpen
 from wallet.services import people, tickets
 
-JOB_NAME = "ticket_notices"  # jobs/ticket_notices.py
+JOB_NAME = "outbox"  # jobs/outbox.py
 
 
 def admin_ids(context_or_app) -> tuple[int, ...]:
@@ -31,11 +31,11 @@ def is_admin(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
 
 
 def notify_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Run the notice job now instead of at its next tick (the events are rows already)."""
+    """Send the outbox now instead of at its next tick (the notices are rows already)."""
     queue = context.job_queue
     jobs = queue.get_jobs_by_name(JOB_NAME) if queue is not None else ()
     if jobs:
-        context.application.create_task(jobs[0].run(context.application), name="ticket_notices_now")
+        context.application.create_task(jobs[0].run(context.application), name="outbox_now")
 
 
 async def reader(app: Application, user_id: int) -> tuple[str, str]:
@@ -78,18 +78,6 @@ async def card(app: Application, admin_id: int, ticket_id: int) -> tuple[str, In
             [_b(t(lang, "tka.button.freeze"), f"tka:freeze:{tid}"),
              _b(t(lang, "tka.button.evidence"), f"tka:evidence:{tid}")]]
     return text, InlineKeyboardMarkup(rows)
-
-
-async def notice(app: Application, user_id: int, event: dict) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text (and buttons) that tells ``user_id`` of a ticket event (jobs/ticket_notices.py)."""
-    if event["audience"] == "admins" and event["kind"] == "opened":
-        return await card(app, user_id, event["ticket_id"])
-    lang, _ = await reader(app, user_id)
-    extra = "\n" + escape(event["text"]) if event.get("text") else ""
-    if event["audience"] == "admins":  # the reporter froze their own wallet
-        return t(lang, "tka.notice.self_freeze", number=event["number"]), None
-    view = InlineKeyboardMarkup([[_b(t(lang, "ticket.view"), f"ticket:show:{event['ticket_id']}")]])
-    return t(lang, f"ticket.notice.{event['kind']}", number=event["number"]) + extra, view
 
 
 def signed(fen: int) -> str:

@@ -11,7 +11,7 @@
 
 Every press is checked by the wallet: a bill or a report that is not the presser's is refused
 with a popup (``BillNotFound`` / ``TicketNotFound``) and nothing changes. What admins do reaches
-the reporter through jobs/ticket_notices.py (the service's ``undelivered`` events).
+the reporter through the outbox (written with each change, sent by jobs/outbox.py).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from telegram.helpers import escape
 
 from handlers import tickets_admin
 from handlers.i18n import t
-from handlers.ticket_cards import bill_line, is_admin, notify_soon, send_pack
+from handlers.ticket_cards import admin_ids, bill_line, is_admin, notify_soon, send_pack
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry
 from wallet.errors import TicketInvalid, WalletError
@@ -144,7 +144,8 @@ async def _open(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict,
     lang = await ui.language(update, context)
     try:
         ticket = await tickets.open_ticket(wallet, key=ui.op_key(update, "ticket_open", draft), reporter_id=uid,
-                                           journal_id=draft["journal_id"], reason=draft["reason"], details=details)
+                                           journal_id=draft["journal_id"], reason=draft["reason"], details=details,
+                                           admin_ids=admin_ids(context))
     except TicketInvalid as err:  # too long: same step
         await context.bot.send_message(update.effective_chat.id, await ui.explain(update, context, err))
         return None
@@ -186,7 +187,7 @@ async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     ticket_id = int(query.data.split(":")[2])
     try:
         await tickets.freeze_self(ui.wallet(context), key=ui.op_key(update, "ticket_freeze", f"t{ticket_id}"),
-                                  user_id=ui.user_id(update), ticket_id=ticket_id)
+                                  user_id=ui.user_id(update), ticket_id=ticket_id, admin_ids=admin_ids(context))
     except WalletError as err:
         log.info("user=%s op=ticket_freeze ticket=%s refused: %s", ui.user_id(update), ticket_id, err.code)
         await _popup(update, context, err)

@@ -1,7 +1,7 @@
 """Abnormal-transaction reports, the admins' side (admins: ``Settings.admin_ids``,
 ``WALLET_ADMIN_IDS``), in an admin's private chat.
 
-Each new report reaches every admin as a card (jobs/ticket_notices.py) with ``tka:reply:<id>``
+Each new report reaches every admin as a card (through the outbox) with ``tka:reply:<id>``
 (asks for the text, sent to the reporter), ``tka:resolve:<id>``, ``tka:freeze:<id>`` (freeze the
 account on the other side of the bill) and ``tka:evidence:<id>`` (the evidence CSV and PDF); ``/tickets``
 lists the open ones (``tka:show:<id>``: the card again). Anyone else pressing a ``tka:`` button,

@@ -9,19 +9,31 @@ a second overall, 20 a minute per group). Here each claimed notice ends one of t
 - dropped: the person blocked the bot (403: they are marked and skipped from then on), or
   Telegram refused the message itself (400), which no retry would change.
 Two bot processes may drain at once: ``outbox.claim`` never gives both the same notice.
+
+A notice's parameters: ``amount`` and ``*_amount`` (fen) as ¥, ``*_msgid`` as that catalog text
+(under the name without ``_msgid``), ``counterparty_id`` as that person's first name,
+other strings HTML-escaped; a typed value (a dict) is rendered for the reader: ``{"msgid": …,
+…params}`` a catalog text, ``{"fen": n, "signed": true}`` money (``+`` on income),
+``{"time": iso}`` a local time in the reader's zone, ``{"langs": {"en": …, "zh_CN": …}}`` the
+reader's language's text. ``note`` (optional) is a free text shown under the notice, and
+``buttons`` (optional) rows of ``[msgid, callback_data]``: an inline keyboard, its labels in the
+reader's language, and ``button`` one such button; ``chart_month`` sends the month's bill chart as a
+photo with the text as its caption (the weekly summary). People without a wallet read in the language they last chose in the chat.
 """
 from __future__ import annotations
 
 import asyncio
 import html
 import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from handlers.i18n import t
+from handlers.i18n import normalize, t
 from wallet import outbox
 from wallet.models import users
 from wallet.money import format_amount
@@ -32,39 +44,73 @@ log = logging.getLogger("jobs.outbox")
 MAX_BACKOFF = 300
 
 
-async def _readers(wallet, ids: set[int]) -> dict[int, tuple[str | None, bool, str | None]]:
-    """language, blocked, first name of each person (missing: not a wallet user)."""
+async def _readers(wallet, ids: set[int]) -> dict[int, tuple[str | None, bool, str | None, str | None]]:
+    """language, blocked, first name, time zone of each person (missing: not a wallet user)."""
     async def body(conn):
-        rows = await conn.execute(select(users.c.id, users.c.language, users.c.blocked_bot, users.c.first_name)
-                                  .where(users.c.id.in_(ids)))
-        return {r.id: (r.language, bool(r.blocked_bot), r.first_name) for r in rows}
+        rows = await conn.execute(select(users.c.id, users.c.language, users.c.blocked_bot, users.c.first_name,
+                                         users.c.timezone).where(users.c.id.in_(ids)))
+        return {r.id: (r.language, bool(r.blocked_bot), r.first_name, r.timezone) for r in rows}
     return await read(wallet, body)
 
 
-def render(lang: str | None, notice: dict, names: dict) -> str:
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def _typed(lang: str | None, tz: str | None, value):
+    """A parameter for this reader: a typed dict rendered (see the module's doc), strings escaped."""
+    if isinstance(value, str):
+        return html.escape(value)
+    if not isinstance(value, dict):
+        return value
+    if "msgid" in value:
+        return t(lang, value["msgid"], **{k: _typed(lang, tz, v) for k, v in value.items() if k != "msgid"})
+    if "fen" in value:
+        return ("+" if value.get("signed") and value["fen"] > 0 else "") + format_amount(value["fen"])
+    if "time" in value:
+        return datetime.fromisoformat(value["time"]).astimezone(_zone(tz)).strftime("%Y-%m-%d %H:%M")
+    if "langs" in value:
+        texts = value["langs"]
+        return html.escape(str(texts.get(normalize(lang)) or next(iter(texts.values()), "")))
+    raise ValueError(f"unknown parameter {sorted(value)}")
+
+
+def keyboard(lang: str | None, notice: dict) -> InlineKeyboardMarkup | None:
+    """The notice's buttons with labels in the reader's language: ``buttons`` (rows of
+    [msgid, callback_data]) and ``button`` (one [msgid, callback_data], on a row of its own)."""
+    params = notice["params"]
+    rows = [[InlineKeyboardButton(t(lang, msgid), callback_data=data) for msgid, data in row]
+            for row in params.get("buttons") or ()]
+    if params.get("button"):
+        msgid, data = params["button"]
+        rows.append([InlineKeyboardButton(t(lang, msgid), callback_data=data)])
+    return InlineKeyboardMarkup(rows) if any(rows) else None
+
+
+def render(lang: str | None, notice: dict, names: dict, tz: str | None = None) -> str:
     """The notice's text: fen as ¥, people by their first name; names and other texts escaped
     (notices are HTML, and a first name or a shop name may hold ``<``)."""
-    params = {}
+    params, note = {}, None
     for name, value in notice["params"].items():
-        if name == "amount" or name.endswith("_amount"):
+        if name in ("button", "buttons", "chart_month"):  # buttons under the text (keyboard()), a chart (_chart())
+            continue
+        if name == "note":
+            note = html.escape(value) if value else None
+        elif isinstance(value, dict):
+            params[name] = _typed(lang, tz, value)
+        elif name == "amount" or name.endswith("_amount"):
             params[name] = format_amount(value)
         elif name.endswith("_msgid"):  # another catalog text (a tip, a bill group), trusted HTML
             params[name[:-len("_msgid")]] = t(lang, value)
-        elif name in ("button", "chart_month"):  # a button under the text (markup()), a chart (_chart())
-            continue
         elif name == "counterparty_id":
             params["name"] = html.escape((names.get(value) or (None, None, None))[2] or t(lang, "notice.someone"))
         else:
             params[name] = html.escape(value) if isinstance(value, str) else value
-    return t(lang, notice["msgid"], **params)
-
-
-def markup(lang: str | None, notice: dict) -> InlineKeyboardMarkup | None:
-    """The notice's button (``params["button"]`` = [msgid, callback_data]), if it has one."""
-    button = notice["params"].get("button")
-    if not button:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, button[0]), callback_data=button[1])]])
+    text = t(lang, notice["msgid"], **params)
+    return f"{text}\n{note}" if note else text
 
 
 async def _chart(wallet, notice: dict, lang: str | None) -> bytes | None:
@@ -99,18 +145,22 @@ async def drain_once(app: Application, *, limit: int = 50) -> dict[str, int]:
 
 
 async def _deliver(app: Application, wallet, n: dict, readers: dict) -> str:
-    lang, blocked, _ = readers.get(n["user_id"], (None, False, None))
+    lang, blocked, _, tz = readers.get(n["user_id"], (None, False, None, None))
+    if n["user_id"] not in readers:  # no wallet: the language chosen in the chat, if any
+        lang = (app.user_data.get(n["user_id"]) or {}).get("lang")
+    tz = tz or wallet.rules.timezone
     if blocked:
         await outbox.drop(wallet, n["id"], error="blocked the bot")
         return "dropped"
     try:
-        text = render(lang, n, readers)
+        text = render(lang, n, readers, tz)
         photo = await _chart(wallet, n, lang)
         if photo is not None:  # the text is the photo's caption
             await app.bot.send_photo(chat_id=n["user_id"], photo=photo, caption=text, parse_mode="HTML",
-                                     reply_markup=markup(lang, n))
+                                     reply_markup=keyboard(lang, n))
         else:
-            await app.bot.send_message(chat_id=n["user_id"], text=text, parse_mode="HTML", reply_markup=markup(lang, n))
+            await app.bot.send_message(chat_id=n["user_id"], text=text, parse_mode="HTML",
+                                       reply_markup=keyboard(lang, n))
     except Forbidden as exc:
         log.info("notice=%s user=%s: 403 (%s), marked as blocked", n["key"], n["user_id"], exc.message)
         if n["user_id"] in readers:
@@ -132,7 +182,7 @@ async def _deliver(app: Application, wallet, n: dict, readers: dict) -> str:
         log.warning("notice=%s user=%s failed (%s), again in %s s", n["key"], n["user_id"], exc, after)
         await outbox.retry(wallet, n["id"], after_seconds=after, error=str(exc))
         return "retried"
-    except (KeyError, IndexError, ValueError) as exc:  # a text that cannot be rendered: never retried
+    except (KeyError, IndexError, ValueError, TypeError) as exc:  # a text that cannot be rendered: never retried
         log.error("notice=%s cannot be rendered: %r", n["key"], exc)
         await outbox.drop(wallet, n["id"], error=f"render {exc!r}")
         return "dropped"

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from tests.wallet.helpers import PIN, make_person
 from wallet import errors
-from wallet.models import outbox
+from wallet import outbox as outbox_service
+from wallet.models import outbox, transfers
 from wallet.services import merchants
 from wallet.uow import read
 
@@ -77,3 +78,33 @@ async def test_daily_summaries_one_per_shop_and_local_day(ctx, shop):
     await merchants.queue_daily_summaries(ctx, date(2026, 12, 2))
     rows = await notices(ctx, "notice.shop_daily_summary")
     assert len(rows) == 3 and '"amount": 1000' in rows[-1]["params"] and '"day": "2026-12-02"' in rows[-1]["params"]
+
+
+async def test_a_receive_code_accepts_and_tells_in_one_transaction(ctx, shop, monkeypatch):
+    """A crash while the owner's notice is written (the fault injected in the outbox) undoes the
+    accept too: the transfer stays pending, nobody is told; the payer's retry finishes both, once."""
+    await make_person(ctx, FRIEND)
+    code = (await merchants.create_code(ctx, key="rc", owner_id=FRIEND))["code"]
+    real = outbox_service.enqueue
+
+    async def crash(conn, **kw):
+        if kw["msgid"] == "notice.receive_code_paid":
+            raise RuntimeError("the process died here")
+        await real(conn, **kw)
+
+    monkeypatch.setattr(outbox_service, "enqueue", crash)
+    with pytest.raises(RuntimeError):
+        await merchants.pay(ctx, key="r1", payer_id=PAYER, code=code, amount=300, pin=PIN)
+    monkeypatch.setattr(outbox_service, "enqueue", real)
+
+    async def statuses(conn):
+        rows = await conn.execute(select(transfers.c.status).where(transfers.c.recipient_id == FRIEND))
+        return [r.status for r in rows]
+    assert await read(ctx, statuses) == ["pending"]
+    assert await notices(ctx, "notice.receive_code_paid") == []
+
+    done = await merchants.pay(ctx, key="r1", payer_id=PAYER, code=code, amount=300, pin=PIN)
+    assert done["status"] == "accepted" and await read(ctx, statuses) == ["accepted"]
+    await merchants.pay(ctx, key="r1", payer_id=PAYER, code=code, amount=300, pin=PIN)  # a replay
+    told = await notices(ctx, "notice.receive_code_paid")
+    assert [(n["user_id"], n["key"]) for n in told] == [(FRIEND, f"sys:notice:receive_code_paid:{done['transfer_id']}")]

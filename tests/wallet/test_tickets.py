@@ -3,12 +3,16 @@ admins (reply, freeze the counterparty, resolve), every change recorded for the 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import pytest
 
 from tests.wallet.helpers import PIN, make_person
-from wallet import errors
+from wallet import errors, outbox
+from wallet.models import outbox as outbox_rows
+from wallet.models import ticket_events
+from wallet.uow import transaction
 from wallet.services import bills, cards, people, tickets, transfers
 
 ALICE, MALLORY, BOB = 301, 302, 303
@@ -105,10 +109,14 @@ async def test_admins_reply_freeze_the_counterparty_and_resolve_and_the_reporter
         await tickets.resolve(ctx, key="s2", admin_id=ADMIN, admin_ids=ADMINS, ticket_id=t["ticket_id"])
     assert await tickets.open_tickets(ctx, admin_id=ADMIN, admin_ids=ADMINS) == []
 
-    told = await tickets.undelivered(ctx)
-    assert [(e["kind"], e["audience"], e["reporter_id"], e["text"]) for e in told] == [
-        ("reply", "reporter", ALICE, "我们正在核实"), ("freeze_counterparty", "reporter", ALICE, None),
-        ("resolved", "reporter", ALICE, "已冻结对方账户")]
+    # the reporter's notices were written with each change (one each, the retried freeze too)
+    assert await tickets.undelivered(ctx) == []
+    told = [n for n in await outbox.pending(ctx) if n["user_id"] == ALICE and n["msgid"].startswith("ticket.")]
+    assert [(n["msgid"], json.loads(n["params"])["note"]) for n in told] == [
+        ("ticket.notice.reply", "我们正在核实"), ("ticket.notice.freeze_counterparty", None),
+        ("ticket.notice.resolved", "已冻结对方账户")]
+    assert all(json.loads(n["params"])["number"] == t["number"] for n in told)
+    assert json.loads(told[0]["params"])["buttons"] == [[["ticket.view", f"ticket:show:{t['ticket_id']}"]]]
     mine = await tickets.get(ctx, t["ticket_id"], viewer_id=ALICE)
     assert mine["status"] == "resolved"
     assert [e["kind"] for e in mine["events"]] == ["opened", "reply", "freeze_counterparty", "resolved"]
@@ -126,6 +134,33 @@ async def test_the_reporter_freezes_their_own_account_from_the_ticket(ctx, scam)
     assert (await people.profile(ctx, ALICE))["frozen"]
     kinds = [(e["kind"], e["audience"]) for e in await tickets.undelivered(ctx)]
     assert kinds == [("opened", "admins"), ("self_freeze", "admins")]
+    # an admin configured later is told of both, once (two catch-ups, as from two processes)
+    assert await tickets.tell_missed(ctx, ()) == 0
+    told = await asyncio.gather(tickets.tell_missed(ctx, [ADMIN]), tickets.tell_missed(ctx, [ADMIN]))
+    assert sorted(told) == [0, 2] and await tickets.undelivered(ctx) == []
+    assert await tickets.tell_missed(ctx, [ADMIN]) == 0
+    assert [n["msgid"] for n in await outbox.pending(ctx) if n["user_id"] == ADMIN] == [
+        "tka.card", "tka.notice.self_freeze"]
+
+
+async def test_the_admins_notices_are_written_with_the_report_and_the_self_freeze(ctx, scam):
+    t = await tickets.open_ticket(ctx, key="k", reporter_id=ALICE, journal_id=scam["journal_id"], reason="not_me",
+                                  details="not <me>", admin_ids=ADMINS)
+    await tickets.open_ticket(ctx, key="k", reporter_id=ALICE, journal_id=scam["journal_id"], reason="not_me",
+                              details="not <me>", admin_ids=ADMINS)  # a retry: the same ticket, told once
+    await tickets.freeze_self(ctx, key="fs", user_id=ALICE, ticket_id=t["ticket_id"], admin_ids=ADMINS)
+    await tickets.freeze_self(ctx, key="fs", user_id=ALICE, ticket_id=t["ticket_id"], admin_ids=ADMINS)
+    assert await tickets.undelivered(ctx) == []
+    rows = [n for n in await outbox.pending(ctx) if n["msgid"].startswith("tka.")]
+    assert sorted((n["user_id"], n["msgid"]) for n in rows) == [
+        (ADMIN, "tka.card"), (ADMIN, "tka.notice.self_freeze"), (901, "tka.card"), (901, "tka.notice.self_freeze")]
+    card = json.loads(next(n for n in rows if n["msgid"] == "tka.card")["params"])
+    assert card["number"] == t["number"] and card["reporter_id"] == ALICE and card["details"] == "not <me>"
+    assert card["amount"] == {"fen": -4_200, "signed": True} and card["reference"] == scam["reference"]
+    assert card["reason"] == {"msgid": "ticket.reason.not_me"} and card["status"] == {"msgid": "ticket.status.open"}
+    assert [b[1] for row in card["buttons"] for b in row] == [
+        f"tka:{v}:{t['ticket_id']}" for v in ("reply", "resolve", "freeze", "evidence")]
+    assert all(n["key"].startswith("sys:notice:ticket:") for n in rows)
 
 
 async def test_a_top_up_has_nobody_to_freeze(ctx, scam):
@@ -174,3 +209,20 @@ async def test_the_evidence_pack_is_the_bill_and_a_week_either_side(ctx):
     assert (await tickets.evidence(ctx, ticket["ticket_id"], viewer_id=ADMIN, admin_ids=ADMINS))["count"] == 3
     with pytest.raises(errors.TicketNotFound):
         await tickets.evidence(ctx, ticket["ticket_id"], viewer_id=MALLORY)
+
+
+async def test_an_event_recorded_before_its_notice_was_written_is_told_once(ctx, scam):
+    """An event of an older database (its notice not written with it) is written by the catch-up, once."""
+    t = await tickets.open_ticket(ctx, key="k", reporter_id=ALICE, journal_id=scam["journal_id"], reason="scam")
+    await tickets.reply(ctx, key="r", admin_id=ADMIN, admin_ids=ADMINS, ticket_id=t["ticket_id"], text="hi")
+
+    async def as_before(conn):
+        await conn.execute(outbox_rows.delete().where(outbox_rows.c.msgid == "ticket.notice.reply"))
+        await conn.execute(ticket_events.update().where(ticket_events.c.kind == "reply").values(notified_at=None))
+    await transaction(ctx, as_before)
+    assert [e["kind"] for e in await tickets.undelivered(ctx)] == ["opened", "reply"]
+    assert await tickets.tell_missed(ctx, ()) == 1  # no admin yet: the reporter's only
+    assert await tickets.tell_missed(ctx, ()) == 0
+    assert [e["kind"] for e in await tickets.undelivered(ctx)] == ["opened"]
+    told = [n for n in await outbox.pending(ctx) if n["msgid"] == "ticket.notice.reply"]
+    assert len(told) == 1 and json.loads(told[0]["params"])["note"] == "hi" and told[0]["user_id"] == ALICE

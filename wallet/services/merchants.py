@@ -24,7 +24,7 @@ Shops are registered by a person with a verified card (and not frozen). A new sh
 open-amount code at once.
 
 Notices (the outbox): a shop's owner is told of each payment in the payment's transaction
-(``notice.shop_paid``); a receive code's owner once the transfer is accepted
+(``notice.shop_paid``); a receive code's owner in the transaction that accepts the transfer
 (``notice.receive_code_paid``); ``queue_daily_summaries`` writes each shop's summary of a day
 (``notice.shop_daily_summary``), one per shop and day (jobs/shop_summary.py runs it).
 """
@@ -325,10 +325,11 @@ async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int |
 
 
 async def _pay_person(ctx: Context, *, key: str, payer_id: int, code: str, amount: int | None) -> dict:
-    """A personal receive code: a transfer to its owner, accepted for them at once. Two
-    transactions; a retry with the same key replays the first and finishes the second. Should a
-    crash leave the transfer unaccepted, it is an ordinary pending transfer (the owner may accept
-    it, otherwise it is refunded at expiry): no money is lost or made."""
+    """A personal receive code: a transfer to its owner, accepted for them at once, the owner's
+    notice written in the accept's transaction. Two transactions; a retry with the same key
+    replays the first and finishes the second. Should a crash leave the transfer unaccepted, it
+    is an ordinary pending transfer (the owner may accept it, otherwise it is refunded at
+    expiry): no money is lost or made, and the owner is told exactly when it is accepted here."""
     async def check(conn):
         c = await _load_code(conn, code)
         if c.owner_id == payer_id:
@@ -340,21 +341,16 @@ async def _pay_person(ctx: Context, *, key: str, payer_id: int, code: str, amoun
     c, total = await read(ctx, check)
     sent = await transfers.send(ctx, key=step_key(key, "send"), sender_id=payer_id, recipient_id=c.owner_id,
                                 amount=total, pin=None, pin_checked=True, note=c.label)
-    done = await transfers.accept(ctx, key=step_key(key, "accept"), user_id=c.owner_id, transfer_id=sent["transfer_id"])
-    await _tell_receiver(ctx, transfer_id=sent["transfer_id"], payee_id=c.owner_id, payer_id=payer_id, amount=total)
+    async def tell_receiver(conn, _accepted: dict) -> None:  # one notice per transfer
+        await outbox.enqueue(conn, key=internal_key("notice", "receive_code_paid", sent["transfer_id"]),
+                             user_id=c.owner_id, msgid="notice.receive_code_paid", now=ctx.now(), amount=total,
+                             counterparty_id=payer_id)
+
+    done = await transfers.accept(ctx, key=step_key(key, "accept"), user_id=c.owner_id,
+                                  transfer_id=sent["transfer_id"], then=tell_receiver)
     return {"kind": "personal", "transfer_id": done["transfer_id"], "payer_id": payer_id,
             "payee_id": c.owner_id, "code": c.code, "amount": total, "status": done["status"],
             "created_at": sent["created_at"]}
-
-
-async def _tell_receiver(ctx: Context, *, transfer_id: int, payee_id: int, payer_id: int, amount: int) -> None:
-    """The receive code's owner is told (the outbox; one notice per transfer, so a retry that
-    finishes a payment does not tell twice). Its own transaction, after the accept: a crash in
-    between loses this notice only, never money (the payer's answer shows the payment)."""
-    async def body(conn):
-        await outbox.enqueue(conn, key=internal_key("notice", "receive_code_paid", transfer_id), user_id=payee_id,
-                             msgid="notice.receive_code_paid", now=ctx.now(), amount=amount, counterparty_id=payer_id)
-    await transaction(ctx, body)
 
 
 # --- a shop's collections ------------------------------------------------------------------

@@ -10,7 +10,13 @@ settings) reply, resolve, or freeze the counterparty's account (``people.freeze`
 reporter may freeze their own account from the ticket (a stolen phone). Every change is a row
 of ``ticket_events``; ``notified_at`` NULL means the other side has not been told yet: the
 admins for what the reporter did (opened, self_freeze), the reporter for what an admin did.
-``undelivered`` / ``mark_delivered`` let a job tell them.
+
+The notices go through the outbox (``wallet.outbox``), written in the transaction of each event
+with keys ``sys:notice:ticket:<event id>:<reader id>``: the reporter's at once; the admins' when
+the caller passes ``admin_ids``, the event then marked ``notified_at``. An event opened while no
+admin is configured stays unmarked; ``tell_missed`` (the notice job's catch-up) writes those
+later, once (wallet/services/ticket_notices.py: what each notice holds). ``undelivered`` lists
+the events whose notices are not written yet.
 
 The evidence pack is the bill and the person's bill lines ``EVIDENCE_DAYS`` days around it.
 """
@@ -28,6 +34,7 @@ from wallet.errors import (NotAdmin, TicketClosed, TicketExists, TicketInvalid, 
                            TicketNotFound)
 from wallet.models import ticket_events, tickets, users
 from wallet.services import bills, people
+from wallet.services import ticket_notices as notices
 from wallet.services.subkeys import step_key
 from wallet.uow import caller_key, idempotent, insert_ignore, read, transaction
 
@@ -90,18 +97,42 @@ async def _load(conn, ticket_id: int, *, lock: bool = True):
 
 
 async def _event(ctx: Context, conn, ticket_id: int, *, actor_id: int | None, kind: str,
-                 text: str | None = None) -> None:
+                 text: str | None = None, admin_ids: Iterable[int] = (), line: dict | None = None) -> None:
+    """Record one change of a ticket and write its notices (the same transaction)."""
     now = ctx.now()
-    await conn.execute(ticket_events.insert().values(ticket_id=ticket_id, actor_id=actor_id, kind=kind,
-                                                     text=text, created_at=now))
+    res = await conn.execute(ticket_events.insert().values(ticket_id=ticket_id, actor_id=actor_id, kind=kind,
+                                                           text=text, created_at=now))
     await conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(updated_at=now))
+    event_id = res.inserted_primary_key[0]
+    await _tell(ctx, conn, ticket_id, event_id, kind, text, admin_ids, line)
+
+
+async def _tell(ctx: Context, conn, ticket_id: int, event_id: int, kind: str, text: str | None,
+                admin_ids: Iterable[int], line: dict | None) -> bool:
+    """Mark one event told and write its notices; False (nothing written) for what a reporter
+    did while no admin is configured, or an event told already."""
+    readers = sorted(set(admin_ids or ())) if kind in REPORTER_EVENTS else None
+    if readers == []:  # kept for the admins to come (tell_missed)
+        return False
+    res = await conn.execute(ticket_events.update().where(and_(
+        ticket_events.c.id == event_id, ticket_events.c.notified_at.is_(None))).values(notified_at=ctx.now()))
+    if res.rowcount != 1:  # told already (another process's catch-up)
+        return False
+    t = await _load(conn, ticket_id, lock=False)
+    number = number_of(ctx, t.id, t.created_at)
+    if readers is None:
+        await notices.tell_reporter(conn, t, number=number, event_id=event_id, kind=kind, text=text, now=ctx.now())
+    for admin_id in readers or ():
+        await notices.tell_admin(conn, t, number=number, event_id=event_id, kind=kind, admin_id=admin_id,
+                                 line=line, now=ctx.now())
+    return True
 
 
 # --- the reporter --------------------------------------------------------------------------
 async def open_ticket(ctx: Context, *, key: str, reporter_id: int, journal_id: int, reason: str,
-                      details: str | None = None) -> dict:
+                      details: str | None = None, admin_ids: Iterable[int] = ()) -> dict:
     """A ticket about one of the reporter's own bills. BillNotFound for anyone else's;
-    TicketExists while one about that bill is open."""
+    TicketExists while one about that bill is open. Each of ``admin_ids`` is sent its card."""
     if reason not in REASONS:
         raise TicketInvalid(reason="reason")
     details = _clean(details, DETAILS_MAX, "details_too_long")
@@ -118,15 +149,18 @@ async def open_ticket(ctx: Context, *, key: str, reporter_id: int, journal_id: i
                 tickets.c.reporter_id == reporter_id, tickets.c.tx_id == journal_id,
                 tickets.c.status == "open")))).one()
             raise TicketExists(number=number_of(ctx, other.id, other.created_at))
-        await _event(ctx, conn, new_id, actor_id=reporter_id, kind="opened", text=details)
+        await _event(ctx, conn, new_id, actor_id=reporter_id, kind="opened", text=details, admin_ids=admin_ids,
+                     line=line)
         return {**_view(ctx, await _load(conn, new_id)), "bill": line}
 
     return await idempotent(ctx, key=caller_key(key, op="ticket_open", user_id=reporter_id), op="ticket_open", user_id=reporter_id,
                             request={"journal_id": journal_id, "reason": reason, "details": details}, fn=body)
 
 
-async def freeze_self(ctx: Context, *, key: str, user_id: int, ticket_id: int) -> dict:
-    """The reporter freezes their own account from the ticket (no PIN, like people.freeze)."""
+async def freeze_self(ctx: Context, *, key: str, user_id: int, ticket_id: int,
+                      admin_ids: Iterable[int] = ()) -> dict:
+    """The reporter freezes their own account from the ticket (no PIN, like people.freeze);
+    ``admin_ids`` are told."""
     t = await read(ctx, lambda conn: _load(conn, ticket_id, lock=False))
     if t.reporter_id != user_id:
         raise TicketNotFound(ticket_id=ticket_id)
@@ -134,7 +168,7 @@ async def freeze_self(ctx: Context, *, key: str, user_id: int, ticket_id: int) -
 
     async def body(conn):
         await _load(conn, ticket_id)
-        await _event(ctx, conn, ticket_id, actor_id=user_id, kind="self_freeze")
+        await _event(ctx, conn, ticket_id, actor_id=user_id, kind="self_freeze", admin_ids=admin_ids)
         return {"ticket_id": ticket_id, "user_id": user_id, "frozen": True}
 
     return await idempotent(ctx, key=caller_key(key, op="ticket_self_freeze", user_id=user_id), op="ticket_self_freeze", user_id=user_id,
@@ -232,22 +266,52 @@ async def freeze_counterparty(ctx: Context, *, key: str, admin_id: int, admin_id
 
 
 # --- telling people ------------------------------------------------------------------------
-async def undelivered(ctx: Context, *, limit: int = 100) -> list[dict]:
-    """Events nobody has been told of yet, oldest first, each with ``audience`` ('admins' for
-    what a reporter did, 'reporter' for what an admin did) and the ticket."""
+async def undelivered(ctx: Context, *, limit: int = 100, reporter_events: bool = True) -> list[dict]:
+    """Events whose notices are not written yet (a report or a self-freeze while no admin was
+    configured), oldest first, each with ``audience`` and the ticket (``reporter_events=False``:
+    only what an admin did)."""
     async def body(conn):
+        where = ticket_events.c.notified_at.is_(None)
+        if not reporter_events:
+            where = and_(where, ticket_events.c.kind.in_(ADMIN_EVENTS))
         rows = (await conn.execute(
             select(ticket_events, tickets.c.reporter_id, tickets.c.status.label("ticket_status"),
                    tickets.c.created_at.label("ticket_created_at"))
             .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
-            .where(ticket_events.c.notified_at.is_(None)).order_by(ticket_events.c.id).limit(limit))).all()
+            .where(where).order_by(ticket_events.c.id).limit(limit))).all()
         return [{**_event_view(e), "audience": "admins" if e.kind in REPORTER_EVENTS else "reporter",
                  "reporter_id": e.reporter_id, "ticket_status": e.ticket_status,
                  "number": number_of(ctx, e.ticket_id, e.ticket_created_at)} for e in rows]
     return await read(ctx, body)
 
 
+async def tell_missed(ctx: Context, admin_ids: Iterable[int], *, limit: int = 100) -> int:
+    """Write the notices of the events nobody was told of yet (a report opened while no admin
+    was configured; or an event from before the notices were written with it), once: each
+    event is marked in the same transaction and the outbox keys are those of ``_tell``, so two
+    processes (or a retry) write each notice once. Returns how many events were told."""
+    admins = sorted(set(admin_ids or ()))
+    todo = await undelivered(ctx, limit=limit, reporter_events=bool(admins))
+    if not todo:
+        return 0
+    lines = {}
+    for e in todo:
+        if e["kind"] == "opened":
+            t = await read(ctx, lambda conn, tid=e["ticket_id"]: _load(conn, tid, lock=False))
+            lines[e["event_id"]] = await bills.bill(ctx, t.reporter_id, t.tx_id)
+
+    async def body(conn):
+        told = 0
+        for e in todo:
+            told += await _tell(ctx, conn, e["ticket_id"], e["event_id"], e["kind"], e["text"], admins,
+                                lines.get(e["event_id"]))
+        return told
+
+    return await transaction(ctx, body)
+
+
 async def mark_delivered(ctx: Context, event_ids: Iterable[int]) -> int:
+    """Mark events as told without writing notices (an operator's tool)."""
     ids = list(event_ids)
     if not ids:
         return 0

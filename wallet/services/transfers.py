@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Awaitable, Callable
 
 from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -179,10 +181,13 @@ def _pending(t, now) -> None:
         raise TransferNotPending(transfer_id=t.id, status="expired")
 
 
-async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict:
-    """The recipient takes the money into their wallet."""
+async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int,
+                 then: Callable[[AsyncConnection, dict], Awaitable[None]] | None = None) -> dict:
+    """The recipient takes the money into their wallet. ``then(conn, result)``, if given, runs
+    in the same transaction after the accept (e.g. a notice of the caller's to enqueue): both
+    commit or neither; a replay of the key runs neither again."""
     key = caller_key(key, op="transfer_accept", user_id=user_id)
-    if fastpath.enabled(ctx):
+    if fastpath.enabled(ctx) and then is None:
         done = await fastpath.accept(ctx, key=key, user_id=user_id, transfer_id=transfer_id)
         if done is not None:
             return done
@@ -195,7 +200,10 @@ async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> d
         if ctx.now() < t.arrive_at:
             raise TransferNotArrived(transfer_id=transfer_id, arrive_at=t.arrive_at)
         await payee(conn, user_id)
-        return await _end(ctx, conn, t, new_status="accepted", key=key, to_sender=False)
+        done = await _end(ctx, conn, t, new_status="accepted", key=key, to_sender=False)
+        if then is not None:
+            await then(conn, done)
+        return done
 
     return await idempotent(ctx, key=key, op="transfer_accept", user_id=user_id,
                             request={"transfer_id": transfer_id}, fn=body)
