@@ -211,7 +211,7 @@ async def test_one_failing_sweep_does_not_stop_the_others(ctx, monkeypatch):
     told = []
 
     class Bot:  # a bot that only records what it was asked to send
-        async def send_message(self, chat_id, text, parse_mode=None):
+        async def send_message(self, chat_id, text, parse_mode=None, reply_markup=None):
             told.append((chat_id, text))
 
     result = await sweeps.sweep_once(SimpleNamespace(bot_data={"wallet": ctx}, bot=Bot()))
