@@ -187,6 +187,45 @@ async def test_a_transfer_about_to_expire_reminds_its_recipient_once(ctx):
     assert "User41" in render("en", n, {41: ("en", False, "User41")})
 
 
+def test_an_expiring_reminder_whose_last_two_hours_are_quiet_comes_before_the_quiet_hours():
+    def at(day, hour, minute=0):
+        return datetime(2026, 12, day, hour, minute, tzinfo=SHANGHAI)
+    quiet = (22 * 60, 8 * 60)
+    due = lambda now, expires: alerts.expiring_due(now, expires, *quiet)  # noqa: E731
+    # refunded at 15:00: reminded from 13:00, never before
+    assert not due(at(2, 12, 59), at(2, 15)) and due(at(2, 13), at(2, 15)) and due(at(2, 14, 59), at(2, 15))
+    # refunded at 01:00: 23:00-01:00 is all quiet, so from 20:00 to 22:00 the evening before
+    assert not due(at(1, 19, 59), at(2, 1)) and due(at(1, 20), at(2, 1)) and due(at(1, 21, 59), at(2, 1))
+    assert not due(at(1, 22), at(2, 1)) and not due(at(2, 0, 30), at(2, 1))
+    # refunded at 08:10: only 10 minutes of the last 2 h are awake: the evening before too
+    assert due(at(1, 21), at(2, 8, 10)) and due(at(2, 8, 1), at(2, 8, 10)) and not due(at(2, 7), at(2, 8, 10))
+    # refunded at 08:45: 45 awake minutes (08:00-08:45) are enough: not the evening before
+    assert not due(at(1, 21), at(2, 8, 45)) and due(at(2, 8), at(2, 8, 45))
+    # refunded at 23:00: 21:00-22:00 is awake: then, not in quiet hours
+    assert due(at(1, 21), at(1, 23)) and not due(at(1, 22, 30), at(1, 23))
+    # no quiet hours: the last 2 hours, always
+    assert alerts.expiring_due(at(2, 0), at(2, 1), None, None) and not alerts.expiring_due(at(1, 21), at(2, 1), None, None)
+    assert not due(at(2, 15, 1), at(2, 15))  # refunded already
+
+
+async def test_a_transfer_refunded_in_the_night_is_reminded_in_the_evening_before(ctx):
+    for uid in (43, 44):
+        await make_person(ctx, uid, balance=10_000)
+        await alert_prefs.set_prefs(ctx, uid, tips="off")  # default quiet hours 22:00-08:00
+    move_to(ctx, datetime(2026, 12, 1, 1, 0, tzinfo=SHANGHAI).astimezone(timezone.utc))
+    sent = await transfers.send(ctx, key="n1", sender_id=43, recipient_id=44, amount=900, pin=PIN)
+    move_to(ctx, datetime(2026, 12, 1, 19, 50, tzinfo=SHANGHAI).astimezone(timezone.utc))
+    assert [d for d in await alerts.run_due(ctx) if d["alert"] == "expiring"] == []
+    ctx.clock.advance(minutes=20)  # 20:10, five hours before the refund at 01:00
+    done = [d for d in await alerts.run_due(ctx) if d["alert"] == "expiring"]
+    assert done == [{"alert": "expiring", "user_id": 44, "period": str(sent["transfer_id"]), "sent": True}]
+    for _ in range(3):  # 21:10, 22:10, 23:10: once only
+        ctx.clock.advance(hours=1)
+        assert [d for d in await alerts.run_due(ctx) if d["alert"] == "expiring"] == []
+    (n,) = [n for n in await notices(ctx) if n["msgid"] == "alert.expiring"]
+    assert n["params"]["amount"] == 900 and n["params"]["time"] == "01:00"
+
+
 async def test_a_delayed_transfer_is_announced_once_when_it_arrives_even_in_quiet_hours(ctx):
     for uid in (51, 52):
         await make_person(ctx, uid, balance=10_000)

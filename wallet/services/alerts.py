@@ -5,7 +5,9 @@ Alerts (each outside the person's quiet hours, default 22:00-08:00 local):
   once a local day.
 - ``weekly``: Monday 09:00 local, the past week's money in and out, the biggest items and the
   transfers waiting for them; more than a day late it is recorded and skipped, not sent.
-- ``expiring``: a transfer waiting for its recipient is refunded in less than 2 hours.
+- ``expiring``: a transfer waiting for its recipient is refunded in less than 2 hours; when those
+  2 hours fall (all but under half an hour) inside the recipient's quiet hours, in the 2 hours
+  before those quiet hours begin instead (earlier rather than never).
 - ``tip``: a security tip, daily or weekly (default) or off, at a minute of the daytime window
   drawn from the person and the period (every process draws the same), never the same tip twice
   in a row.
@@ -44,6 +46,7 @@ TIP_WINDOW = (10 * 60, 20 * 60)  # the daytime window of tips, local minutes [st
 WEEKLY_AT = time(9, 0)  # Monday, local
 WEEKLY_LATE = timedelta(days=1)
 EXPIRING_BEFORE = timedelta(hours=2)
+EXPIRING_AWAKE = timedelta(minutes=30)  # less of those 2 h outside quiet hours: remind before them
 PIN_AGE_REPEAT_DAYS = 30
 LOOKUP_BATCH = 1_000  # (alert, person, period) triples looked up per statement (3 parameters each)
 
@@ -56,6 +59,38 @@ def in_quiet(minute: int, start: int | None, end: int | None) -> bool:
     if start < end:
         return start <= minute < end
     return minute >= start or minute < end
+
+
+def _quiet_span(at: datetime, start: int | None, end: int | None) -> tuple[datetime, datetime] | None:
+    """The quiet hours holding the local time ``at`` as (start, end) local datetimes, or None."""
+    minute = at.hour * 60 + at.minute
+    if not in_quiet(minute, start, end):
+        return None
+    day = at.date()
+    if start < end or minute >= start:
+        begins = datetime.combine(day, time(start // 60, start % 60), tzinfo=at.tzinfo)
+    else:  # after midnight, inside quiet hours that began the evening before
+        begins = datetime.combine(day - timedelta(days=1), time(start // 60, start % 60), tzinfo=at.tzinfo)
+    ends = datetime.combine(begins.date(), time(end // 60, end % 60), tzinfo=at.tzinfo)
+    if ends <= begins:
+        ends += timedelta(days=1)
+    return begins, ends
+
+
+def expiring_due(local_now: datetime, expires: datetime, start: int | None, end: int | None) -> bool:
+    """Is the reminder of a transfer refunded at ``expires`` due at ``local_now`` (both in the
+    recipient's zone) for quiet hours [start, end)? In the last 2 hours before the refund, outside
+    quiet hours; if less than half an hour of them is outside quiet hours, also in the 2 hours
+    before those quiet hours begin."""
+    if in_quiet(local_now.hour * 60 + local_now.minute, start, end) or local_now >= expires:
+        return False
+    window = expires - EXPIRING_BEFORE
+    if local_now >= window:
+        return True
+    span = _quiet_span(window.astimezone(expires.tzinfo), start, end)
+    if span is None or expires - span[1] >= EXPIRING_AWAKE:
+        return False  # enough of the last 2 hours is outside quiet hours: reminded then
+    return local_now >= span[0] - EXPIRING_BEFORE
 
 
 def _draw(*parts: object) -> int:
@@ -150,7 +185,8 @@ async def _candidates(ctx: Context, now: datetime) -> list[Due]:
                    transfers.c.expires_at)
             .where(and_(transfers.c.status == "pending", transfers.c.recipient_id.is_not(None),
                         transfers.c.arrive_at <= now, transfers.c.expires_at > now,
-                        transfers.c.expires_at <= now + EXPIRING_BEFORE)))).all()
+                        # the 2 h before quiet hours that hold the last 2 h: up to a day earlier
+                        transfers.c.expires_at <= now + EXPIRING_BEFORE + timedelta(days=1))))).all()
         arrived = (await conn.execute(
             select(transfers.c.id, transfers.c.recipient_id, transfers.c.sender_id, transfers.c.amount,
                    transfers.c.expires_at)
@@ -169,9 +205,9 @@ async def _candidates(ctx: Context, now: datetime) -> list[Due]:
             if t.recipient_id not in zones:
                 continue  # blocked the bot, or no wallet
             local = now.astimezone(ZoneInfo(zones[t.recipient_id] or "Asia/Shanghai"))
-            if in_quiet(local.hour * 60 + local.minute, *quiet[t.recipient_id]):
-                continue
             expires = t.expires_at.astimezone(local.tzinfo)
+            if not expiring_due(local, expires, *quiet[t.recipient_id]):
+                continue
             dues.append(Due("expiring", t.recipient_id, str(t.id), "alert.expiring",
                             {"amount": int(t.amount), "counterparty_id": int(t.sender_id),
                              "time": f"{expires:%H:%M}"}))
