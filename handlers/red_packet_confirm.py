@@ -1,6 +1,6 @@
 """Confirming a red packet in the private chat: ``/start hb_<nonce>`` from the waiting card (in a
 group, or inline) shows the summary and the PIN keypad; after the PIN the packet is made and the
-card goes live (handlers/red_packet.py). PINs are never entered in a group.
+card goes live (handlers/red_packet_card.py). PINs are never entered in a group.
 
 When the balance is short (余额不足) the summary offers instead "top up the shortfall from card
 ****1234 and pay" and "pay with card ****1234" (handlers/ui/shortfall.py): callback_data
@@ -9,12 +9,11 @@ packet's key: a second PIN entry or a re-delivered update makes one packet.
 """
 from __future__ import annotations
 
-import time
-
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters
 
 from handlers import red_packet as rp
+from handlers import red_packet_card
 from handlers.i18n import t
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad, shortfall
@@ -99,11 +98,9 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
         await context.bot.send_message(chat, await shortfall.explain(update, context, err, draft))
         return ConversationHandler.END
     ui.drop_draft(context, rp.FEATURE)
-    cards = context.bot_data.setdefault(rp.CARDS, {})
-    cards[str(packet["packet_id"])] = {**draft["card"], "token": draft["nonce"], "lang": lang,
-                                       "sender": draft.get("sender"), "exclusive_name": draft.get("exclusive_name")}
-    rp._last_edit[packet["packet_id"]] = time.monotonic()  # going live counts as the card's first edit
-    await rp.render_card(context.application, packet["packet_id"])
+    await red_packet_card.go_live(context.application, packet["packet_id"], {
+        **draft["card"], "token": draft["nonce"], "lang": lang, "sender": draft.get("sender"),
+        "exclusive_name": draft.get("exclusive_name")})
     lines = [t(lang, "rp.sent", total=ui.money(packet["total"]))]
     charged = shortfall.charged_line(lang, draft)
     if charged:
