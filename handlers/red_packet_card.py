@@ -21,7 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
 from handlers.i18n import t
-from handlers.ui import card
+from handlers.ui import card as card_ui
 from handlers.ui import common as ui
 from wallet.services import red_packets
 
@@ -104,7 +104,7 @@ async def render_card(app: Application, packet_id: int) -> None:
     if record is None:
         return
     view = await red_packets.details(app.bot_data["wallet"], packet_id)
-    await card.edit(app.bot, record, card_text(record, view), log=log, what=f"red packet card {packet_id}",
+    await card_ui.edit(app.bot, record, card_text(record, view), log=log, what=f"red packet card {packet_id}",
                     reply_markup=card_markup(packet_id, record, view))
 
 

@@ -21,7 +21,7 @@ from telegram.helpers import escape
 
 from handlers import transfer
 from handlers.i18n import t
-from handlers.transfer_card import deep_link
+from handlers.ui.card import deep_link
 from handlers.ui import common as ui
 from wallet.errors import WalletError
 from wallet.money import parse_amount, require_amount
