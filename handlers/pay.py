@@ -83,13 +83,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    draft = ui.draft(context, FEATURE)
-    if draft is None:
-        return ConversationHandler.END
-    fen = await amount_ui.read(update, context, payment=True)  # too large: said now, not after the PIN
-    if fen is None:
-        return None
-    draft["amount"] = fen
+    draft = await amount_ui.into_draft(update, context, FEATURE, payment=True)  # too large: said now, not after the PIN
+    if not isinstance(draft, dict):
+        return draft  # END: no draft; None: refused, stay on the step
     return await show_confirm(update, context, draft)
 
 
