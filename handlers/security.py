@@ -7,7 +7,7 @@ no PIN, one confirmation: it works even while the PIN is locked.
 
 Shortcuts: ``/pin`` (change), ``/forgotpin``, ``/freeze``, ``/unfreeze``, ``/tips``.
 An old PIN, an ID number or an SMS code typed in one step is held for the next in memory only
-(``keypad.hold``); after a restart the flow asks for it again.
+(``held.hold``); after a restart the flow asks for it again.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from handlers.security_steps import (CHANGE_NEW, CHANGE_OLD, FEATURE, FORGOT_COD
                                      UNF_CODE, UNF_ID, UNF_PIN, end, person_id)
 from handlers.security_unfreeze import unfreeze_code, unfreeze_id, unfreeze_pin, unfreeze_start
 from handlers.ui import common as ui
-from handlers.ui import confirm, entry, keypad
+from handlers.ui import confirm, entry, held, keypad
 from wallet.services import people
 
 
@@ -31,7 +31,7 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if profile is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
-    keypad.forget(context, person_id(update))
+    held.forget(context, person_id(update))
     freeze = ("unfreeze", "sec.button.unfreeze") if profile.get("frozen") else ("freeze", "sec.button.freeze")
     rows = [[(t(lang, "sec.button.change"), "sec:change"), (t(lang, "sec.button.forgot"), "sec:forgot")],
             [(t(lang, freeze[1]), f"sec:{freeze[0]}"), (t(lang, "sec.button.tips"), "sec:tips")],

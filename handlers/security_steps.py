@@ -1,7 +1,7 @@
 """What the security flow's steps share: its states, sending, ending, PIN refusals, ID and SMS-code steps.
 
 An old PIN, an ID number or an SMS code typed in one step is held for the next in memory only
-(``keypad.hold``); after a restart the flow asks for it again.
+(``held.hold``); after a restart the flow asks for it again.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes, ConversationHandler
 
 from handlers.i18n import t
 from handlers.ui import common as ui
-from handlers.ui import identity, keypad
+from handlers.ui import held, identity, keypad
 from wallet.errors import SmsTooSoon, WalletError
 from wallet.services import people
 
@@ -30,7 +30,7 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, ma
 
 
 def end(context: ContextTypes.DEFAULT_TYPE, update: Update):
-    keypad.forget(context, person_id(update))
+    held.forget(context, person_id(update))
     ui.drop_draft(context, FEATURE)
     return ConversationHandler.END
 
@@ -57,7 +57,7 @@ async def take_id_number(update: Update, context: ContextTypes.DEFAULT_TYPE, pur
     number = await identity.read_id_number(update, context)
     if number is None:
         return False
-    keypad.hold(context, person_id(update), "id_number", number)
+    held.hold(context, person_id(update), "id_number", number)
     await send_code(update, context, purpose)
     return True
 

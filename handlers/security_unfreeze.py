@@ -8,7 +8,7 @@ from handlers.i18n import t
 from handlers.security_steps import (FEATURE, UNF_CODE, UNF_ID, UNF_PIN, end, person_id, read_code, refused, send,
                                      send_code, take_id_number)
 from handlers.ui import common as ui
-from handlers.ui import entry, keypad
+from handlers.ui import entry, held, keypad
 from wallet.errors import IdentityMismatch, InvalidIdNumber, NotFrozen, PinLocked, PinWrong, SmsCodeExpired, SmsCodeWrong
 from wallet.services import people, pins
 
@@ -21,7 +21,7 @@ async def unfreeze_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if not (profile and profile.get("frozen")):
         await send(update, context, await ui.explain(update, context, NotFrozen(user_id=person_id(update))))
         return end(context, update)
-    keypad.forget(context, person_id(update))
+    held.forget(context, person_id(update))
     await keypad.show(update, context, title=t(lang, "sec.unfreeze_pin"), owner=UNF_PIN)
     return UNF_PIN
 
@@ -31,7 +31,7 @@ async def unfreeze_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: 
         await pins.verify_pin(ui.wallet(context), person_id(update), pin)
     except (PinWrong, PinLocked) as err:
         return await refused(update, context, err)
-    keypad.hold(context, person_id(update), "pin", pin)
+    held.hold(context, person_id(update), "pin", pin)
     await send(update, context, await ui.text(update, context, "sec.unfreeze_id"))
     return UNF_ID
 
@@ -45,7 +45,7 @@ async def unfreeze_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if code is None:
         return None
     uid, lang = person_id(update), await ui.language(update, context)
-    pin, number = keypad.recall(context, uid, "pin"), keypad.recall(context, uid, "id_number")
+    pin, number = held.recall(context, uid, "pin"), held.recall(context, uid, "id_number")
     if pin is None or number is None:
         await keypad.show(update, context, title=t(lang, "sec.unfreeze_pin"), notice=t(lang, "sec.again_after_restart"),
                           owner=UNF_PIN)
@@ -62,7 +62,7 @@ async def unfreeze_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await send_code(update, context, "unfreeze")
         return None
     except (IdentityMismatch, InvalidIdNumber) as err:
-        keypad.forget(context, uid, "id_number")
+        held.forget(context, uid, "id_number")
         await send(update, context, await ui.explain(update, context, err) + "\n" + t(lang, "sec.unfreeze_id"))
         return UNF_ID
     except (PinWrong, PinLocked) as err:

@@ -13,6 +13,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler
 
 from handlers.i18n import t
 from handlers.ui import common as ui
+from handlers.ui import held
 
 
 # the flow each person used last (user id -> feature): text steps of other flows still waiting
@@ -104,9 +105,8 @@ def home_fallback(feature: str) -> CallbackQueryHandler:
     values dropped, no time-out message later) and the home is shown in that message."""
     async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         from handlers import home
-        from handlers.ui import keypad
 
-        keypad.forget(context, update.effective_user.id)
+        held.forget(context, update.effective_user.id)
         ui.drop_draft(context, feature)
         await update.callback_query.answer()
         await home.show(update, context, edit=True)
