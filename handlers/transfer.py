@@ -38,7 +38,7 @@ from handlers.transfer_confirm import FEATURE, PREFIX, show_confirm
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
-from wallet.errors import AccountFrozen, InsufficientBalance, PinLocked, PinWrong, WalletError
+from wallet.errors import InsufficientBalance, PinLocked, PinWrong, WalletError
 from wallet.services import transfers
 
 WHO, AMOUNT, NOTE, DELAY, CONFIRM, PIN = ("transfer.who", "transfer.amount", "transfer.note", "transfer.delay",
@@ -49,13 +49,10 @@ DELAYS = (0, 2 * 3600, 24 * 3600)
 
 # --- the private flow -----------------------------------------------------------------------
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    profile = await entry.begin(update, context, FEATURE)
+    profile = await entry.begin_unfrozen(update, context, FEATURE)
     if profile is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
-    if profile.get("frozen"):
-        await entry.say(update, context, await ui.explain(update, context, AccountFrozen(user_id=profile["user_id"])))
-        return ConversationHandler.END
     ui.drop_draft(context, FEATURE)
     button = KeyboardButton(t(lang, "transfer.pick_button"),
                             request_users=KeyboardButtonRequestUsers(request_id=REQUEST_ID, user_is_bot=False,
