@@ -27,8 +27,7 @@ from handlers.i18n import t
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
-from wallet.errors import (AccountFrozen, InsufficientBalance, PayCodeNotFound, PayOwnCode, PinLocked, PinWrong,
-                           WalletError)
+from wallet.errors import AccountFrozen, PayCodeNotFound, PayOwnCode, WalletError
 from wallet.services import merchants
 
 log = logging.getLogger("handlers.pay")
@@ -138,18 +137,10 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
             context, draft, key=ui.op_key(update, "pay", draft), user_id=uid, pin=pin,
             pay=lambda **kw: merchants.pay(ui.wallet(context), payer_id=uid, code=draft["code"],
                                            amount=draft["amount"], **kw))
-    except (PinWrong, PinLocked) as err:
-        return await keypad.refused(update, context, err, drop=FEATURE)
-    except InsufficientBalance as err:
-        if await shortfall.after_refusal(update, context, err, draft, amount=draft["amount"], prefix=PREFIX):
-            return CONFIRM
-        ui.drop_draft(context, FEATURE)
-        await _say(update, context, await ui.explain(update, context, err), entry.home_button(lang))
-        return ConversationHandler.END
     except WalletError as err:
-        ui.drop_draft(context, FEATURE)
-        await _say(update, context, await shortfall.explain(update, context, err, draft), entry.home_button(lang))
-        return ConversationHandler.END
+        return await shortfall.refused(update, context, err, draft, feature=FEATURE, amount=draft["amount"],
+                                       prefix=PREFIX, confirm_state=CONFIRM,
+                                       say=lambda text: _say(update, context, text, entry.home_button(lang)))
     ui.drop_draft(context, FEATURE)
     log.info("paid user=%s kind=%s amount=%s funded=%s", uid, paid["kind"], paid["amount"], bool(draft.get("funding")))
     lines = [t(lang, "pay.done", payee=escape(draft["payee"]), amount=ui.money(paid["amount"]))]

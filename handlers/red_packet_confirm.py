@@ -17,7 +17,7 @@ from handlers import red_packet_card
 from handlers.i18n import t
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad, shortfall
-from wallet.errors import InsufficientBalance, PinLocked, PinWrong, WalletError
+from wallet.errors import WalletError
 from wallet.services import red_packets
 
 PREFIX = "hb"
@@ -85,18 +85,10 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
                 ui.wallet(context), sender_id=uid, kind=draft["kind"], amount=draft["amount"],
                 shares=draft["shares"], chat_id=draft.get("chat_id"),
                 exclusive_user_id=draft.get("exclusive_user_id"), greeting=draft.get("greeting"), **kw))
-    except (PinWrong, PinLocked) as err:
-        return await keypad.refused(update, context, err, drop=rp.FEATURE)
-    except InsufficientBalance as err:
-        if await shortfall.after_refusal(update, context, err, draft, amount=draft["total"], prefix=PREFIX):
-            return CONFIRM
-        ui.drop_draft(context, rp.FEATURE)
-        await context.bot.send_message(chat, await ui.explain(update, context, err))
-        return ConversationHandler.END
     except WalletError as err:
-        ui.drop_draft(context, rp.FEATURE)
-        await context.bot.send_message(chat, await shortfall.explain(update, context, err, draft))
-        return ConversationHandler.END
+        return await shortfall.refused(update, context, err, draft, feature=rp.FEATURE, amount=draft["total"],
+                                       prefix=PREFIX, confirm_state=CONFIRM,
+                                       say=lambda text: context.bot.send_message(chat, text))
     ui.drop_draft(context, rp.FEATURE)
     await red_packet_card.go_live(context.application, packet["packet_id"], {
         **draft["card"], "token": draft["nonce"], "lang": lang, "sender": draft.get("sender"),

@@ -38,7 +38,7 @@ from handlers.transfer_confirm import FEATURE, PREFIX, show_confirm
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
-from wallet.errors import InsufficientBalance, PinLocked, PinWrong, WalletError
+from wallet.errors import WalletError
 from wallet.services import transfers
 
 WHO, AMOUNT, NOTE, DELAY, CONFIRM, PIN = ("transfer.who", "transfer.amount", "transfer.note", "transfer.delay",
@@ -182,18 +182,10 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
                                             amount=draft["amount"], note=draft.get("note") or None,
                                             delay_seconds=draft.get("delay", 0), **transfer_card.send_extras(draft),
                                             **kw))
-    except (PinWrong, PinLocked) as err:
-        return await keypad.refused(update, context, err, drop=FEATURE)
-    except InsufficientBalance as err:
-        if await shortfall.after_refusal(update, context, err, draft, amount=draft["amount"], prefix=PREFIX):
-            return CONFIRM
-        ui.drop_draft(context, FEATURE)
-        await context.bot.send_message(chat, await ui.explain(update, context, err))
-        return ConversationHandler.END
     except WalletError as err:
-        ui.drop_draft(context, FEATURE)
-        await context.bot.send_message(chat, await shortfall.explain(update, context, err, draft))
-        return ConversationHandler.END
+        return await shortfall.refused(update, context, err, draft, feature=FEATURE, amount=draft["amount"],
+                                       prefix=PREFIX, confirm_state=CONFIRM,
+                                       say=lambda text: context.bot.send_message(chat, text))
     ui.drop_draft(context, FEATURE)
     charged = shortfall.charged_line(lang, draft)
     if charged:
