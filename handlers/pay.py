@@ -109,19 +109,11 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         return None
     lang = await ui.language(update, context)
     draft = press.draft
-    query = update.callback_query
     if await press.cancelled(update, context):
         return ConversationHandler.END
     if press.verb in ("ok", *shortfall.VERBS) and draft.get("amount"):
-        if draft.get("confirmed"):  # a double tap: the keypad is on its way
-            return PIN
-        if not shortfall.choose(press.verb, draft):
-            return None
-        draft["confirmed"] = True
-        await query.edit_message_reply_markup(None)
-        await keypad.show(update, context, owner=PIN,
-                          title=t(lang, "pay.pin_title", amount=ui.money(draft["amount"]), payee=draft["payee"]))
-        return PIN
+        return await shortfall.to_keypad(update, context, press.verb, draft, owner=PIN, title=t(
+            lang, "pay.pin_title", amount=ui.money(draft["amount"]), payee=draft["payee"]))
     return None
 
 

@@ -43,12 +43,12 @@ async def confirm_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
                                                   reply_markup=confirm.keyboard(rows))
         return CONFIRM
     await update.effective_message.reply_text(rp.describe(lang, draft))
-    await _keypad(update, context, draft, lang)
+    await keypad.show(update, context, title=_pin_title(lang, draft), owner=rp.PIN)
     return rp.PIN
 
 
-async def _keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, lang: str) -> None:
-    await keypad.show(update, context, title=t(lang, "rp.pin_title", total=ui.money(draft["total"])), owner=rp.PIN)
+def _pin_title(lang: str, draft: dict) -> str:
+    return t(lang, "rp.pin_title", total=ui.money(draft["total"]))
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
@@ -57,17 +57,14 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if press is None:
         return None
     lang = await ui.language(update, context)
-    query = update.callback_query
     if await press.cancelled(update, context):
         return ConversationHandler.END
     if press.draft.get("confirmed"):  # a double tap: the keypad is on its way
         return rp.PIN
-    if press.verb not in shortfall.VERBS or not shortfall.choose(press.verb, press.draft):
+    if press.verb not in shortfall.VERBS:
         return None
-    press.draft["confirmed"] = True
-    await query.edit_message_reply_markup(None)
-    await _keypad(update, context, press.draft, lang)
-    return rp.PIN
+    return await shortfall.to_keypad(update, context, press.verb, press.draft, owner=rp.PIN, title=_pin_title(
+        lang, press.draft))
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):

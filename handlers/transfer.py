@@ -155,15 +155,8 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await show_confirm(update, context, draft, chat_id=update.effective_chat.id, lang=lang)
         return CONFIRM
     if press.verb in ("ok", *shortfall.VERBS) and "amount" in draft and "delay" in draft:
-        if draft.get("confirmed"):  # a double tap: the keypad is already on its way
-            return PIN
-        if not shortfall.choose(press.verb, draft):
-            return None
-        draft["confirmed"] = True
-        await query.edit_message_reply_markup(None)
-        await keypad.show(update, context, title=t(lang, "transfer.pin_title", amount=ui.money(draft["amount"]),
-                                                   name=draft["name"]), owner=PIN)
-        return PIN
+        return await shortfall.to_keypad(update, context, press.verb, draft, owner=PIN, title=t(
+            lang, "transfer.pin_title", amount=ui.money(draft["amount"]), name=draft["name"]))
     return None
 
 

@@ -8,7 +8,7 @@ confirm screen. When the balance is short and the person has a card, the screen 
     "Pay ¥10.00 with card ****1234"                       (verb ``sc``)
 
 ``choose`` keeps the choice in the draft (``draft["funding"]``) when one is pressed; the flow then
-shows its PIN keypad as for "Pay", and runs the payment through ``pay``, which hands it to
+shows its PIN keypad as for "Pay" (``to_keypad`` does both), and runs the payment through ``pay``, which hands it to
 wallet/services/funded.py (one PIN for the whole; a decline or time-out pays nothing). A balance
 found short only after the PIN (it changed meanwhile) gets the same choices through
 ``after_refusal``, and the PIN is asked again for the chosen one. ``refused`` answers any
@@ -75,6 +75,21 @@ def choose(verb: str, draft: dict) -> bool:
     draft["funding"] = {"card_id": short["card_id"], "last4": short["last4"],
                         "top_up": short["short"] if verb == TOP_UP else short["amount"]}
     return True
+
+
+async def to_keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str, draft: dict, *, title: str,
+                    owner: str) -> str | None:
+    """"Pay" (``ok``) or one of the choices pressed on a confirm screen: the choice kept, the
+    buttons taken off and the PIN keypad shown (``owner``, the state that waits for it, is
+    returned). A double tap returns ``owner`` again; a choice never offered, None."""
+    if draft.get("confirmed"):  # a double tap: the keypad is on its way
+        return owner
+    if not choose(verb, draft):
+        return None
+    draft["confirmed"] = True
+    await update.callback_query.edit_message_reply_markup(None)
+    await keypad.show(update, context, title=title, owner=owner)
+    return owner
 
 
 async def pay(context: ContextTypes.DEFAULT_TYPE, draft: dict, *, key: str, user_id: int, pin: str,
