@@ -12,7 +12,7 @@ from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, Con
 
 from handlers.i18n import t
 from handlers.ui import common as ui
-from handlers.ui import confirm, entry, identity, keypad
+from handlers.ui import confirm, entry, held, identity, keypad
 from wallet.bank import lookup_card, normalize_card_number
 from wallet.errors import (BankTimeout, CardAlreadyBound, CardInvalid, CardNotFound, CardNotSupported,
                            IdentityMismatch, PinLocked, PinWrong, SmsCodeExpired, SmsCodeWrong, SmsTooSoon,
@@ -30,7 +30,7 @@ def _uid(update: Update) -> int:
 
 
 def _end(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    keypad.forget(context, _uid(update), "card_number")
+    held.forget(context, _uid(update), "card_number")
     ui.drop_draft(context, FEATURE)
     return ConversationHandler.END
 
@@ -68,7 +68,7 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, *, notic
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
-    keypad.forget(context, _uid(update), "card_number")
+    held.forget(context, _uid(update), "card_number")
     return await show_list(update, context)
 
 
@@ -122,7 +122,7 @@ async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def bind_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    keypad.forget(context, _uid(update), "card_number")
+    held.forget(context, _uid(update), "card_number")
     await _send(update, context, await ui.text(update, context, "cards.ask_number"))
     return BIND_NUMBER
 
@@ -141,7 +141,7 @@ async def on_number(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await _send(update, context, t(lang, "cards.deleted") + "\n" + await ui.explain(update, context, err))
         return None
     number = normalize_card_number(typed)
-    keypad.hold(context, _uid(update), "card_number", number)
+    held.hold(context, _uid(update), "card_number", number)
     draft = ui.draft(context, FEATURE) or ui.new_draft(context, FEATURE)
     draft.update(bank_code=info.bank_code, card_type=info.card_type, last4=info.last4,
                  bank_name_zh=info.bank_name_zh, bank_name_en=info.bank_name_en)
@@ -171,7 +171,7 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if code is None:
         return None
     lang, uid = await ui.language(update, context), _uid(update)
-    number = keypad.recall(context, uid, "card_number")
+    number = held.recall(context, uid, "card_number")
     draft = ui.draft(context, FEATURE)
     if number is None or draft is None:  # restarted in between: the card number is gone
         await _send(update, context, t(lang, "sec.again_after_restart"))
@@ -192,7 +192,7 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await _code(update, context)
         return None
     except (IdentityMismatch, CardAlreadyBound, CardNotSupported, CardInvalid) as err:
-        keypad.forget(context, uid, "card_number")
+        held.forget(context, uid, "card_number")
         ui.new_draft(context, FEATURE)
         text = (t(lang, "cards.identity_mismatch", card=entry.card_label(draft, lang))
                 if isinstance(err, IdentityMismatch) else await ui.explain(update, context, err))
@@ -201,7 +201,7 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
     except WalletError as err:
         await _send(update, context, await ui.explain(update, context, err))
         return _end(update, context)
-    keypad.forget(context, uid, "card_number")
+    held.forget(context, uid, "card_number")
     return await show_list(update, context, notice=t(lang, "cards.bound", card=entry.card_label(bound, lang)), edit=False)
 
 

@@ -27,8 +27,7 @@ from handlers.i18n import t
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
-from wallet.errors import (AccountFrozen, InsufficientBalance, PayCodeNotFound, PayOwnCode, PinLocked, PinWrong,
-                           WalletError)
+from wallet.errors import AccountFrozen, PayCodeNotFound, PayOwnCode, WalletError
 from wallet.services import merchants
 
 log = logging.getLogger("handlers.pay")
@@ -83,13 +82,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    draft = ui.draft(context, FEATURE)
-    if draft is None:
-        return ConversationHandler.END
-    fen = await amount_ui.read(update, context, payment=True)  # too large: said now, not after the PIN
-    if fen is None:
-        return None
-    draft["amount"] = fen
+    draft = await amount_ui.into_draft(update, context, FEATURE, payment=True)  # too large: said now, not after the PIN
+    if not isinstance(draft, dict):
+        return draft  # END: no draft; None: refused, stay on the step
     return await show_confirm(update, context, draft)
 
 
@@ -114,19 +109,11 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         return None
     lang = await ui.language(update, context)
     draft = press.draft
-    query = update.callback_query
     if await press.cancelled(update, context):
         return ConversationHandler.END
     if press.verb in ("ok", *shortfall.VERBS) and draft.get("amount"):
-        if draft.get("confirmed"):  # a double tap: the keypad is on its way
-            return PIN
-        if not shortfall.choose(press.verb, draft):
-            return None
-        draft["confirmed"] = True
-        await query.edit_message_reply_markup(None)
-        await keypad.show(update, context, owner=PIN,
-                          title=t(lang, "pay.pin_title", amount=ui.money(draft["amount"]), payee=draft["payee"]))
-        return PIN
+        return await shortfall.to_keypad(update, context, press.verb, draft, owner=PIN, title=t(
+            lang, "pay.pin_title", amount=ui.money(draft["amount"]), payee=draft["payee"]))
     return None
 
 
@@ -142,18 +129,10 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
             context, draft, key=ui.op_key(update, "pay", draft), user_id=uid, pin=pin,
             pay=lambda **kw: merchants.pay(ui.wallet(context), payer_id=uid, code=draft["code"],
                                            amount=draft["amount"], **kw))
-    except (PinWrong, PinLocked) as err:
-        return await keypad.refused(update, context, err, drop=FEATURE)
-    except InsufficientBalance as err:
-        if await shortfall.after_refusal(update, context, err, draft, amount=draft["amount"], prefix=PREFIX):
-            return CONFIRM
-        ui.drop_draft(context, FEATURE)
-        await _say(update, context, await ui.explain(update, context, err), entry.home_button(lang))
-        return ConversationHandler.END
     except WalletError as err:
-        ui.drop_draft(context, FEATURE)
-        await _say(update, context, await shortfall.explain(update, context, err, draft), entry.home_button(lang))
-        return ConversationHandler.END
+        return await shortfall.refused(update, context, err, draft, feature=FEATURE, amount=draft["amount"],
+                                       prefix=PREFIX, confirm_state=CONFIRM,
+                                       say=lambda text: _say(update, context, text, entry.home_button(lang)))
     ui.drop_draft(context, FEATURE)
     log.info("paid user=%s kind=%s amount=%s funded=%s", uid, paid["kind"], paid["amount"], bool(draft.get("funding")))
     lines = [t(lang, "pay.done", payee=escape(draft["payee"]), amount=ui.money(paid["amount"]))]

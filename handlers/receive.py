@@ -3,8 +3,8 @@ and ``home:pay``, the "Pay / Collect" menu (how to pay; the receive code; the sh
 
 The person's open-amount receive code (made on first use) as a QR picture and a payment link;
 a friend who opens it pays like a shop (handlers/pay.py) but the money arrives as a transfer
-accepted at once. "Set an amount" makes a code with a fixed amount (handlers/shop.py's amount
-step); "Revoke" withdraws a code (the next ``/receive`` makes a new one).
+accepted at once. "Set an amount" makes a code with a fixed amount (the amount step of
+handlers/shop_steps.py); "Revoke" withdraws a code (the next ``/receive`` makes a new one).
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from handlers.i18n import t
+from handlers.shop_codes import send_code
 from handlers.ui import common as ui
 from handlers.ui import entry
 from wallet.errors import WalletError
@@ -38,8 +39,6 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except WalletError as err:
             await context.bot.send_message(update.effective_chat.id, await ui.explain(update, context, err))
             return
-    from handlers.shop import send_code
-
     await context.bot.send_message(update.effective_chat.id, t(lang, "receive.intro"))
     await send_code(update, context, code, title=t(lang, "receive.title"), buttons=buttons(lang, code))
 

@@ -1,4 +1,4 @@
-"""Red packets (红包) in groups and inline: ``/hongbao``, confirm with the PIN in private, the card.
+"""Red packets (红包): the ``/hongbao`` command and the inline result that make the waiting card.
 
 - In a group: ``/hongbao <total> <shares> [lucky|equal] [greeting]``; replying to a member's
   message, ``/hongbao <amount> [greeting]`` is an exclusive packet for that member. The command is
@@ -13,42 +13,31 @@
 - The draft is a persisted one (``user_data["draft:hongbao"]``, stored in the database by the
   persistence) with a nonce; ``red_packets.create`` takes a key derived from it, so a second
   PIN entry or a re-delivered update makes one packet. No money moves before the PIN.
-- After the PIN the waiting card becomes the live card: sender, greeting, kind, n/N opened,
-  "Open 拆" and "Details". Where the card is (chat and message, or inline message id) and the
-  card's token are kept in ``bot_data["rp:cards"]`` (persisted): a press is honoured only on
-  that very card with that token (crafted callback_data gets a popup and changes nothing).
-- Presses answer with a popup; the card's counter is edited by one merged edit per card at most
-  every EDIT_INTERVAL seconds (the latest state read from the database wins), so a busy card
-  stays under 20 edits a minute. Once emptied or expired it lists the claims, 手气最佳 and how
-  long it took. ``on_expired`` (called by jobs.sweeps with the refunded packets) edits the card.
+- After the PIN the waiting card becomes the live card, edited as packets are claimed
+  (handlers/red_packet_card.py); the presses on it, "Open 拆" and "Details", are
+  handlers/red_packet_claim.py.
 """
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
-import time
-from datetime import datetime
 
 from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle,
                       InputTextMessageContent, Update)
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from handlers.i18n import t
+from handlers.red_packet_card import on_expired  # noqa: F401 - jobs.sweeps calls red_packet.on_expired
+from handlers.red_packet_claim import on_press
 from handlers.ui import common as ui
-from wallet.errors import (AlreadyClaimed, InvalidAmount, NotForYou, NotVerified, RedPacketEmpty, RedPacketExpired, RedPacketNotFound, WalletError, WalletNotOpen)
+from handlers.ui.card import deep_link
+from wallet.errors import InvalidAmount, WalletError
 from wallet.money import parse_amount
 from wallet.services import red_packets
 
-log = logging.getLogger("handlers.red_packet")
-
 FEATURE = "hongbao"
 PIN = "hongbao.pin"
-CARDS = "rp:cards"          # bot_data: packet id -> where its card is and its token
-EDIT_INTERVAL = 3.2         # seconds between two edits of one card: < 20 edits a minute
-CALLBACK = re.compile(r"^rp:(open|info):(\d+):([A-Za-z0-9_-]{6,16})$")
 DEEP_LINK = re.compile(r"^/start(?:@\w+)? hb_([A-Za-z0-9_-]{6,16})$")
 
 
@@ -99,10 +88,6 @@ def describe(lang: str, draft: dict) -> str:
     kind = t(lang, f"rp.kind.{draft['kind']}")
     return t(lang, "rp.summary", total=ui.money(draft["total"]), shares=draft["shares"], kind=kind,
              greeting=draft.get("greeting") or t(lang, "rp.default_greeting"))
-
-
-def deep_link(context: ContextTypes.DEFAULT_TYPE, payload: str) -> str:
-    return f"https://t.me/{context.bot.username}?start={payload}"
 
 
 def waiting_card(context: ContextTypes.DEFAULT_TYPE, lang: str, draft: dict, sender: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -193,167 +178,6 @@ async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     draft = ui.draft(context, FEATURE)
     if draft and result.result_id == f"hb:{draft['nonce']}" and result.inline_message_id:
         draft["card"] = {"inline": result.inline_message_id}
-
-
-# --- the card --------------------------------------------------------------------------------
-def _duration(lang: str, start: str, end: str | None) -> str:
-    seconds = max(0, int((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())) if end else 0
-    if seconds < 60:
-        return t(lang, "rp.took_seconds", n=seconds)
-    if seconds < 3600:
-        return t(lang, "rp.took_minutes", n=seconds // 60, s=seconds % 60)
-    return t(lang, "rp.took_hours", n=seconds // 3600, m=seconds % 3600 // 60)
-
-
-def _name(record: dict, claim: dict) -> str:
-    """The claimer's Telegram name as the group knows it (kept at the press), else the wallet's."""
-    return (record.get("names") or {}).get(str(claim["user_id"])) or claim["first_name"] or "?"
-
-
-def claim_list(lang: str, view: dict, record: dict) -> str:
-    lines = [t(lang, "rp.claim_line", name=_name(record, c), amount=ui.money(c["amount"])) for c in view["claims"]]
-    if view.get("luckiest"):
-        lines.append(t(lang, "rp.luckiest", name=_name(record, view["luckiest"]),
-                       amount=ui.money(view["luckiest"]["amount"])))
-    return "\n".join(lines) if lines else t(lang, "rp.no_claims")
-
-
-def card_text(record: dict, view: dict) -> str:
-    lang = record.get("lang") or "zh_CN"
-    head = t(lang, "rp.card_head", sender=record.get("sender") or "?",
-             greeting=view["greeting"] or t(lang, "rp.default_greeting"))
-    kind = t(lang, f"rp.kind.{view['kind']}")
-    if view["kind"] == "exclusive":
-        kind = t(lang, "rp.kind.exclusive_for", name=record.get("exclusive_name") or "?")
-    lines = [head, t(lang, "rp.card_kind", kind=kind, total=ui.money(view["total"]))]
-    if view["status"] == "open":
-        lines.append(t(lang, "rp.card_count", n=view["claimed_count"], total=view["shares"]))
-    elif view["status"] == "finished":
-        lines.append(t(lang, "rp.card_finished", n=view["claimed_count"], total=view["shares"],
-                       took=_duration(lang, view["created_at"], view["closed_at"])))
-        lines += ["", claim_list(lang, view, record)]
-    else:
-        lines.append(t(lang, "rp.card_expired", n=view["claimed_count"], total=view["shares"],
-                       refunded=ui.money(view["refunded_amount"])))
-        lines += ["", claim_list(lang, view, record)]
-    return "\n".join(lines)
-
-
-def card_markup(packet_id: int, record: dict, view: dict) -> InlineKeyboardMarkup:
-    lang = record.get("lang") or "zh_CN"
-    details = InlineKeyboardButton(t(lang, "rp.details_button"), callback_data=f"rp:info:{packet_id}:{record['token']}")
-    if view["status"] != "open":
-        return InlineKeyboardMarkup([[details]])
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "rp.open_button"),
-                                                       callback_data=f"rp:open:{packet_id}:{record['token']}"),
-                                  details]])
-
-
-async def render_card(app: Application, packet_id: int) -> None:
-    """Edit the card to the packet's state now (read from the database)."""
-    record = app.bot_data.get(CARDS, {}).get(str(packet_id))
-    if record is None:
-        return
-    view = await red_packets.details(app.bot_data["wallet"], packet_id)
-    text, markup = card_text(record, view), card_markup(packet_id, record, view)
-    where = ({"inline_message_id": record["inline"]} if record.get("inline")
-             else {"chat_id": record["chat_id"], "message_id": record["message_id"]})
-    try:
-        await app.bot.edit_message_text(text, reply_markup=markup, **where)
-    except BadRequest as err:
-        if "not modified" not in str(err).lower():
-            log.warning("red packet card %s not edited: %s", packet_id, err)
-    except TelegramError as err:
-        log.warning("red packet card %s not edited: %s", packet_id, err)
-
-
-_last_edit: dict[int, float] = {}    # packet id -> monotonic time of its last edit (this process)
-_scheduled: dict[int, asyncio.Task] = {}
-
-
-def schedule_edit(app: Application, packet_id: int) -> None:
-    """Ask for the card's edit: merged with the others of the next EDIT_INTERVAL (one edit,
-    the latest state). The task reads the packet when it runs."""
-    if packet_id in _scheduled:
-        return
-
-    async def run() -> None:
-        try:
-            wait = _last_edit.get(packet_id, 0.0) + EDIT_INTERVAL - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            _scheduled.pop(packet_id, None)   # claims from now on ask for the next edit
-            _last_edit[packet_id] = time.monotonic()
-            await render_card(app, packet_id)
-        except Exception:
-            log.exception("red packet card %s edit failed", packet_id)
-        finally:
-            if _scheduled.get(packet_id) is task:
-                _scheduled.pop(packet_id, None)
-
-    task = asyncio.get_running_loop().create_task(run())
-    _scheduled[packet_id] = task
-
-
-async def on_expired(app: Application, packets: list[dict]) -> None:
-    """jobs.sweeps: the refunded packets (the sender is told by the outbox): edit their cards."""
-    for packet in packets:
-        await render_card(app, packet["packet_id"])
-
-
-# --- presses ---------------------------------------------------------------------------------
-def _on_its_card(update: Update, record: dict | None, token: str) -> bool:
-    query = update.callback_query
-    if record is None or record.get("token") != token:
-        return False
-    if record.get("inline"):
-        return query.inline_message_id == record["inline"]
-    msg = query.message
-    return (query.inline_message_id is None and msg is not None and msg.chat_id == record.get("chat_id")
-            and msg.message_id == record.get("message_id"))
-
-
-async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    lang = await ui.language(update, context)
-    found = CALLBACK.match(query.data or "")
-    packet_id = int(found.group(2)) if found else 0
-    record = context.bot_data.get(CARDS, {}).get(str(packet_id)) if found else None
-    if not found or not _on_its_card(update, record, found.group(3)):
-        await query.answer(t(lang, "rp.bad_button"), show_alert=True)
-        return
-    wallet = ui.wallet(context)
-    if found.group(1) == "info":
-        view = await red_packets.details(wallet, packet_id)
-        head = t(lang, "rp.details_head", n=view["claimed_count"], total=view["shares"])
-        await query.answer(f"{head}\n{claim_list(lang, view, record)}"[:200], show_alert=True)
-        return
-    uid = update.effective_user.id
-    try:
-        # the key is the press's: the same update delivered twice replays, a second press is refused
-        got = await red_packets.claim(wallet, key=f"tg:{uid}:rp_claim:{packet_id}:{query.id}",
-                                      packet_id=packet_id, user_id=uid)
-    except AlreadyClaimed as err:
-        await query.answer(t(lang, "rp.already", amount=ui.money(err.amount)), show_alert=True)
-        return
-    except (WalletNotOpen, NotVerified):
-        await query.answer(t(lang, "rp.open_wallet_first"), show_alert=True)
-        try:  # the deep link to open one, in the private chat if the bot may write there
-            await context.bot.send_message(uid, t(lang, "rp.open_wallet_link"), reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(t(lang, "rp.open_wallet_button"), url=deep_link(context, "rp"))]]))
-        except TelegramError:
-            pass
-        return
-    except (NotForYou, RedPacketEmpty, RedPacketExpired, RedPacketNotFound) as err:
-        await query.answer(await ui.explain(update, context, err), show_alert=True)
-        return
-    except WalletError as err:
-        await query.answer((await ui.explain(update, context, err))[:200], show_alert=True)
-        return
-    record.setdefault("names", {})[str(uid)] = update.effective_user.first_name
-    await query.answer(t(lang, "rp.got", amount=ui.money(got["amount"]), sender=record.get("sender") or "?"),
-                       show_alert=True)
-    schedule_edit(context.application, packet_id)
 
 
 async def home_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

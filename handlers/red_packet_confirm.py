@@ -1,6 +1,6 @@
 """Confirming a red packet in the private chat: ``/start hb_<nonce>`` from the waiting card (in a
 group, or inline) shows the summary and the PIN keypad; after the PIN the packet is made and the
-card goes live (handlers/red_packet.py). PINs are never entered in a group.
+card goes live (handlers/red_packet_card.py). PINs are never entered in a group.
 
 When the balance is short (余额不足) the summary offers instead "top up the shortfall from card
 ****1234 and pay" and "pay with card ****1234" (handlers/ui/shortfall.py): callback_data
@@ -9,16 +9,15 @@ packet's key: a second PIN entry or a re-delivered update makes one packet.
 """
 from __future__ import annotations
 
-import time
-
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters
 
 from handlers import red_packet as rp
+from handlers import red_packet_card
 from handlers.i18n import t
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad, shortfall
-from wallet.errors import InsufficientBalance, PinLocked, PinWrong, WalletError
+from wallet.errors import WalletError
 from wallet.services import red_packets
 
 PREFIX = "hb"
@@ -44,12 +43,12 @@ async def confirm_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
                                                   reply_markup=confirm.keyboard(rows))
         return CONFIRM
     await update.effective_message.reply_text(rp.describe(lang, draft))
-    await _keypad(update, context, draft, lang)
+    await keypad.show(update, context, title=_pin_title(lang, draft), owner=rp.PIN)
     return rp.PIN
 
 
-async def _keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, lang: str) -> None:
-    await keypad.show(update, context, title=t(lang, "rp.pin_title", total=ui.money(draft["total"])), owner=rp.PIN)
+def _pin_title(lang: str, draft: dict) -> str:
+    return t(lang, "rp.pin_title", total=ui.money(draft["total"]))
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
@@ -58,17 +57,14 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if press is None:
         return None
     lang = await ui.language(update, context)
-    query = update.callback_query
     if await press.cancelled(update, context):
         return ConversationHandler.END
     if press.draft.get("confirmed"):  # a double tap: the keypad is on its way
         return rp.PIN
-    if press.verb not in shortfall.VERBS or not shortfall.choose(press.verb, press.draft):
+    if press.verb not in shortfall.VERBS:
         return None
-    press.draft["confirmed"] = True
-    await query.edit_message_reply_markup(None)
-    await _keypad(update, context, press.draft, lang)
-    return rp.PIN
+    return await shortfall.to_keypad(update, context, press.verb, press.draft, owner=rp.PIN, title=_pin_title(
+        lang, press.draft))
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
@@ -86,24 +82,14 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
                 ui.wallet(context), sender_id=uid, kind=draft["kind"], amount=draft["amount"],
                 shares=draft["shares"], chat_id=draft.get("chat_id"),
                 exclusive_user_id=draft.get("exclusive_user_id"), greeting=draft.get("greeting"), **kw))
-    except (PinWrong, PinLocked) as err:
-        return await keypad.refused(update, context, err, drop=rp.FEATURE)
-    except InsufficientBalance as err:
-        if await shortfall.after_refusal(update, context, err, draft, amount=draft["total"], prefix=PREFIX):
-            return CONFIRM
-        ui.drop_draft(context, rp.FEATURE)
-        await context.bot.send_message(chat, await ui.explain(update, context, err))
-        return ConversationHandler.END
     except WalletError as err:
-        ui.drop_draft(context, rp.FEATURE)
-        await context.bot.send_message(chat, await shortfall.explain(update, context, err, draft))
-        return ConversationHandler.END
+        return await shortfall.refused(update, context, err, draft, feature=rp.FEATURE, amount=draft["total"],
+                                       prefix=PREFIX, confirm_state=CONFIRM,
+                                       say=lambda text: context.bot.send_message(chat, text))
     ui.drop_draft(context, rp.FEATURE)
-    cards = context.bot_data.setdefault(rp.CARDS, {})
-    cards[str(packet["packet_id"])] = {**draft["card"], "token": draft["nonce"], "lang": lang,
-                                       "sender": draft.get("sender"), "exclusive_name": draft.get("exclusive_name")}
-    rp._last_edit[packet["packet_id"]] = time.monotonic()  # going live counts as the card's first edit
-    await rp.render_card(context.application, packet["packet_id"])
+    await red_packet_card.go_live(context.application, packet["packet_id"], {
+        **draft["card"], "token": draft["nonce"], "lang": lang, "sender": draft.get("sender"),
+        "exclusive_name": draft.get("exclusive_name")})
     lines = [t(lang, "rp.sent", total=ui.money(packet["total"]))]
     charged = shortfall.charged_line(lang, draft)
     if charged:

@@ -7,7 +7,8 @@
   "Report <number> opened" with **Freeze now** (``ticket:freeze:<ticket_id>``, no PIN) and
   **Change PIN** (``sec:change``, the security flow), and the evidence pack as CSV and PDF documents.
 - ``/tickets``: the person's reports with their status (``ticket:show:<ticket_id>``: one with
-  its history); an admin sees the open ones instead (handlers/tickets_admin.py).
+  its history; handlers/tickets_list.py); an admin sees the open ones instead
+  (handlers/tickets_admin.py).
 
 Every press is checked by the wallet: a bill or a report that is not the presser's is refused
 with a popup (``BillNotFound`` / ``TicketNotFound``) and nothing changes. What admins do reaches
@@ -16,16 +17,15 @@ the reporter through the outbox (written with each change, sent by jobs/outbox.p
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters
 from telegram.helpers import escape
 
-from handlers import tickets_admin
 from handlers.i18n import t
-from handlers.ticket_cards import admin_ids, bill_line, is_admin, notify_soon, send_pack
+from handlers.ticket_cards import admin_ids, bill_line, notify_soon, send_pack
+from handlers.tickets_list import show_list, show_one
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry
 from wallet.errors import TicketInvalid, WalletError
@@ -41,14 +41,6 @@ SKIP_WORDS = {"skip", "跳过", "-"}
 
 def _b(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data)
-
-
-async def _popup(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError) -> None:
-    text = await ui.explain(update, context, err)
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await update.effective_message.reply_text(text)
 
 
 # --- which bill ----------------------------------------------------------------------------------
@@ -89,10 +81,7 @@ async def _ask_why(update: Update, context: ContextTypes.DEFAULT_TYPE, journal_i
         line = await bills.bill(ui.wallet(context), ui.user_id(update), journal_id)
     except WalletError as err:  # not the person's bill (crafted data, someone else's reference)
         log.info("user=%s op=ticket_report journal=%s refused: %s", ui.user_id(update), journal_id, err.code)
-        if update.callback_query is not None:
-            await update.callback_query.answer(await ui.explain(update, context, err), show_alert=True)
-        else:
-            await update.effective_message.reply_text(await ui.explain(update, context, err))
+        await entry.refuse(update, context, err)
         return None
     if update.callback_query is not None:
         await update.callback_query.answer()
@@ -173,7 +162,7 @@ async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE, tick
     await send_pack(context, update.effective_chat.id, pack, lang, tz.key)
 
 
-# --- after the ticket: freeze now, the list ---------------------------------------------------------
+# --- after the ticket: freeze now -------------------------------------------------------------------
 async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``ticket:freeze:<ticket_id>``: the reporter freezes their own wallet at once, no PIN."""
     query = update.callback_query
@@ -190,7 +179,7 @@ async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                                   user_id=ui.user_id(update), ticket_id=ticket_id, admin_ids=admin_ids(context))
     except WalletError as err:
         log.info("user=%s op=ticket_freeze ticket=%s refused: %s", ui.user_id(update), ticket_id, err.code)
-        await _popup(update, context, err)
+        await entry.refuse(update, context, err)
         return
     log.info("user=%s op=ticket_freeze ticket=%s: frozen", ui.user_id(update), ticket_id)
     lang = await ui.language(update, context)
@@ -202,48 +191,6 @@ async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         pass
     await context.bot.send_message(update.effective_chat.id, t(lang, "ticket.frozen"))
     notify_soon(context)
-
-
-async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``/tickets`` and ``ticket:list:0``: an admin's open tickets, else the person's own."""
-    if context.user_data is not None and "lang" not in context.user_data:  # the notices' language (no wallet)
-        context.user_data["lang"] = ui.chosen_language(update, context)
-    if is_admin(context, ui.user_id(update)):
-        await tickets_admin.show_open(update, context)
-        return
-    if await entry.begin(update, context) is None:
-        return
-    lang, tz = await ui.language(update, context), await ui.timezone(update, context)
-    mine = await tickets.mine(ui.wallet(context), ui.user_id(update))
-    lines = [t(lang, "ticket.list_title" if mine else "ticket.list_none")]
-    for x in mine:
-        lines.append(t(lang, "ticket.list_line", number=x["number"], reason=t(lang, f"ticket.reason.{x['reason']}"),
-                       status=t(lang, f"ticket.status.{x['status']}"),
-                       updated=ui.local_time(datetime.fromisoformat(x["updated_at"]), tz)))
-    rows = [[_b(x["number"], f"ticket:show:{x['ticket_id']}")] for x in mine[:10]]
-    rows.append([_b(t(lang, "ticket.new_report"), "ticket:pick:0")])
-    await context.bot.send_message(update.effective_chat.id, "\n".join(lines), parse_mode=ParseMode.HTML,
-                                   reply_markup=InlineKeyboardMarkup(rows))
-
-
-async def show_one(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``ticket:show:<ticket_id>``: one of the person's reports with its history."""
-    query = update.callback_query
-    ticket_id = int(query.data.split(":")[2])
-    lang, tz = await ui.language(update, context), await ui.timezone(update, context)
-    try:
-        x = await tickets.get(ui.wallet(context), ticket_id, viewer_id=ui.user_id(update))
-    except WalletError as err:
-        await _popup(update, context, err)
-        return
-    await query.answer()
-    lines = [t(lang, "ticket.show", number=x["number"], reason=t(lang, f"ticket.reason.{x['reason']}"),
-               status=t(lang, f"ticket.status.{x['status']}"))]
-    for e in x["events"]:
-        when = ui.local_time(datetime.fromisoformat(e["created_at"]), tz)
-        text = f" — {escape(e['text'])}" if e.get("text") else ""
-        lines.append(f"{when} {t(lang, 'ticket.event.' + e['kind'])}{text}")
-    await context.bot.send_message(update.effective_chat.id, "\n".join(lines), parse_mode=ParseMode.HTML)
 
 
 async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

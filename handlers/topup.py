@@ -12,7 +12,7 @@ from handlers.i18n import t
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad
-from wallet.errors import AccountFrozen, BankDeclined, BankTimeout, PinLocked, PinWrong, WalletError
+from wallet.errors import BankDeclined, BankTimeout, PinLocked, PinWrong, WalletError
 from wallet.services import cards
 
 FEATURE = "topup"
@@ -20,13 +20,10 @@ AMOUNT, CARD, PIN = "topup.amount", "topup.card", "topup.pin"
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    profile = await entry.begin(update, context, FEATURE)
+    profile = await entry.begin_unfrozen(update, context, FEATURE)
     if profile is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
-    if profile.get("frozen"):
-        await entry.say(update, context, await ui.explain(update, context, AccountFrozen(user_id=profile["user_id"])))
-        return ConversationHandler.END
     if not await cards.list_cards(ui.wallet(context), profile["user_id"]):
         await entry.say(update, context, t(lang, "card.none"))
         return ConversationHandler.END

@@ -1,4 +1,6 @@
-"""Transfers (转账) in chat (DESIGN §8, issue 9).
+"""The transfer conversation (转账) in private: the person, amount, note, arrival, confirm, PIN.
+
+DESIGN §8, issue 9.
 
 Private chat: ``/transfer`` or the home button -> pick the person (a ``request_users`` button, or an
 ``@username`` the bot has seen) -> amount -> optional note -> arrival (now / 2 h / 24 h) -> confirm
@@ -9,8 +11,10 @@ Group: reply to a member's message with ``/transfer 20 dinner``: the confirm scr
 are in the sender's private chat; then the card "Alice → Bob ¥20.00" is posted into the group.
 
 A person without a wallet can be picked too (a newcomer): the money waits 24 h for them to open
-one. The cards, their buttons and edits, inline transfers and the deep links are in
-handlers/transfer_card.py.
+one. Who is who (the @usernames seen): handlers/transfer_people.py; the confirm screen:
+handlers/transfer_confirm.py; the group command: handlers/transfer_group.py; the cards, their
+buttons and edits and the deep links: handlers/transfer_card.py; inline transfers:
+handlers/transfer_inline.py.
 
 callback_data: ``tf:<verb>:<draft row id>:<nonce>`` for the sender's confirm screens (the nonce is
 the draft's: a double tap or an old screen cannot pay twice), ``tf:acc|ret|rev:<transfer id>`` for
@@ -23,64 +27,32 @@ import re
 
 from telegram import KeyboardButton, KeyboardButtonRequestUsers, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler,
                           MessageHandler, TypeHandler, filters)
 from telegram.helpers import escape
 
-from handlers import transfer_card
+from handlers import transfer_card, transfer_group
+from handlers import transfer_people as who
 from handlers.i18n import t
+from handlers.transfer_confirm import FEATURE, PREFIX, show_confirm
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
-from wallet.errors import AccountFrozen, InsufficientBalance, PinLocked, PinWrong, WalletError, WalletNotOpen
-from wallet.money import parse_amount, require_amount
-from wallet.services import people, transfers
+from wallet.errors import WalletError
+from wallet.services import transfers
 
-FEATURE = "transfer"
-PREFIX = "tf"
 WHO, AMOUNT, NOTE, DELAY, CONFIRM, PIN = ("transfer.who", "transfer.amount", "transfer.note", "transfer.delay",
                                          "transfer.confirm", "transfer.pin")
 REQUEST_ID = 901  # the request_users button's id
-USERNAMES = "transfer:usernames"  # bot_data: lower-case username -> user id, of people the bot has seen
 DELAYS = (0, 2 * 3600, 24 * 3600)
-
-
-# --- who is who -------------------------------------------------------------------------------
-async def remember_username(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every update: note the sender's @username, so ``@bob`` can name a wallet user."""
-    user = update.effective_user
-    if user is not None and user.username and not user.is_bot:
-        names = context.bot_data.setdefault(USERNAMES, {})
-        if names.get(user.username.lower()) != user.id:
-            names[user.username.lower()] = user.id
-
-
-async def _recipient(context, user_id: int) -> dict | None:
-    try:
-        found = await people.profile(ui.wallet(context), user_id)
-    except WalletNotOpen:
-        return None
-    return found if found.get("pin_set") else None
-
-
-def _name(profile: dict | None, fallback: str = "") -> str:
-    return (profile or {}).get("first_name") or fallback or "?"
-
-
-def open_link(context) -> str:
-    return f"https://t.me/{context.bot.username}?start=wallet"
 
 
 # --- the private flow -----------------------------------------------------------------------
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    profile = await entry.begin(update, context, FEATURE)
+    profile = await entry.begin_unfrozen(update, context, FEATURE)
     if profile is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
-    if profile.get("frozen"):
-        await entry.say(update, context, await ui.explain(update, context, AccountFrozen(user_id=profile["user_id"])))
-        return ConversationHandler.END
     ui.drop_draft(context, FEATURE)
     button = KeyboardButton(t(lang, "transfer.pick_button"),
                             request_users=KeyboardButtonRequestUsers(request_id=REQUEST_ID, user_is_bot=False,
@@ -103,16 +75,11 @@ async def on_username(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lang = await ui.language(update, context)
     text = (update.effective_message.text or "").strip()
     match = re.fullmatch(r"@?([A-Za-z][A-Za-z0-9_]{3,31})", text)
-    uid = context.bot_data.get(USERNAMES, {}).get(match.group(1).lower()) if match else None
+    uid = who.user_id_of(context, match.group(1).lower()) if match else None
     if uid is None:
         await update.effective_message.reply_text(t(lang, "transfer.unknown_username", name=text[:40]))
         return None
     return await _chose(update, context, uid)
-
-
-def _known_name(context, uid: int) -> str:
-    names = {v: k for k, v in context.bot_data.get(USERNAMES, {}).items()}
-    return f"@{names[uid]}" if uid in names else "?"
 
 
 async def _chose(update: Update, context: ContextTypes.DEFAULT_TYPE, uid: int, shared_name: str = ""):
@@ -120,8 +87,8 @@ async def _chose(update: Update, context: ContextTypes.DEFAULT_TYPE, uid: int, s
     if uid == update.effective_user.id:
         await update.effective_message.reply_text(t(lang, "transfer.self"))
         return None
-    found = await _recipient(context, uid)
-    name = _name(found, shared_name) if found is not None else (shared_name or _known_name(context, uid))
+    found = await who.recipient(context, uid)
+    name = who.name(found, shared_name) if found is not None else (shared_name or who.known_name(context, uid))
     if found is None and name == "?":  # no name to show the recipient by: ask for a name the bot knows
         await update.effective_message.reply_text(t(lang, "transfer.unknown_username", name="?"))
         return None
@@ -135,13 +102,9 @@ async def _chose(update: Update, context: ContextTypes.DEFAULT_TYPE, uid: int, s
 
 
 async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    draft = ui.draft(context, FEATURE)
-    if draft is None:
-        return ConversationHandler.END
-    fen = await amount_ui.read(update, context, payment=True)  # too large: said now, not after the PIN
-    if fen is None:
-        return None
-    draft["amount"] = fen
+    draft = await amount_ui.into_draft(update, context, FEATURE, payment=True)  # too large: said now, not after the PIN
+    if not isinstance(draft, dict):
+        return draft  # END: no draft; None: refused, stay on the step
     lang = await ui.language(update, context)
     await context.bot.send_message(update.effective_chat.id, t(lang, "transfer.ask_note"),
                                    reply_markup=confirm.keyboard([[(t(lang, "transfer.skip_note"),
@@ -169,21 +132,6 @@ async def ask_delay(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: d
     return DELAY
 
 
-async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, *, chat_id: int,
-                       lang: str) -> None:
-    lines = [t(lang, "transfer.confirm", amount=ui.money(draft["amount"]), name=escape(draft["name"]))]
-    if draft.get("note"):
-        lines.append(t(lang, "transfer.note_line", note=escape(draft["note"])))
-    lines.append(t(lang, f"transfer.delay.{draft.get('delay', 0)}"))
-    short = await shortfall.offer(update, context, draft, draft["amount"], PREFIX)  # 余额不足: the two choices
-    if short is not None:
-        lines.append(short.line)
-    rows = short.rows if short is not None else [[(t(lang, "transfer.confirm_button"), confirm.data(PREFIX, "ok", 0, draft))]]
-    rows.append([(t(lang, "flow.cancel_button"), confirm.data(PREFIX, "no", 0, draft))])
-    await context.bot.send_message(chat_id, "\n".join(lines), parse_mode=ParseMode.HTML,
-                                   reply_markup=confirm.keyboard(rows))
-
-
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """A press on one of the sender's screens (note skip, arrival, confirm, cancel)."""
     if not entry.private(update):
@@ -207,15 +155,8 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await show_confirm(update, context, draft, chat_id=update.effective_chat.id, lang=lang)
         return CONFIRM
     if press.verb in ("ok", *shortfall.VERBS) and "amount" in draft and "delay" in draft:
-        if draft.get("confirmed"):  # a double tap: the keypad is already on its way
-            return PIN
-        if not shortfall.choose(press.verb, draft):
-            return None
-        draft["confirmed"] = True
-        await query.edit_message_reply_markup(None)
-        await keypad.show(update, context, title=t(lang, "transfer.pin_title", amount=ui.money(draft["amount"]),
-                                                   name=draft["name"]), owner=PIN)
-        return PIN
+        return await shortfall.to_keypad(update, context, press.verb, draft, owner=PIN, title=t(
+            lang, "transfer.pin_title", amount=ui.money(draft["amount"]), name=draft["name"]))
     return None
 
 
@@ -234,61 +175,17 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
                                             amount=draft["amount"], note=draft.get("note") or None,
                                             delay_seconds=draft.get("delay", 0), **transfer_card.send_extras(draft),
                                             **kw))
-    except (PinWrong, PinLocked) as err:
-        return await keypad.refused(update, context, err, drop=FEATURE)
-    except InsufficientBalance as err:
-        if await shortfall.after_refusal(update, context, err, draft, amount=draft["amount"], prefix=PREFIX):
-            return CONFIRM
-        ui.drop_draft(context, FEATURE)
-        await context.bot.send_message(chat, await ui.explain(update, context, err))
-        return ConversationHandler.END
     except WalletError as err:
-        ui.drop_draft(context, FEATURE)
-        await context.bot.send_message(chat, await shortfall.explain(update, context, err, draft))
-        return ConversationHandler.END
+        return await shortfall.refused(update, context, err, draft, feature=FEATURE, amount=draft["amount"],
+                                       prefix=PREFIX, confirm_state=CONFIRM,
+                                       say=lambda text: context.bot.send_message(chat, text))
     ui.drop_draft(context, FEATURE)
     charged = shortfall.charged_line(lang, draft)
     if charged:
         await context.bot.send_message(chat, charged)
-    sender_name = _name(await ui.person(update, context), update.effective_user.first_name)
+    sender_name = who.name(await ui.person(update, context), update.effective_user.first_name)
     await transfer_card.post_cards(update, context, result, draft, sender_name=sender_name, lang=lang)
     return ConversationHandler.END
-
-
-# --- in a group: reply to a member with /transfer 20 note ---------------------------------------
-async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    msg = update.effective_message
-    lang = await ui.language(update, context)
-    target = msg.reply_to_message.from_user if msg.reply_to_message else None
-    if target is None or target.is_bot:
-        await msg.reply_text(t(lang, "transfer.group_usage"))
-        return
-    if target.id == update.effective_user.id:
-        await msg.reply_text(t(lang, "transfer.self"))
-        return
-    if not ui.is_open(await ui.person(update, context)):
-        await msg.reply_text(t(lang, "transfer.open_first", link=open_link(context)))
-        return
-    args = context.args or []
-    try:
-        fen = require_amount(parse_amount(args[0]), max_fen=ui.wallet(context).rules.max_amount) if args else None
-    except WalletError as err:
-        await msg.reply_text(await ui.explain(update, context, err))
-        return
-    if fen is None:
-        await msg.reply_text(t(lang, "transfer.group_usage"))
-        return
-    found = await _recipient(context, target.id)  # None: no wallet yet, the money may wait for them 24 h
-    draft = ui.new_draft(context, FEATURE, recipient_id=target.id, name=_name(found, target.first_name),
-                         amount=fen, note=" ".join(args[1:])[:100], delay=0, group_chat=update.effective_chat.id,
-                         newcomer=found is None)
-    try:
-        await show_confirm(update, context, draft, chat_id=update.effective_user.id, lang=lang)
-    except (Forbidden, BadRequest):
-        ui.drop_draft(context, FEATURE)
-        await msg.reply_text(t(lang, "transfer.start_private", link=open_link(context)))
-        return
-    await msg.reply_text(t(lang, "transfer.pin_in_private"))
 
 
 def conversation() -> ConversationHandler:
@@ -312,7 +209,7 @@ def conversation() -> ConversationHandler:
 
 
 def register(app: Application) -> None:
-    app.add_handler(TypeHandler(Update, remember_username), group=-5)
-    app.add_handler(CommandHandler("transfer", in_group, filters=filters.ChatType.GROUPS))
+    app.add_handler(TypeHandler(Update, who.remember_username), group=-5)
+    app.add_handler(CommandHandler("transfer", transfer_group.in_group, filters=filters.ChatType.GROUPS))
     app.add_handler(conversation())
     # the cards' buttons (tf:acc|ret|rev|take:<id>) and the deep links: handlers/transfer_card.py

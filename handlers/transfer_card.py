@@ -1,5 +1,6 @@
-"""Transfer cards (转账): what the sender and the recipient see once the money is held, their
-buttons and their edits; inline transfers (``@bot 20``); the deep links of both.
+"""Transfer cards (转账): posted after the PIN, their presses, their edits, the ``tf_<id>`` deep link.
+
+What a card says and its buttons are handlers/transfer_card_text.py.
 
 Cards. After the PIN (handlers/transfer.py) the sender gets their copy (Revoke while a delayed
 transfer has not arrived) and the recipient gets the card with Accept / Return, in their private
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -36,96 +36,21 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 from telegram.helpers import escape
 
-from handlers.i18n import normalize, t
+from handlers.i18n import t
+from handlers.transfer_card_text import (PREFIX, card_text, lang_of, language, open_buttons, recipient_buttons,
+                                         revoke_button, tz_of)
+from handlers.ui import card as card_ui
 from handlers.ui import common as ui
 from handlers.ui import entry
+from handlers.ui.card import deep_link
 from wallet.errors import (NotVerified, NotYourTransfer, TransferNotFound, WalletError, WalletNotOpen)
-from wallet.services import people, transfers
+from wallet.services import transfers
 
 log = logging.getLogger("handlers.transfer_card")
 
-PREFIX = "tf"
 CARDS = "transfer:cards"          # bot_data: transfer id -> names, languages, where its cards are
 CARD_CALLBACK = rf"^{PREFIX}:(acc|ret|rev|take):\d+$"
 START_CARD = re.compile(r"^/start(?:@\w+)? tf_(\d{1,12})$")
-
-
-def deep_link(context, payload: str) -> str:
-    return f"https://t.me/{context.bot.username}?start={payload}"
-
-
-async def lang_of(context, user_id: int | None, fallback: str = "zh_CN") -> str:
-    """Someone else's language: their open wallet's, else what they chose talking to the bot."""
-    try:
-        profile = await people.profile(ui.wallet(context), user_id)
-    except (WalletNotOpen, TypeError):
-        profile = None
-    if ui.is_open(profile) and profile.get("language"):
-        return normalize(profile["language"])
-    chosen = context.application.user_data.get(user_id, {}).get("lang") if user_id else None
-    return chosen if chosen in ("zh_CN", "en") else fallback
-
-
-async def tz_of(context, user_id: int | None):
-    default = ui.wallet(context).rules.timezone
-    try:
-        return ui.zone((await people.profile(ui.wallet(context), user_id)).get("timezone"), default)
-    except (WalletNotOpen, TypeError):
-        return ui.zone(None, default)
-
-
-# --- what a card says ---------------------------------------------------------------------------
-def card_text(lang: str, view: dict, record: dict, *, tz=None) -> str:
-    status, untaken = view["status"], view.get("recipient_id") is None
-    if untaken:  # an inline card nobody accepted (yet)
-        lines = [t(lang, "tc.open_card", sender=escape(record.get("s") or "?"), amount=ui.money(view["amount"]))]
-    else:
-        lines = [t(lang, "transfer.card", sender=escape(record.get("s") or "?"),
-                   recipient=escape(record.get("r") or "?"), amount=ui.money(view["amount"]))]
-    if view.get("note"):
-        lines.append(t(lang, "transfer.note_line", note=escape(view["note"])))
-    lines.append(t(lang, "tc.open_rule" if untaken and status == "pending" else f"transfer.status.{status}"))
-    if status == "pending" and tz is not None:
-        arrive, created = datetime.fromisoformat(view["arrive_at"]), datetime.fromisoformat(view["created_at"])
-        if arrive != created:  # HH:MM, with the date when that is another day
-            same_day = arrive.astimezone(tz).date() == created.astimezone(tz).date()
-            fmt = "%H:%M" if same_day else "%m-%d %H:%M"
-            lines.append(t(lang, "transfer.arrives", at=ui.local_time(arrive, tz, fmt)))
-        if record.get("waiting"):
-            lines.append(t(lang, "tc.newcomer", name=escape(record.get("r") or "?"),
-                           until=ui.local_time(datetime.fromisoformat(view["expires_at"]), tz)))
-    return "\n".join(lines)
-
-
-def recipient_buttons(context, lang: str, tid: int, *, waiting: bool = False) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(t(lang, "transfer.accept_button"), callback_data=f"{PREFIX}:acc:{tid}"),
-             InlineKeyboardButton(t(lang, "transfer.return_button"), callback_data=f"{PREFIX}:ret:{tid}")]]
-    if waiting:
-        rows.append([InlineKeyboardButton(t(lang, "tc.open_wallet_button"), url=deep_link(context, f"tf_{tid}"))])
-    return InlineKeyboardMarkup(rows)
-
-
-def open_buttons(lang: str, tid: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(t(lang, "transfer.accept_button"), callback_data=f"{PREFIX}:take:{tid}"),
-        InlineKeyboardButton(t(lang, "tc.take_back_button"), callback_data=f"{PREFIX}:rev:{tid}")]])
-
-
-def revoke_button(lang: str, tid: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "transfer.revoke_button"),
-                                                       callback_data=f"{PREFIX}:rev:{tid}")]])
-
-
-async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The person's language: the wallet's once it is open, else their choice or Telegram's (a
-    newcomer's placeholder person has only the default language)."""
-    if ui.is_open(await ui.person(update, context)):
-        return await ui.language(update, context)
-    return ui.chosen_language(update, context)
-
-
-def _where(msg) -> dict:
-    return {"chat_id": msg.chat_id, "message_id": msg.message_id}
 
 
 def _record(context, tid: int) -> dict | None:
@@ -157,7 +82,7 @@ async def post_cards(update: Update, context: ContextTypes.DEFAULT_TYPE, view: d
         return
     mine = await context.bot.send_message(chat, card_text(lang, view, record, tz=stz), parse_mode=ParseMode.HTML,
                                           reply_markup=revoke_button(lang, tid) if delayed else entry.home_button(lang))
-    record["sender_msg"] = _where(mine)
+    record["sender_msg"] = card_ui.where(mine)
     group = draft.get("group_chat")
     if group:
         where, card_lang, tz = group, lang, stz
@@ -168,7 +93,7 @@ async def post_cards(update: Update, context: ContextTypes.DEFAULT_TYPE, view: d
         card = await context.bot.send_message(where, card_text(card_lang, view, record, tz=tz),
                                               parse_mode=ParseMode.HTML,
                                               reply_markup=recipient_buttons(context, card_lang, tid, waiting=waiting))
-        record["cards"].append({**_where(card), "lang": card_lang})
+        record["cards"].append({**card_ui.where(card), "lang": card_lang})
     except (Forbidden, BadRequest):
         # the recipient never started the bot: the sender passes the link on; the money waits 24 h
         await context.bot.send_message(chat, t(lang, "tc.pass_link", name=escape(draft.get("name") or "?"),
@@ -192,14 +117,8 @@ async def refresh(app: Application, view: dict) -> None:
     if record.get("sender_msg"):
         targets.append((record["sender_msg"], record.get("slang") or "zh_CN"))
     for where, lang in targets:
-        place = ({"inline_message_id": where["inline"]} if where.get("inline")
-                 else {"chat_id": where["chat_id"], "message_id": where["message_id"]})
-        try:
-            await app.bot.edit_message_text(card_text(lang, view, record), parse_mode=ParseMode.HTML,
-                                            reply_markup=None, **place)
-        except TelegramError as err:
-            if "not modified" not in str(err).lower():
-                log.warning("transfer card %s not edited: %s", view["transfer_id"], err)
+        await card_ui.edit(app.bot, where, card_text(lang, view, record), log=log,
+                        what=f"transfer card {view['transfer_id']}", parse_mode=ParseMode.HTML, reply_markup=None)
 
 
 async def on_refunded(app: Application, refunded: list[dict]) -> None:
@@ -295,7 +214,7 @@ async def show_to_recipient(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         card_text(lang, view, {**record, "waiting": False}, tz=tz), parse_mode=ParseMode.HTML,
         reply_markup=recipient_buttons(context, lang, tid) if pending else None)
     if pending:
-        record.setdefault("cards", []).append({**_where(card), "lang": lang})
+        record.setdefault("cards", []).append({**card_ui.where(card), "lang": lang})
 
 
 def register(app: Application) -> None:

@@ -1,9 +1,9 @@
 """Inline transfers (``@bot 20`` or ``@bot 20 note``): the "Transfer ¥20" result (asked by
 handlers/inline.py), the chosen card "waiting for the sender's confirmation" with a deep link
 (``?start=tfi_<nonce>``) into the private chat, where the transfer flow's own confirm screen
-and PIN keypad follow (handlers/transfer.py, recipient ``None``). After the PIN the card goes
-live (handlers/transfer_card.py): the first person other than the sender, with an open wallet,
-who presses Accept receives it.
+(handlers/transfer_confirm.py) and PIN keypad follow (handlers/transfer.py, recipient ``None``).
+After the PIN the card goes live (handlers/transfer_card.py): the first person other than the
+sender, with an open wallet, who presses Accept receives it.
 
 The waiting card's draft is a persisted one (``user_data["draft:transfer_inline"]``) with a
 nonce; only its sender has it, so the deep link confirms nothing for anyone else, and a newer
@@ -19,9 +19,9 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 from telegram.helpers import escape
 
-from handlers import transfer
 from handlers.i18n import t
-from handlers.transfer_card import deep_link
+from handlers.transfer_confirm import FEATURE as TRANSFER, show_confirm
+from handlers.ui.card import deep_link
 from handlers.ui import common as ui
 from wallet.errors import WalletError
 from wallet.money import parse_amount, require_amount
@@ -43,10 +43,10 @@ async def confirm_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await update.effective_message.reply_text(t(lang, "tc.sender_open_first"))
         return
     ui.drop_draft(context, INLINE_DRAFT)
-    draft = ui.new_draft(context, transfer.FEATURE, recipient_id=None, name=t(lang, "tc.anyone"),
+    draft = ui.new_draft(context, TRANSFER, recipient_id=None, name=t(lang, "tc.anyone"),
                          amount=waiting["amount"], note=waiting.get("note") or "", delay=0,
                          inline=waiting["card"]["inline"])
-    await transfer.show_confirm(update, context, draft, chat_id=update.effective_chat.id, lang=lang)
+    await show_confirm(update, context, draft, chat_id=update.effective_chat.id, lang=lang)
 
 
 async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[InlineQueryResultArticle]:

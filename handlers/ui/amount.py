@@ -5,11 +5,15 @@
     fen = await amount.read(update, context, payment=True)   # also refused: more than any payment may be
     if fen is None:
         return None                                          # stay on the step
+
+    draft = await amount.into_draft(update, context, FEATURE, payment=True)  # the step of a draft
+    if not isinstance(draft, dict):
+        return draft                                         # END: no draft; None: stay on the step
 """
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, ConversationHandler
 
 from handlers.ui import common as ui
 from wallet.errors import InvalidAmount, WalletError
@@ -38,3 +42,18 @@ async def read(update: Update, context: ContextTypes.DEFAULT_TYPE, *, allow_all:
     except (InvalidAmount, WalletError) as err:
         await update.effective_message.reply_text(await ui.explain(update, context, err))
         return None
+
+
+async def into_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str, *,
+                     payment: bool = False) -> dict | int | None:
+    """An amount step of ``feature``'s draft: the amount read (as ``read``) and kept as
+    ``draft["amount"]``. Returns the draft; ``ConversationHandler.END`` when there is no draft
+    (the flow ended elsewhere); None when the amount was refused (the reason was sent)."""
+    draft = ui.draft(context, feature)
+    if draft is None:
+        return ConversationHandler.END
+    fen = await read(update, context, payment=payment)
+    if fen is None:
+        return None
+    draft["amount"] = fen
+    return draft

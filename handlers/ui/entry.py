@@ -2,6 +2,7 @@
 security, settings): the checks at the door, the card labels, the way back home.
 
     profile = await entry.begin(update, context)            # None: not open (told), stop
+    profile = await entry.begin_unfrozen(update, context, "topup")  # a frozen wallet refused too
     await entry.say(update, context, text, markup)          # edits the pressed message (home), else sends
 """
 from __future__ import annotations
@@ -13,6 +14,8 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler
 
 from handlers.i18n import t
 from handlers.ui import common as ui
+from handlers.ui import held
+from wallet.errors import AccountFrozen, WalletError
 
 
 # the flow each person used last (user id -> feature): text steps of other flows still waiting
@@ -73,6 +76,16 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str
     return profile
 
 
+async def begin_unfrozen(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str) -> dict | None:
+    """``begin`` for a flow a frozen wallet may not use (top-up, withdraw, transfer): a frozen
+    wallet is told why and gets None."""
+    profile = await begin(update, context, feature)
+    if profile is not None and profile.get("frozen"):
+        await say(update, context, await ui.explain(update, context, AccountFrozen(user_id=profile["user_id"])))
+        return None
+    return profile
+
+
 async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
               markup: InlineKeyboardMarkup | None = None, *, edit: bool = True) -> Message:
     """Edit the message whose button was pressed (one message while navigating), else send."""
@@ -87,6 +100,15 @@ async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
                 return query.message
     return await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML,
                                           reply_markup=markup)
+
+
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError) -> None:
+    """A wallet refusal, explained: a popup on a button press, else a reply to the message."""
+    text = await ui.explain(update, context, err)
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await update.effective_message.reply_text(text)
 
 
 def card_label(card: dict, lang: str) -> str:
@@ -104,9 +126,8 @@ def home_fallback(feature: str) -> CallbackQueryHandler:
     values dropped, no time-out message later) and the home is shown in that message."""
     async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         from handlers import home
-        from handlers.ui import keypad
 
-        keypad.forget(context, update.effective_user.id)
+        held.forget(context, update.effective_user.id)
         ui.drop_draft(context, feature)
         await update.callback_query.answer()
         await home.show(update, context, edit=True)

@@ -1,5 +1,5 @@
 """Text steps that carry identity: an ID number (deleted at once, echoed masked) and an SMS
-code. What they read is held in memory only (``keypad.hold``), never in the persisted
+code. What they read is held in memory only (``held.hold``), never in the persisted
 conversation data.
 
     number = await identity.read_id_number(update, context)   # None: refused (reason sent), same step

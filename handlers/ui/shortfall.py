@@ -8,10 +8,11 @@ confirm screen. When the balance is short and the person has a card, the screen 
     "Pay ¥10.00 with card ****1234"                       (verb ``sc``)
 
 ``choose`` keeps the choice in the draft (``draft["funding"]``) when one is pressed; the flow then
-shows its PIN keypad as for "Pay", and runs the payment through ``pay``, which hands it to
+shows its PIN keypad as for "Pay" (``to_keypad`` does both), and runs the payment through ``pay``, which hands it to
 wallet/services/funded.py (one PIN for the whole; a decline or time-out pays nothing). A balance
 found short only after the PIN (it changed meanwhile) gets the same choices through
-``after_refusal``, and the PIN is asked again for the chosen one.
+``after_refusal``, and the PIN is asked again for the chosen one. ``refused`` answers any
+refusal after the PIN the same way for every paying flow.
 """
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ from typing import Awaitable, Callable
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, ConversationHandler
 
 from handlers.i18n import t
 from handlers.ui import common as ui
-from handlers.ui import confirm
-from wallet.errors import BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, WalletError
+from handlers.ui import confirm, keypad
+from wallet.errors import BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, PinLocked, PinWrong, WalletError
 from wallet.services import bills, cards, funded
 
 TOP_UP, CARD = "st", "sc"
@@ -76,6 +77,21 @@ def choose(verb: str, draft: dict) -> bool:
     return True
 
 
+async def to_keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str, draft: dict, *, title: str,
+                    owner: str) -> str | None:
+    """"Pay" (``ok``) or one of the choices pressed on a confirm screen: the choice kept, the
+    buttons taken off and the PIN keypad shown (``owner``, the state that waits for it, is
+    returned). A double tap returns ``owner`` again; a choice never offered, None."""
+    if draft.get("confirmed"):  # a double tap: the keypad is on its way
+        return owner
+    if not choose(verb, draft):
+        return None
+    draft["confirmed"] = True
+    await update.callback_query.edit_message_reply_markup(None)
+    await keypad.show(update, context, title=title, owner=owner)
+    return owner
+
+
 async def pay(context: ContextTypes.DEFAULT_TYPE, draft: dict, *, key: str, user_id: int, pin: str,
               pay: Callable[..., Awaitable[dict]]) -> dict:
     """Run the payment: ``pay(key=, pin=, pin_checked=)`` calls the flow's service. From the
@@ -124,3 +140,23 @@ async def after_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE, err:
     await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML,
                                    reply_markup=confirm.keyboard(rows))
     return True
+
+
+async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError, draft: dict, *,
+                  feature: str, amount: int, prefix: str, confirm_state: str,
+                  say: Callable[[str], Awaitable[object]]):
+    """A payment of ``feature``'s draft refused after the PIN: a wrong PIN gets a fresh keypad
+    (a locked one ends the flow); a balance found short offers the choices again (returns
+    ``confirm_state``); anything else ends the flow, the draft dropped and the reason (with
+    what happened to a card's money) sent with ``say``."""
+    if isinstance(err, (PinWrong, PinLocked)):
+        return await keypad.refused(update, context, err, drop=feature)
+    if isinstance(err, InsufficientBalance):
+        if await after_refusal(update, context, err, draft, amount=amount, prefix=prefix):
+            return confirm_state
+        ui.drop_draft(context, feature)
+        await say(await ui.explain(update, context, err))
+        return ConversationHandler.END
+    ui.drop_draft(context, feature)
+    await say(await explain(update, context, err, draft))
+    return ConversationHandler.END

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from handlers import red_packet
+from handlers import red_packet_card
 from tests.e2e.flows import bot, opened  # noqa: F401 (bot: the fixture)
 from tests.e2e.test_red_packet import send_packet
 from tests.wallet.helpers import wallet_balance
@@ -42,5 +42,5 @@ async def test_busy_card_is_edited_under_20_times_a_minute(bot, ctx, people, emu
     times = [at for at, where in edits if where == (card.chat_id, card.id)]
     assert len(times) >= 3, times  # live, some counters, the final list
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(gaps) >= red_packet.EDIT_INTERVAL - 0.05, gaps  # merged: one edit per interval at most
+    assert min(gaps) >= red_packet_card.EDIT_INTERVAL - 0.05, gaps  # merged: one edit per interval at most
     assert max(sum(1 for u in times if t <= u < t + 60) for t in times) < 20
