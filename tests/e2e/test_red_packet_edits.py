@@ -42,5 +42,7 @@ async def test_busy_card_is_edited_under_20_times_a_minute(bot, ctx, people, emu
     times = [at for at, where in edits if where == (card.chat_id, card.id)]
     assert len(times) >= 3, times  # live, some counters, the final list
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(gaps) >= red_packet_card.EDIT_INTERVAL - 0.05, gaps  # merged: one edit per interval at most
+    # merged: one edit per interval at most. The times are when the emulator got each edit, so a
+    # loaded machine shifts them by a few hundred ms; unmerged edits would come ~0.1-0.7 s apart.
+    assert min(gaps) >= red_packet_card.EDIT_INTERVAL * 0.8, gaps
     assert max(sum(1 for u in times if t <= u < t + 60) for t in times) < 20
