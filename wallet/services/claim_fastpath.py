@@ -44,15 +44,20 @@ def _iso_sql(col: str) -> str:
 # - seen: what the statement's snapshot shows for each request (no lock taken);
 # - ok: the requests that pass every check of the general path in that snapshot (key not used,
 #   packet found, for this person, not claimed by them, open, not past its time, claimer
-#   verified with a wallet);
-# - pl: their packets, locked in id order; FOR NO KEY UPDATE returns the latest committed row
-#   and re-checks that it is still open and not full (a claimer that waited for the lock sees
-#   the shares taken meanwhile);
-# - take: share number n = claimed_count + rank among this batch's claims of the packet, as
-#   many as shares remain; got: the share's amount and the packet's claimed amount after it;
+#   verified with a wallet), ranked per packet, at most as many as shares remain in the snapshot;
+# - pl: their packets locked in id order (so batches cannot deadlock); its values may be older
+#   than the row it locked, so nothing is read from it;
+# - pu: the share numbers, taken by the conditional update of each packet row: all of a
+#   packet's ranked requests or none (``claimed_count + n <= shares`` and ``status = 'open'``
+#   only ever turn false, so the snapshot's version filtering a row out cannot hide a row the
+#   latest version would let through; a row that passes is re-checked on the latest version,
+#   and SET and RETURNING are computed on it). Share number = claimed_count before + rank;
+#   the packet's claimed amount grows by those shares; the last share closes it;
 # - lk: the escrow and claimer accounts, locked in id order (packets first, then accounts, as
 #   the general path does), then every write, each depending on the previous checks;
 # - the guard aborts the whole statement (nothing written) if any count does not match.
+# A request that passed the checks but whose packet had fewer shares left than this batch
+# wanted gets no row and no answer: it is sent again, and the next snapshot tells.
 _CLAIM_SQL = f"""
 WITH
   req AS (SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::timestamp[], $6::text[])
@@ -62,24 +67,36 @@ WITH
                   EXISTS (SELECT 1 FROM operations o WHERE o.key = r.key) AS keyed,
                   (SELECT c.amount FROM red_packet_claims c WHERE c.packet_id = r.pid AND c.user_id = r.usr) AS had
            FROM req r LEFT JOIN red_packets p ON p.id = r.pid),
-  ok AS (SELECT s.key, s.pid, s.usr, s.hash, s.rnow, s.niso, s.n, a.id AS dst FROM seen s
-         JOIN users u ON u.id = s.usr AND u.verified_at IS NOT NULL
-         JOIN accounts a ON a.user_id = s.usr AND a.kind = 'wallet'
-         WHERE s.found IS NOT NULL AND NOT s.keyed AND s.had IS NULL
-           AND (s.pkind <> 'exclusive' OR s.excl = s.usr)
-           AND s.pstatus = 'open' AND s.pcount < s.pshares AND s.pexpires > s.rnow),
-  pl AS (SELECT p.id, p.claimed_count, p.claimed_amount, p.refunded_amount, p.shares, p.total, p.kind, p.sender_id,
-                p.chat_id, p.greeting, p.escrow_account_id, p.exclusive_user_id, p.created_at, p.expires_at
-         FROM red_packets p WHERE p.id IN (SELECT pid FROM ok) AND p.status = 'open' AND p.claimed_count < p.shares
-         ORDER BY p.id FOR NO KEY UPDATE),
-  take AS (SELECT x.*, pl.claimed_count + x.rk AS seq, pl.claimed_amount AS amount_before, pl.refunded_amount,
-                  pl.shares, pl.total, pl.kind, pl.sender_id, pl.chat_id, pl.greeting, pl.escrow_account_id,
-                  pl.exclusive_user_id, pl.created_at, pl.expires_at
-           FROM (SELECT ok.*, row_number() OVER (PARTITION BY ok.pid ORDER BY ok.n) AS rk FROM ok) AS x
-           JOIN pl ON pl.id = x.pid
-           WHERE x.rk <= pl.shares - pl.claimed_count AND pl.expires_at > x.rnow),
+  cand AS (SELECT s.key, s.pid, s.usr, s.hash, s.rnow, s.niso, s.n, a.id AS dst, s.pshares - s.pcount AS room,
+                  row_number() OVER (PARTITION BY s.pid ORDER BY s.n) AS rk
+           FROM seen s
+           JOIN users u ON u.id = s.usr AND u.verified_at IS NOT NULL
+           JOIN accounts a ON a.user_id = s.usr AND a.kind = 'wallet'
+           WHERE s.found IS NOT NULL AND NOT s.keyed AND s.had IS NULL
+             AND (s.pkind <> 'exclusive' OR s.excl = s.usr)
+             AND s.pstatus = 'open' AND s.pcount < s.pshares AND s.pexpires > s.rnow),
+  ok AS (SELECT * FROM cand WHERE rk <= room),
+  pl AS (SELECT p.id FROM red_packets p WHERE p.id IN (SELECT pid FROM ok) ORDER BY p.id FOR NO KEY UPDATE),
+  pd AS (SELECT pid, count(*) AS k, (array_agg(rnow ORDER BY rk DESC))[1] AS last_now FROM ok
+         WHERE EXISTS (SELECT 1 FROM pl WHERE pl.id = ok.pid) GROUP BY pid),
+  pu AS (UPDATE red_packets p
+         SET claimed_count = p.claimed_count + pd.k,
+             claimed_amount = p.claimed_amount + (SELECT SUM(sh.amount) FROM red_packet_shares sh
+                                                  WHERE sh.packet_id = p.id AND sh.seq > p.claimed_count
+                                                    AND sh.seq <= p.claimed_count + pd.k),
+             status = CASE WHEN p.claimed_count + pd.k >= p.shares THEN 'finished' ELSE p.status END,
+             closed_at = CASE WHEN p.claimed_count + pd.k >= p.shares THEN pd.last_now ELSE p.closed_at END
+         FROM pd WHERE p.id = pd.pid AND p.status = 'open' AND p.claimed_count + pd.k <= p.shares
+         RETURNING p.id, p.claimed_count - pd.k AS before, p.claimed_amount AS amount_now, p.refunded_amount,
+                   p.shares, p.total, p.kind, p.sender_id, p.chat_id, p.greeting, p.escrow_account_id,
+                   p.exclusive_user_id, p.created_at, p.expires_at),
+  take AS (SELECT ok.*, pu.before + ok.rk AS seq, pu.amount_now, pu.refunded_amount, pu.shares, pu.total, pu.kind,
+                  pu.sender_id, pu.chat_id, pu.greeting, pu.escrow_account_id, pu.exclusive_user_id,
+                  pu.created_at, pu.expires_at
+           FROM ok JOIN pu ON pu.id = ok.pid),
   got AS (SELECT t.*, sh.amount,
-                 t.amount_before + SUM(sh.amount) OVER (PARTITION BY t.pid ORDER BY t.seq) AS amount_after
+                 t.amount_now - SUM(sh.amount) OVER (PARTITION BY t.pid)
+                   + SUM(sh.amount) OVER (PARTITION BY t.pid ORDER BY t.seq) AS amount_after
           FROM take t JOIN red_packet_shares sh ON sh.packet_id = t.pid AND sh.seq = t.seq),
   lk AS (SELECT a.id FROM accounts a
          WHERE a.id IN (SELECT dst FROM got UNION SELECT escrow_account_id FROM got)
@@ -111,22 +128,17 @@ WITH
   cl AS (INSERT INTO red_packet_claims (packet_id, seq, user_id, amount, tx_id, created_at)
          SELECT good.pid, good.seq, good.usr, good.amount, jr.id, good.rnow FROM good JOIN jr ON jr.idem_key = good.key
          ON CONFLICT (packet_id, user_id) DO NOTHING RETURNING 1),
-  pd AS (SELECT pid, count(*) AS k, SUM(amount) AS amt, MAX(seq) AS top,
-                (array_agg(rnow ORDER BY seq DESC))[1] AS last_now FROM good GROUP BY pid),
-  pu AS (UPDATE red_packets p SET claimed_count = p.claimed_count + pd.k, claimed_amount = p.claimed_amount + pd.amt,
-                status = CASE WHEN p.claimed_count + pd.k >= p.shares THEN 'finished' ELSE p.status END,
-                closed_at = CASE WHEN p.claimed_count + pd.k >= p.shares THEN pd.last_now ELSE p.closed_at END
-         FROM pd WHERE p.id = pd.pid AND p.claimed_count + pd.k = pd.top RETURNING p.id),
   delta AS (SELECT acc, SUM(d) AS d FROM (SELECT escrow_account_id AS acc, -amount AS d FROM good
                                           UNION ALL SELECT dst, amount FROM good) AS x GROUP BY acc),
   upd AS (UPDATE accounts a SET balance = a.balance + delta.d FROM delta
           WHERE a.id = delta.acc AND (delta.d >= 0 OR a.allow_negative OR a.balance + delta.d >= 0) RETURNING a.id),
   cnt AS (SELECT (SELECT count(*) FROM good) AS g, (SELECT count(*) FROM op) AS o, (SELECT count(*) FROM jr) AS j,
                  (SELECT count(*) FROM en) AS e, (SELECT count(*) FROM cl) AS c, (SELECT count(*) FROM pu) AS p,
-                 (SELECT count(*) FROM pd) AS pn, (SELECT count(*) FROM upd) AS u, (SELECT count(*) FROM delta) AS d)
+                 (SELECT count(*) FROM take) AS t,
+                 (SELECT count(DISTINCT pid) FROM good) AS gp, (SELECT count(*) FROM upd) AS u, (SELECT count(*) FROM delta) AS d)
 SELECT s.n,
        CASE WHEN good.result IS NULL THEN NULL
-            WHEN cnt.o = cnt.g AND cnt.j = cnt.g AND cnt.e = 2 * cnt.g AND cnt.c = cnt.g AND cnt.p = cnt.pn
+            WHEN cnt.o = cnt.g AND cnt.j = cnt.g AND cnt.e = 2 * cnt.g AND cnt.c = cnt.g AND cnt.t = cnt.g AND cnt.gp = cnt.p
                  AND cnt.u = cnt.d THEN good.result
             ELSE (1 / (cnt.u - cnt.u))::text END AS result,
        CASE WHEN s.keyed OR s.found IS NULL THEN NULL
@@ -134,7 +146,7 @@ SELECT s.n,
             WHEN s.had IS NOT NULL THEN 'already_claimed'
             WHEN s.pstatus = 'finished' OR s.pcount >= s.pshares THEN 'empty'
             WHEN s.pstatus = 'expired' OR s.pexpires <= s.rnow THEN 'expired' END AS answer,
-       s.had, EXISTS (SELECT 1 FROM ok WHERE ok.n = s.n) AS passed
+       s.had, EXISTS (SELECT 1 FROM cand WHERE cand.n = s.n) AS passed
 FROM seen s LEFT JOIN good ON good.n = s.n, cnt
 """
 
@@ -183,7 +195,7 @@ async def _alone(ctx: Context, params: dict) -> tuple:
             return _outcome(rows[0])
         except Exception as exc:
             state = _sqlstate(exc)
-            if state in ("22012", "23505"):  # the guard or a key taken meanwhile: nothing was written
+            if state in ("22012", "23505", "23514"):  # a guard, or a key taken meanwhile: nothing was written
                 log.info("claim fast path declined (%s); general path for key=%s", state, params["key"])
                 return "general", None
             if state not in ("40P01", "40001") or attempt == 11:
