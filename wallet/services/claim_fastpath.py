@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import random
-from datetime import timezone
+from datetime import datetime, timezone
 
 from sqlalchemy.exc import DBAPIError
 
@@ -64,7 +64,8 @@ WITH
           WITH ORDINALITY AS r(key, pid, usr, hash, rnow, niso, n)),
   seen AS (SELECT r.*, p.id AS found, p.kind AS pkind, p.exclusive_user_id AS excl, p.status AS pstatus,
                   p.claimed_count AS pcount, p.shares AS pshares, p.expires_at AS pexpires,
-                  EXISTS (SELECT 1 FROM operations o WHERE o.key = r.key) AS keyed,
+                  (SELECT true FROM operations o WHERE o.key = r.key) IS NOT NULL AS keyed,  -- a scalar subquery: an index probe
+                  -- per request (an EXISTS may be planned as a hash of the whole table)
                   (SELECT c.amount FROM red_packet_claims c WHERE c.packet_id = r.pid AND c.user_id = r.usr) AS had
            FROM req r LEFT JOIN red_packets p ON p.id = r.pid),
   cand AS (SELECT s.key, s.pid, s.usr, s.hash, s.rnow, s.niso, s.n, a.id AS dst, s.pshares - s.pcount AS room,
@@ -175,6 +176,26 @@ async def _execute(ctx: Context, ps: list[dict]) -> list:
             if getattr(exc, "sqlstate", None) is None:  # the connection itself failed
                 await conn.invalidate()
             raise
+
+
+async def warm(ctx: Context, connections: int) -> None:
+    """Run the statement a few times on ``connections`` pooled connections, for nothing (a
+    packet that does not exist: it reads, writes nothing). A new PostgreSQL backend loads its
+    catalog caches and plans the statement on its first executions (measured here: ~15-20 ms
+    the first time, 2-4 ms for each of the next four, then ~0.5 ms on the cached plan)."""
+    if not enabled(ctx):
+        return
+    fake = {"key": "sys:warm", "pid": 0, "usr": 0, "now": _NAIVE_EPOCH, "niso": "", "hash": ""}
+
+    async def one():
+        async with ctx.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            for _ in range(6):
+                await raw.driver_connection.fetch(_CLAIM_SQL, *[[fake[k]] * 16 for k in _ARGS])
+    await asyncio.gather(*(one() for _ in range(connections)))
+
+
+_NAIVE_EPOCH = datetime(2000, 1, 1)
 
 
 def _outcome(row) -> tuple:
