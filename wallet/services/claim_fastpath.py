@@ -20,9 +20,7 @@ import os
 import random
 from datetime import datetime, timezone
 
-from sqlalchemy.exc import DBAPIError
 
-from wallet import uow
 from wallet.context import Context
 from wallet.errors import AlreadyClaimed, NotForYou, RedPacketEmpty, RedPacketExpired
 from wallet.uow import request_hash
