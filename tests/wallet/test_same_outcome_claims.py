@@ -5,6 +5,7 @@ and data), the same balances, the same notices, the same packet, claims, journal
 operations. A rule changed in one path only fails here. (SQLite has the general path alone.)"""
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 
@@ -15,8 +16,9 @@ from tests.conftest import BACKEND, make_context
 from tests.wallet.helpers import PIN, make_person, wallet_balance
 from wallet import outbox
 from wallet.bootstrap import bootstrap
-from wallet.errors import WalletError
-from wallet.models import entries, journal, metadata, operations, red_packet_claims, red_packets
+from wallet.errors import RedPacketEmpty, WalletError
+from wallet.models import (entries, journal, metadata, operations, red_packet_claims, red_packet_shares,
+                           red_packets)
 from wallet.services import cards, claim_fastpath, people, red_packets as rp
 from wallet.uow import read
 
@@ -198,3 +200,63 @@ def test_every_error_a_claim_can_raise_has_a_case():
     raised = {"ok", "red_packet_not_found", "not_for_you", "already_claimed", "red_packet_empty",
               "red_packet_expired", "wallet_not_open", "not_verified", "idempotency_conflict", "invalid_key"}
     assert raised <= {expected for _, _, expected in CASES.values()}
+
+
+async def test_batched_claims_each_answer_their_own_share(engine, database_url, monkeypatch):
+    """Real concurrency, two pools (as two processes would), three packets: each answer of a
+    batched claim is that claim's own — its share row, its replay, and the packet as it stood
+    right after it (claimed count = its share number, claimed amount = the shares up to it)."""
+    from tests.wallet.test_red_packet_concurrency import verified_claimers
+    from wallet.db import create_engine
+
+    ctx, w = await _fresh_world(engine)
+    claimers = list(range(2_000, 2_120))
+    await verified_claimers(ctx, claimers)
+    sizes = []
+    real = claim_fastpath._execute
+
+    async def counting(c, ps):
+        sizes.append(len(ps))
+        return await real(c, ps)
+    monkeypatch.setattr(claim_fastpath, "_execute", counting)
+    for name, shares in (("a", 30), ("b", 50), ("c", 1)):
+        await make(name, amount=3_000, shares=shares)(ctx, w)
+    other_engine = create_engine(database_url, pool_size=8, max_overflow=0)
+    other = make_context(other_engine)
+    other.rng = ctx.rng
+    try:
+        calls = [rp.claim(c, key=f"k{uid}-{name}", packet_id=w[name], user_id=uid)
+                 for i, uid in enumerate(claimers) for name in ("a", "b", "c")
+                 for c in ((ctx, other)[i % 2],)]
+        results = await asyncio.gather(*calls, return_exceptions=True)
+    finally:
+        await other_engine.dispose()
+    wins = [r for r in results if isinstance(r, dict)]
+    assert all(isinstance(r, (dict, RedPacketEmpty)) for r in results), [r for r in results if not isinstance(
+        r, (dict, RedPacketEmpty))][:3]
+    assert len(wins) == 81
+    assert max(sizes) > 1, sizes  # the claims were batched
+
+    async def body(conn):
+        shares = {(r.packet_id, r.seq): r.amount for r in await conn.execute(select(red_packet_shares))}
+        claimed = {(r.packet_id, r.user_id): r.seq for r in await conn.execute(select(red_packet_claims))}
+        return shares, claimed
+    shares, claimed = await read(ctx, body)
+    for r in wins:
+        pid, seq = r["packet_id"], r["seq"]
+        assert claimed[(pid, r["claimer_id"])] == seq and r["amount"] == shares[(pid, seq)]
+        assert r["claimed_count"] == seq
+        assert r["claimed_amount"] == sum(shares[(pid, s)] for s in range(1, seq + 1))
+        assert r["remaining_amount"] == 3_000 - r["claimed_amount"]
+        assert r["last"] == (seq == r["shares"]) and (r["status"] == "finished") == r["last"]
+        assert (r["closed_at"] is not None) == r["last"]
+        assert r == await rp.claim(ctx, key=f"k{r['claimer_id']}-{'abc'[[w['a'], w['b'], w['c']].index(pid)]}",
+                                   packet_id=pid, user_id=r["claimer_id"])
+    assert await audit_ok(ctx)
+
+
+async def audit_ok(ctx) -> bool:
+    from tests.wallet.helpers import audit_failures
+    failures = await audit_failures(ctx)
+    assert not failures, failures
+    return True
