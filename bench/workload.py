@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 import uuid
@@ -96,7 +97,7 @@ def transfers_proc(args: dict) -> dict:
     return asyncio.run(_transfers(**args))
 
 
-async def _claims(url, sync, plan, start_at, pool):
+async def _claims(url, sync, plan, start_at, pool, warm=os.environ.get("BENCH_P4_WARM", "1") != "0"):
     """``plan``: list of (packet_id, [user ids]); every claimer is one task, all released at
     ``start_at`` (wall clock, shared by the processes)."""
     from bench.common import make_context
@@ -111,6 +112,9 @@ async def _claims(url, sync, plan, start_at, pool):
         async with engine.connect():
             await asyncio.sleep(0.05)
     await asyncio.gather(*(touch() for _ in range(pool)))
+    if warm:  # and, on PostgreSQL, have each connection plan the claim statement, as in a running bot
+        from wallet.services import claim_fastpath
+        await claim_fastpath.warm(ctx, pool)
     lat: list[float] = []
     outcomes = Counter()
     last_at: dict[int, float] = {}
