@@ -1,0 +1,165 @@
+"""Schema variants of the hot tables measured side by side with pgbench (bench/REPORT.md,
+"Schema for the hot tables"). One run: pgbench at 8 clients, then P2 at 8 clients once per
+variant in the order given (each variant on a fresh database: the models' schema, then the
+variant's DDL, then the people), then pgbench again; the ratios are against the mean of the
+two pgbench figures. Writes nothing to bench/REPORT.md or bench/results.json.
+
+    flock /tmp/bench.lock python -m bench.schema_variants base nofk base nofk
+
+A variant's DDL is applied on top of the schema of wallet/models.py as it is in the tree, so
+``base`` is the tree's schema and the others are one change each against it.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import threading
+import time
+
+import asyncpg
+
+from bench import common, run
+
+VARIANTS: dict[str, list[str]] = {
+    "base": [],
+    # transfers: every query on sender/recipient/expiry asks for pending transfers only
+    "partial": [
+        "DROP INDEX ix_transfers_sender_id", "DROP INDEX ix_transfers_recipient_id",
+        "DROP INDEX ix_transfers_status_expires",
+        "CREATE INDEX ix_transfers_pending_sender ON transfers (sender_id) WHERE status = 'pending'",
+        "CREATE INDEX ix_transfers_pending_recipient ON transfers (recipient_id) WHERE status = 'pending'",
+        "CREATE INDEX ix_transfers_pending_expires ON transfers (expires_at) WHERE status = 'pending'",
+    ],
+    # transfers: no index names status or resolved_at (the accept's update can be HOT) + room on the pages
+    "hot": [
+        "DROP INDEX ix_transfers_status_expires",
+        "CREATE INDEX ix_transfers_expires_at ON transfers (expires_at)",
+        "ALTER TABLE transfers SET (fillfactor = 70)",
+    ],
+    "hot_noff": [
+        "DROP INDEX ix_transfers_status_expires",
+        "CREATE INDEX ix_transfers_expires_at ON transfers (expires_at)",
+    ],
+    # entries: no foreign keys (append-only, written by the ledger; the audit checks)
+    "nofk": [
+        "ALTER TABLE entries DROP CONSTRAINT fk_entries_tx_id_journal",
+        "ALTER TABLE entries DROP CONSTRAINT fk_entries_account_id_accounts",
+    ],
+    # entries: primary key (tx_id, id) serves the lookups by transaction; ix_entries_tx_id goes
+    "entries_pk": [
+        "ALTER TABLE entries DROP CONSTRAINT pk_entries",
+        "ALTER TABLE entries ADD CONSTRAINT pk_entries PRIMARY KEY (tx_id, id)",
+        "DROP INDEX ix_entries_tx_id",
+    ],
+    # accounts: room for HOT balance updates
+    "accounts_ff": ["ALTER TABLE accounts SET (fillfactor = 80)"],
+    "transfers_ff": ["ALTER TABLE transfers SET (fillfactor = 80)"],
+}
+
+
+class CpuMeter:
+    """PostgreSQL's own CPU time for one load: the user + system time of every backend connected
+    to the database (sampled from /proc every 50 ms while the load runs), and the transfers it
+    made. CPU per transfer moves much less than throughput when other work shares the cores."""
+
+    def __init__(self, db: str):
+        self.db = db
+
+    def __enter__(self):
+        self.seen: dict[int, int] = {}
+        self.stop = threading.Event()
+        self.before = asyncio.run(self._counts())
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._sample()), daemon=True)
+        self.thread.start()
+        return self
+
+    async def _counts(self):
+        conn = await asyncpg.connect(common.pg_url(self.db, "postgresql"))
+        try:
+            return tuple(await conn.fetchrow("SELECT count(*), count(*) FILTER (WHERE status = 'accepted') "
+                                             "FROM transfers"))
+        finally:
+            await conn.close()
+
+    async def _sample(self):
+        conn = await asyncpg.connect(common.PG_ADMIN)
+        try:
+            while not self.stop.is_set():
+                for r in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", self.db):
+                    try:
+                        f = open(f"/proc/{r['pid']}/stat").read().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    self.seen[r["pid"]] = max(self.seen.get(r["pid"], 0), int(f[11]) + int(f[12]))
+                await asyncio.sleep(0.05)
+        finally:
+            await conn.close()
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        after = asyncio.run(self._counts())
+        self.sends, self.accepts = after[0] - self.before[0], after[1] - self.before[1]
+        self.cpu_ms = sum(self.seen.values()) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.schema_variants")
+    ap.add_argument("variants", nargs="+", help="names, or name+name to combine: " + ", ".join(VARIANTS))
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--people", type=int, default=10_000)
+    a = ap.parse_args(argv)
+    run.CLIENTS = (8,)
+    original = common.create_schema
+    current: list[str] = []
+
+    async def create_schema(engine):
+        await original(engine)
+        if current:
+            async with engine.begin() as conn:
+                for sql in current:
+                    await conn.exec_driver_sql(sql)
+
+    common.create_schema = create_schema
+    b = run.Bench(True, a.people, {"P1", "P2"})
+    b.dur = a.seconds
+    cpu: dict[str, float] = {}
+    load = b._load
+
+    def metered(url, ids, **kw):
+        with CpuMeter(f"bench_wallet_{b.tag}") as m:
+            r = load(url, ids, **kw)
+        mode = kw.get("mode", "transfer")
+        cpu[mode] = m.cpu_ms / max(1, m.accepts if mode == "transfer" else m.sends)
+        return r
+
+    b._load = metered
+    t0 = time.monotonic()
+    b.p1()
+    p1a = b.results["p1_pgbench_tps_c8"]
+    out = []
+    for name in a.variants:
+        current[:] = [sql for part in name.split("+") for sql in VARIANTS[part]]
+        b.results = {"p1_pgbench_tps_c8": p1a}
+        cpu.clear()
+        b.p2_p3_pg()
+        out.append((name, b.results.get("p2_pg_tps_c8"), b.results.get("p2_pg_send_tps_c8"), dict(b.failed),
+                    dict(cpu)))
+        b.failed = {}
+    b.results = {}
+    b.p1()
+    p1b = b.results["p1_pgbench_tps_c8"]
+    p1 = (p1a + p1b) / 2
+    print(f"\npgbench c8: {p1a:.0f} then {p1b:.0f} tps (mean {p1:.0f}); {a.seconds:.0f} s per measurement, "
+          f"{time.monotonic() - t0:.0f} s in all")
+    for name, tps, send, failed, c in out:
+        print(f"  {name:24s} P2 c8 {tps:7.0f} transfers/s  ratio {tps / p1:.3f}   sends/s {send:7.0f} "
+              f"send ratio {send / p1:.3f}   PostgreSQL CPU ms per transfer {c.get('transfer', 0):.3f}, "
+              f"per send {c.get('send', 0):.3f}{'  AUDIT FAILED ' + json.dumps(failed) if failed else ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
