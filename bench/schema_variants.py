@@ -15,7 +15,8 @@ import argparse
 import asyncio
 import json
 import os
-import threading
+import statistics
+import multiprocessing as mp
 import time
 
 import asyncpg
@@ -59,20 +60,42 @@ VARIANTS: dict[str, list[str]] = {
 }
 
 
+def _sample(db: str, stop, out) -> None:
+    """In a process of its own (a thread alive while the load's process pool forks could leave
+    a lock held in the child): the CPU ticks of each backend connected to ``db``, every 50 ms."""
+    async def go():
+        seen: dict[int, int] = {}
+        conn = await asyncpg.connect(common.PG_ADMIN)
+        try:
+            while not stop.is_set():
+                for r in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", db):
+                    try:
+                        f = open(f"/proc/{r['pid']}/stat").read().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    seen[r["pid"]] = max(seen.get(r["pid"], 0), int(f[11]) + int(f[12]))
+                await asyncio.sleep(0.05)
+        finally:
+            await conn.close()
+        out.put(sum(seen.values()))
+
+    asyncio.run(go())
+
+
 class CpuMeter:
     """PostgreSQL's own CPU time for one load: the user + system time of every backend connected
     to the database (sampled from /proc every 50 ms while the load runs), and the transfers it
-    made. CPU per transfer moves much less than throughput when other work shares the cores."""
+    made."""
 
     def __init__(self, db: str):
         self.db = db
 
     def __enter__(self):
-        self.seen: dict[int, int] = {}
-        self.stop = threading.Event()
         self.before = asyncio.run(self._counts())
-        self.thread = threading.Thread(target=lambda: asyncio.run(self._sample()), daemon=True)
-        self.thread.start()
+        ctx = mp.get_context("spawn")
+        self.stop, self.out = ctx.Event(), ctx.Queue()
+        self.proc = ctx.Process(target=_sample, args=(self.db, self.stop, self.out), daemon=True)
+        self.proc.start()
         return self
 
     async def _counts(self):
@@ -83,26 +106,13 @@ class CpuMeter:
         finally:
             await conn.close()
 
-    async def _sample(self):
-        conn = await asyncpg.connect(common.PG_ADMIN)
-        try:
-            while not self.stop.is_set():
-                for r in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", self.db):
-                    try:
-                        f = open(f"/proc/{r['pid']}/stat").read().rsplit(")", 1)[1].split()
-                    except OSError:
-                        continue
-                    self.seen[r["pid"]] = max(self.seen.get(r["pid"], 0), int(f[11]) + int(f[12]))
-                await asyncio.sleep(0.05)
-        finally:
-            await conn.close()
-
     def __exit__(self, *exc):
         self.stop.set()
-        self.thread.join()
+        ticks = self.out.get(timeout=30)
+        self.proc.join()
         after = asyncio.run(self._counts())
         self.sends, self.accepts = after[0] - self.before[0], after[1] - self.before[1]
-        self.cpu_ms = sum(self.seen.values()) * 1000 / os.sysconf("SC_CLK_TCK")
+        self.cpu_ms = ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv=None) -> int:
@@ -136,6 +146,24 @@ def main(argv=None) -> int:
         return r
 
     b._load = metered
+    stats: dict = {}
+    audit = b._audit
+
+    def audited(url, sync="FULL"):
+        async def go():
+            conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+            try:
+                await asyncio.sleep(0.6)  # the statistics collector's interval is 0.5 s
+                for r in await conn.fetch("SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+                                          "WHERE relname IN ('accounts', 'transfers')"):
+                    stats[r["relname"]] = f"{r['n_tup_hot_upd'] / max(1, r['n_tup_upd']):.0%} HOT"
+            finally:
+                await conn.close()
+
+        asyncio.run(go())
+        return audit(url, sync)
+
+    b._audit = audited
     t0 = time.monotonic()
     b.p1()
     p1a = b.results["p1_pgbench_tps_c8"]
@@ -144,9 +172,10 @@ def main(argv=None) -> int:
         current[:] = [sql for part in name.split("+") for sql in VARIANTS[part]]
         b.results = {"p1_pgbench_tps_c8": p1a}
         cpu.clear()
+        stats.clear()
         b.p2_p3_pg()
         out.append((name, b.results.get("p2_pg_tps_c8"), b.results.get("p2_pg_send_tps_c8"), dict(b.failed),
-                    dict(cpu)))
+                    dict(cpu), dict(stats)))
         b.failed = {}
     b.results = {}
     b.p1()
@@ -154,10 +183,18 @@ def main(argv=None) -> int:
     p1 = (p1a + p1b) / 2
     print(f"\npgbench c8: {p1a:.0f} then {p1b:.0f} tps (mean {p1:.0f}); {a.seconds:.0f} s per measurement, "
           f"{time.monotonic() - t0:.0f} s in all")
-    for name, tps, send, failed, c in out:
+    for name, tps, send, failed, c, st in out:
         print(f"  {name:24s} P2 c8 {tps:7.0f} transfers/s  ratio {tps / p1:.3f}   sends/s {send:7.0f} "
               f"send ratio {send / p1:.3f}   PostgreSQL CPU ms per transfer {c.get('transfer', 0):.3f}, "
-              f"per send {c.get('send', 0):.3f}{'  AUDIT FAILED ' + json.dumps(failed) if failed else ''}")
+              f"per send {c.get('send', 0):.3f}; updates {st}{'  AUDIT FAILED ' + json.dumps(failed) if failed else ''}")
+    by: dict[str, list] = {}
+    for name, tps, send, failed, c, st in out:
+        by.setdefault(name, []).append((tps / p1, send / p1, c.get("transfer", 0), c.get("send", 0)))
+    print("medians:")
+    for name, xs in by.items():
+        med = [statistics.median(x[i] for x in xs) for i in range(4)]
+        print(f"  {name:24s} n={len(xs)} ratio {med[0]:.3f}  send ratio {med[1]:.3f}  CPU ms/transfer {med[2]:.3f} "
+              f"(min {min(x[2] for x in xs):.3f})  CPU ms/send {med[3]:.3f} (min {min(x[3] for x in xs):.3f})")
     return 0
 
 
