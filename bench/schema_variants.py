@@ -7,7 +7,8 @@ two pgbench figures. Writes nothing to bench/REPORT.md or bench/results.json.
     flock /tmp/bench.lock python -m bench.schema_variants base nofk base nofk
 
 A variant's DDL is applied on top of the schema of wallet/models.py as it is in the tree, so
-``base`` is the tree's schema and the others are one change each against it.
+``base`` is the tree's schema and the others are one change each against it (the orig_*
+variants undo a change the tree has made, to measure it the other way round).
 """
 from __future__ import annotations
 
@@ -32,6 +33,20 @@ VARIANTS: dict[str, list[str]] = {
         "CREATE INDEX ix_transfers_pending_sender ON transfers (sender_id) WHERE status = 'pending'",
         "CREATE INDEX ix_transfers_pending_recipient ON transfers (recipient_id) WHERE status = 'pending'",
         "CREATE INDEX ix_transfers_pending_expires ON transfers (expires_at) WHERE status = 'pending'",
+    ],
+    # the reverse of "partial", for a tree that has it: the indexes of migration 0012
+    "orig_transfers": [
+        "DROP INDEX ix_transfers_pending_sender", "DROP INDEX ix_transfers_pending_recipient",
+        "DROP INDEX ix_transfers_pending_expires",
+        "CREATE INDEX ix_transfers_sender_id ON transfers (sender_id)",
+        "CREATE INDEX ix_transfers_recipient_id ON transfers (recipient_id)",
+        "CREATE INDEX ix_transfers_status_expires ON transfers (status, expires_at)",
+    ],
+    # the reverse of "nofk", likewise
+    "orig_entries_fk": [
+        "ALTER TABLE entries ADD CONSTRAINT fk_entries_tx_id_journal FOREIGN KEY (tx_id) REFERENCES journal (id)",
+        "ALTER TABLE entries ADD CONSTRAINT fk_entries_account_id_accounts FOREIGN KEY (account_id) "
+        "REFERENCES accounts (id)",
     ],
     # transfers: no index names status or resolved_at (the accept's update can be HOT) + room on the pages
     "hot": [
