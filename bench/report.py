@@ -10,6 +10,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.report_schema import SCHEMA_HOT_TABLES
+
 HERE = Path(__file__).resolve().parent
 
 HISTORY = """\
@@ -196,6 +198,7 @@ def write(b, elapsed: float, command: str) -> None:
     L.append(f"- P5 ≤ 2: **{_fmt(p5)}** — {'met' if p5 is not None and p5 <= 2 else 'not met in this run'}.\n")
     L.append(WHAT_STANDS)
     L.append(HISTORY)
+    L.append(SCHEMA_HOT_TABLES)
     L.append("## Log of this run\n")
     L.append("```")
     for case, lines in b.notes.items():
