@@ -2,15 +2,20 @@
 hot tables"): entries without foreign keys, transfers' indexes on pending transfers only
 
 - entries: no foreign keys. Entries are append-only and written only by the ledger
-  (wallet.ledger, the transfer fast path's statements) with the ids of the journal row it has
-  just written and of accounts it has just locked. Their two checks per entry row were four of
-  the seven foreign-key checks of a send and all four of an accept. Audit check 11 reports an entry whose transaction or account
-  does not exist. On SQLite too (the table is rebuilt): the models are the same on both.
+  (wallet.ledger and the fast paths' statements) with the id of the journal row it has just
+  written and of accounts it has just locked. Their two checks per entry row were four of the
+  seven foreign-key checks of a send and all four of an accept. Audit check 11 reports an
+  entry whose transaction or account does not exist. On SQLite too (the table is rebuilt):
+  the models are the same on both databases.
 - transfers: the sender, recipient and (status, expiry) indexes become partial indexes on
   pending transfers (sender, recipient, expiry): every query that used them asks for pending
   transfers only (bills' balance and pending lists, the alerts, the expiry sweep, the audit).
   They stay as small as the set of pending transfers, and accepting a transfer adds no entry
-  to them. Same on SQLite (partial indexes exist there too).
+  to them. Same on SQLite (partial indexes exist there too). Kept off: a HOT accept (PostgreSQL
+  counts a partial index's predicate column as indexed; an expiry index without status makes
+  the expiry sweep read the whole history) and fillfactor on accounts or transfers: measured,
+  neither paid. On PostgreSQL the new indexes are built with the table locked against writes
+  (CREATE INDEX inside the migration's transaction): a short stop for a large table.
 
 Revision ID: 0013
 Revises: 0012
