@@ -14,8 +14,8 @@ hot tables"): entries without foreign keys, transfers' indexes on pending transf
   to them. Same on SQLite (partial indexes exist there too). Kept off: a HOT accept (PostgreSQL
   counts a partial index's predicate column as indexed; an expiry index without status makes
   the expiry sweep read the whole history) and fillfactor on accounts or transfers: measured,
-  neither paid. On PostgreSQL the new indexes are built with the table locked against writes
-  (CREATE INDEX inside the migration's transaction): a short stop for a large table.
+  neither paid. On PostgreSQL transfers is locked against writes while the new indexes are
+  built (CREATE INDEX in the migration's transaction, one scan of the table each).
 
 Revision ID: 0013
 Revises: 0012
