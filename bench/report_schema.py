@@ -34,6 +34,41 @@ once, 16:02 UTC, one pair each: base 0.279 / 0.437 / 0.481, nofk 0.451 / 0.421, 
 transfers_ff 0.500 / 0.453 — nothing separable from the noise in one pair, which is why the
 paired runs above were made.)
 
+**Both kept changes together against migration 0012's schema** (16:46 UTC, a quieter machine:
+pgbench c8 3,845 / 3,889 tps; `python -m bench.schema_variants --seconds 4` with
+`orig_transfers+orig_entries_fk` (= 0012) and `base` (= 0013) alternating, four pairs):
+
+| | complete transfers/s at c8 (ratio) | sends/s at c8 (ratio) | PostgreSQL CPU per transfer / per send |
+|---|---|---|---|
+| 0012 | 1216, 1226, 1222, 1505 (median 0.317) | 2539, 1866, 1778, 2703 (median 0.570) | 0.600 / 0.390 ms (median) |
+| 0013 | 1199, 1516, 1246, 1294 (median 0.328) | 2930, 2759, 2650, 2724 (median 0.709) | 0.598 / 0.252 ms (median) |
+
+and with the project's command, `flock /tmp/bench.lock python -m bench --quick --only P1,P2`, run
+alternately on an export of the parent commit 537c40c (0012) and on this branch (0013), twice
+each (16:48–16:52 UTC; REPORT.md and results.json of those runs not kept):
+
+| run | pgbench c8 | transfers/s c8 | p2_pg_ratio_c8 | sends/s c8 | p2_pg_send_ratio_c8 |
+|---|---|---|---|---|---|
+| 0012, 1st | 3861 | 1187 | 0.307 | 2218 | 0.574 |
+| 0013, 1st | 3642 | 1075 | 0.295 | 2364 | 0.649 |
+| 0012, 2nd | 2695 | 1112 | 0.413 | 2419 | 0.898 |
+| 0013, 2nd | 2630 | 1080 | 0.411 | 2247 | 0.854 |
+
+So: a single send got cheaper for PostgreSQL (the paired run: 4 of 4 pairs faster, median
+send ratio 0.570 → 0.709, CPU per send 0.39 → 0.25 ms), but **the complete transfer at 8
+clients did not move beyond the noise (0.317 → 0.328 paired; 0.307 / 0.413 → 0.295 / 0.411
+with the project's command), and the target p2_pg_ratio_c8 ≥ 0.5 is not met by these schema
+changes.** What stands in the way is no longer PostgreSQL's work per row: sampling
+`pg_stat_activity` every 20 ms through 6 s of the complete-transfer load at c8 (this branch,
+16:55 UTC, 1,508 transfers/s beside pgbench 3,932 tps), the wallet database had on average
+**0.67 backends active** (0.55 on CPU, 0.09 waiting for the WAL flush), i.e. PostgreSQL used
+little more than half of one of the machine's two cores for it; an earlier sample (less
+well aligned with the load) gave the same 0.67. The
+rest of each 5–6 ms transfer is spent outside the server: in the client process (one Python
+process, 8 tasks, two batched statements in sequence per transfer) and in the queueing of the
+group commit (at most two batches of a kind in flight). Cutting more rows or indexes cannot
+raise the complete-transfer rate much while the server is idle two thirds of the time.
+
 What each change is, and why:
 - **entries without foreign keys.** Entries are append-only and written only by the ledger
   (`wallet.ledger.post` and the fast paths' statements), always with the id of the journal row the
