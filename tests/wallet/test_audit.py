@@ -40,6 +40,7 @@ CHECK_NAMES = [
     "8 bank clearing matches the bank; nothing unknown past the window",
     "9 interest paid equals the interest expense",
     "10 every payment is one 'pay' transaction from the payer's wallet to the merchant's",
+    "11 every entry's transaction and account exist",
 ]
 TIMEOUT_CARD = "6222020000000000331"
 
@@ -670,6 +671,31 @@ async def unknown_bank_op_past_the_window(ctx, ids):
     assert await violations(ctx) == {}
     ctx.clock.advance(seconds=1)
     return {"8": [f"bank op {ids['in_flight']} (payout) still unknown past the reconciliation window"]}
+
+
+# check 11: entries have no foreign keys (migration 0013); the audit finds an orphan entry
+@plant
+async def entries_of_a_transaction_that_does_not_exist(ctx, ids):
+    # balanced and kept in step with the cached balances: only the missing transaction is wrong
+    missing, = await one(ctx, "SELECT MAX(id) + 1000 FROM journal")
+    async with ctx.engine.begin() as conn:
+        for account, amount in ((ids["wallet1"], -1), (ids["wallet2"], 1)):
+            await conn.execute(entries.insert().values(tx_id=missing, account_id=account, amount=amount))
+            await conn.execute(text("UPDATE accounts SET balance = balance + :m WHERE id = :a"),
+                               {"m": amount, "a": account})
+    async with ctx.engine.connect() as conn:
+        orphans = (await conn.execute(text("SELECT id FROM entries WHERE tx_id = :t ORDER BY id"),
+                                      {"t": missing})).scalars().all()
+    return {"11": [f"entry {e}: transaction {missing} does not exist" for e in orphans]}
+
+
+@plant
+async def entry_on_an_account_that_does_not_exist(ctx, ids):
+    missing, = await one(ctx, "SELECT MAX(id) + 1000 FROM accounts")
+    tx = await plant_tx(ctx, "savings_in", [(ids["wallet1"], -1), (missing, 1)])
+    orphan, = await one(ctx, "SELECT id FROM entries WHERE tx_id = :t AND account_id = :a", t=tx, a=missing)
+    # the missing account holds no cached balance, so the balances no longer sum to zero
+    return {"1": ["sum of balances is -1"], "11": [f"entry {orphan}: account {missing} does not exist"]}
 
 
 @pytest.mark.parametrize("name", PLANTS)

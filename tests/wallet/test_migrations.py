@@ -105,3 +105,48 @@ def test_postgres_migrations_match_the_models():
         asyncio.run(_pg(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                         f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
         asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+def _round_trip(url):
+    """The newest migration downgrades (with data in the tables) and upgrades again to exactly
+    the models' schema."""
+    from alembic import command
+
+    _check(url)
+
+    async def seed():
+        from tests.conftest import make_context
+        from tests.wallet.helpers import make_person
+        from wallet.bootstrap import bootstrap
+
+        engine = create_engine(url)
+        try:
+            ctx = make_context(engine)
+            await bootstrap(ctx)
+            await make_person(ctx, 1, balance=5_000)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+    cfg = alembic_config(url)
+    script = ScriptDirectory.from_config(cfg)
+    head = script.get_revision(script.get_current_head())
+    command.downgrade(cfg, head.down_revision)
+    assert asyncio.run(_inspect(url))[1] == head.down_revision
+    _check(url)
+
+
+def test_sqlite_newest_migration_downgrades_and_upgrades(tmp_path):
+    _round_trip(f"sqlite+aiosqlite:///{tmp_path / 'wallet.db'}")
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL runs only with WALLET_TEST_DB=postgres")
+def test_postgres_newest_migration_downgrades_and_upgrades():
+    name = f"wallet_migrate_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+    try:
+        _round_trip(f"{PG_URL.rsplit('/', 1)[0]}/{name}")
+    finally:
+        asyncio.run(_pg(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}"'))
