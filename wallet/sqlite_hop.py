@@ -49,14 +49,34 @@ def _tx(db: sqlite3.Connection, fn: Callable[..., T | None], args: tuple) -> T |
     return result
 
 
+async def _once(ctx: Context, fn, args: tuple):
+    # the gate first, then the connection, as uow.transaction does (a writer waiting for the
+    # gate holds no connection, so the gate's holder always gets one); the gate is let go as
+    # soon as the COMMIT returned, before the pool's reset of the connection (one more thread
+    # hop, a no-op rollback: the transaction is over), so the next writer need not wait for it
+    gate = ctx.write_gate
+    await gate.acquire()
+    try:
+        conn = await ctx.engine.connect().start()
+    except BaseException:
+        gate.release()
+        raise
+    try:
+        try:
+            raw = await conn.get_raw_connection()
+            aconn = raw.driver_connection  # the aiosqlite.Connection
+            return await aconn._execute(_tx, aconn._conn, fn, args)
+        finally:
+            gate.release()
+    finally:
+        await conn.close()
+
+
 async def in_write_tx(ctx: Context, fn: Callable[..., T | None], *args: Any) -> T | None:
     """``fn(db, *args)`` in one write transaction, in the connection's thread (one hop)."""
     for attempt in range(ATTEMPTS):
         try:
-            async with ctx.write_gate, ctx.engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                aconn = raw.driver_connection  # the aiosqlite.Connection
-                return await aconn._execute(_tx, aconn._conn, fn, args)
+            return await _once(ctx, fn, args)
         except sqlite3.OperationalError as exc:
             if not is_locked(exc) or attempt == ATTEMPTS - 1:
                 raise
