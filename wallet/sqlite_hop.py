@@ -95,6 +95,7 @@ async def in_write_tx(ctx: Context, fn: Callable[..., T | None], *args: Any) -> 
 # nothing of it was written and every request in it is answered None. A lone request never
 # waits for a timer: the first one starts a transaction at once.
 GROUP_MAX = 64
+GROUP_TURN = True  # measured in bench/REPORT.md ("SQLite fast path")
 
 
 def _group(db: sqlite3.Connection, items: list[tuple[Callable[..., Any], tuple]]) -> list[Any]:
@@ -150,6 +151,10 @@ class Group:
                 for (_, _, fut), result in zip(batch, results):
                     if not fut.done():
                         fut.set_result(result)
+                # one turn of the loop: the callers just answered may queue their next request
+                # and share the next transaction with those already waiting (one fsync for all)
+                if GROUP_TURN:
+                    await asyncio.sleep(0)
         finally:
             self.running = False
 
