@@ -1,7 +1,7 @@
 """One set of rules: every rule case of a transfer's send and accept runs through the fast path
 and through the general path, each on a fresh database, and must end the same — the same answer
-or the same error (code and data), the same balances, the same notices. A rule changed in one
-path only fails here. On PostgreSQL the fast path is the one-statement ``transfer_fastpath``; on
+or the same error (code and data), the same balances, the same notices, the same rows (transfers,
+journal, entries, operations, outbox, accounts). A rule changed in one path only fails here. On PostgreSQL the fast path is the one-statement ``transfer_fastpath``; on
 SQLite it is ``transfer_sqlite`` (one thread hop), run both grouped (group commit, the default)
 and alone."""
 from __future__ import annotations
@@ -178,7 +178,21 @@ async def _run(engine, monkeypatch, case, fast: bool, mode: str):
         answer = ("error", exc.code, exc.data())
     balances = {uid: await wallet_balance(ctx, uid) for uid in (S, R, X)}
     notices = [(n["user_id"], n["msgid"], json.loads(n["params"])) for n in await outbox.pending(ctx)]
-    return (answer, balances, notices), served
+    return (answer, balances, notices, await _rows(engine)), served
+
+
+# every row a send or an accept writes, as stored (a JSON text compared as the value it holds)
+_ROWS = {"transfers": "id", "journal": "id", "entries": "id", "operations": "key", "outbox": "id", "accounts": "id"}
+
+
+async def _rows(engine) -> dict:
+    out = {}
+    async with engine.connect() as conn:
+        for table, order in _ROWS.items():
+            rows = (await conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}"))).mappings().all()
+            out[table] = [{k: json.loads(v) if k in ("result", "params") and v else v for k, v in r.items()}
+                          for r in rows]
+    return out
 
 
 @pytest.mark.parametrize("mode", MODES)
