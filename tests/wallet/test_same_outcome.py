@@ -121,6 +121,7 @@ CASES = {
     "send with a bad key": ([], send(key="")),
     # --- accept ---
     "accept ok": ([setup_send()], accept()),
+    "accept a transfer with a note": ([setup_send(note="dinner 🍜")], accept()),
     "accept by a stranger": ([setup_send()], accept(user=X)),
     "accept by the sender": ([setup_send()], accept(user=S)),
     "accept an unknown transfer": ([], accept()),
