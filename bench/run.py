@@ -268,10 +268,10 @@ class Bench:
 
 def _sqlite_path() -> str:
     """Which SQLite path the transfers took (wallet.services.transfer_sqlite's switches)."""
-    from wallet.services import transfer_sqlite
+    from wallet.services import transfer_fastpath, transfer_sqlite
 
-    if not transfer_sqlite.FAST_PATH:
-        return "general path (WALLET_SQLITE_FAST_PATH=0)"
+    if not (transfer_sqlite.FAST_PATH and transfer_fastpath.FAST_PATH):
+        return "general path (WALLET_SQLITE_FAST_PATH=0 or WALLET_TRANSFER_FAST_PATH=0)"
     return "fast path, one thread hop per transaction, " + (
         "group commit" if transfer_sqlite.GROUP_COMMIT else "no group commit (WALLET_SQLITE_GROUP_COMMIT=0)")
 

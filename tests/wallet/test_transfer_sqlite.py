@@ -143,3 +143,12 @@ async def test_another_process_holding_the_write_lock_is_waited_for(ctx, databas
     other.close()
     t = await asyncio.wait_for(send, 10)
     assert t["status"] == "pending" and await wallet_balance(ctx, 1) == 900
+
+
+def test_wallet_state_machine_through_the_sqlite_fast_path(database_url, database_template, monkeypatch):
+    """The wallet's state machine (tests/wallet/test_state_machine.py, general path on SQLite) with
+    the SQLite fast path on, grouped (how many transfers it serves depends on the examples drawn)."""
+    from tests.wallet import test_state_machine
+
+    monkeypatch.setattr(transfer_sqlite, "GROUP_COMMIT", True)
+    test_state_machine.test_wallet_state_machine(database_url, database_template, monkeypatch, True)

@@ -14,7 +14,8 @@ recipient without an open verified wallet, an unknown transfer — writes nothin
 None: the general path then runs and raises the precise error or replays.
 ``tests/wallet/test_same_outcome.py`` holds both paths to the same outcome, case by case.
 
-Switch it off with WALLET_SQLITE_FAST_PATH=0; group commit alone with WALLET_SQLITE_GROUP_COMMIT=0.
+Switch it off with WALLET_SQLITE_FAST_PATH=0 (or WALLET_TRANSFER_FAST_PATH=0, which switches off the
+transfer fast path on either database); group commit alone with WALLET_SQLITE_GROUP_COMMIT=0.
 Measured in bench/REPORT.md ("SQLite fast path")."""
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from wallet import ledger, sqlite_hop
 from wallet.context import Context
 from wallet.errors import WalletError
 from wallet.models import UTCDateTime
-from wallet.services import guards
+from wallet.services import guards, transfer_fastpath
 from wallet.services.limits import OUTGOING_KINDS, local_day_start
 from wallet.uow import read, request_hash, require_stored_key
 
@@ -40,7 +41,8 @@ GROUP_COMMIT = os.environ.get("WALLET_SQLITE_GROUP_COMMIT", "1") != "0"
 
 
 def enabled(ctx: Context) -> bool:
-    return FAST_PATH and ctx.sqlite
+    # WALLET_TRANSFER_FAST_PATH=0 switches the transfer fast path off on either database
+    return FAST_PATH and transfer_fastpath.FAST_PATH and ctx.sqlite
 
 
 class _Declined(Exception):
