@@ -244,9 +244,10 @@ class Bench:
                 r = self._load(url, ids, clients=4, sync=sync, procs=1)
                 key = f"p2_sqlite_{sync.lower()}_tps"
                 self.results[key] = round(r["tps"], 1)
-                self.note("P2", f"SQLite synchronous={sync}, 4 clients in one process: {r['tps']:.0f} transfers/s, "
-                                f"p99 {r['p99_ms']} ms, conflicts {r['conflicts']}, errors {r['errors']}")
-                ok, why = self._audit(url, sync)
+                self.note("P2", f"SQLite synchronous={sync}, 4 clients in one process ({_sqlite_path()}): "
+                                f"{r['tps']:.0f} transfers/s, p99 {r['p99_ms']} ms, conflicts {r['conflicts']}, "
+                                f"errors {r['errors']}")
+                ok, why = self._audit(url, sync)  # the audit after the load: a failed one fails the case
                 if not ok:
                     self._fail([f"P2-sqlite-{sync}"], why)
                     self.results.pop(key, None)
@@ -263,6 +264,16 @@ class Bench:
         for c in cases:
             self.failed[c] = why
         self.note("audit", f"FAILED for {cases}:\n{why}")
+
+
+def _sqlite_path() -> str:
+    """Which SQLite path the transfers took (wallet.services.transfer_sqlite's switches)."""
+    from wallet.services import transfer_fastpath, transfer_sqlite
+
+    if not (transfer_sqlite.FAST_PATH and transfer_fastpath.FAST_PATH):
+        return "general path (WALLET_SQLITE_FAST_PATH=0 or WALLET_TRANSFER_FAST_PATH=0)"
+    return "fast path, one thread hop per transaction, " + (
+        "group commit" if transfer_sqlite.GROUP_COMMIT else "no group commit (WALLET_SQLITE_GROUP_COMMIT=0)")
 
 
 def _ms(x):

@@ -1,7 +1,9 @@
-"""One set of rules: every rule case of a transfer's send and accept runs on PostgreSQL through
-the one-statement fast path and through the general path, each on a fresh database, and must end
-the same — the same answer or the same error (code and data), the same balances, the same notices.
-A rule changed in one path only fails here. (SQLite has the general path alone.)"""
+"""One set of rules: every rule case of a transfer's send and accept runs through the fast path
+and through the general path, each on a fresh database, and must end the same — the same answer
+or the same error (code and data), the same balances, the same notices, the same rows (transfers,
+journal, entries, operations, outbox, accounts). A rule changed in one path only fails here. On PostgreSQL the fast path is the one-statement ``transfer_fastpath``; on
+SQLite it is ``transfer_sqlite`` (one thread hop), run both grouped (group commit, the default)
+and alone."""
 from __future__ import annotations
 
 import json
@@ -14,9 +16,11 @@ from wallet import outbox
 from wallet.bootstrap import bootstrap
 from wallet.errors import WalletError
 from wallet.models import metadata
-from wallet.services import cards, people, red_packets, transfer_fastpath, transfers
+from wallet.services import cards, people, red_packets, transfer_fastpath, transfer_sqlite, transfers
 
-pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the fast path is PostgreSQL's")
+FAST = transfer_fastpath if BACKEND == "postgres" else transfer_sqlite
+# how the fast path runs: PostgreSQL's as configured; SQLite's grouped and alone
+MODES = ["as configured"] if BACKEND == "postgres" else ["grouped", "alone"]
 
 S, R, X, NOBODY = 801, 802, 803, 899
 RULES = {"daily_cap_verified": 12_000, "yearly_cap_verified": 30_000}
@@ -117,6 +121,7 @@ CASES = {
     "send with a bad key": ([], send(key="")),
     # --- accept ---
     "accept ok": ([setup_send()], accept()),
+    "accept a transfer with a note": ([setup_send(note="dinner 🍜")], accept()),
     "accept by a stranger": ([setup_send()], accept(user=X)),
     "accept by the sender": ([setup_send()], accept(user=S)),
     "accept an unknown transfer": ([], accept()),
@@ -135,9 +140,13 @@ CASES = {
 
 
 async def _fresh_world(engine):
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        if BACKEND == "postgres":
+            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:  # ids from 1 again, as on PostgreSQL
+            await conn.run_sync(metadata.drop_all)
+            await conn.run_sync(metadata.create_all)
     ctx = make_context(engine, **RULES)
     await bootstrap(ctx)
     w = {"cards": {}}
@@ -146,17 +155,19 @@ async def _fresh_world(engine):
     return ctx, w
 
 
-async def _run(engine, monkeypatch, case, fast: bool):
-    monkeypatch.setattr(transfer_fastpath, "FAST_PATH", fast)
+async def _run(engine, monkeypatch, case, fast: bool, mode: str):
+    monkeypatch.setattr(FAST, "FAST_PATH", fast)
+    if mode != "as configured":
+        monkeypatch.setattr(FAST, "GROUP_COMMIT", mode == "grouped")
     served = []
     for name in ("send", "accept"):
-        real = getattr(transfer_fastpath, name)
+        real = getattr(FAST, name)
 
         async def spy(*args, _real=real, **kwargs):
             result = await _real(*args, **kwargs)
             served.append(result is not None)
             return result
-        monkeypatch.setattr(transfer_fastpath, name, spy)
+        monkeypatch.setattr(FAST, name, spy)
     ctx, w = await _fresh_world(engine)
     steps, act = case
     for step in steps:
@@ -168,13 +179,28 @@ async def _run(engine, monkeypatch, case, fast: bool):
         answer = ("error", exc.code, exc.data())
     balances = {uid: await wallet_balance(ctx, uid) for uid in (S, R, X)}
     notices = [(n["user_id"], n["msgid"], json.loads(n["params"])) for n in await outbox.pending(ctx)]
-    return (answer, balances, notices), served
+    return (answer, balances, notices, await _rows(engine)), served
 
 
+# every row a send or an accept writes, as stored (a JSON text compared as the value it holds)
+_ROWS = {"transfers": "id", "journal": "id", "entries": "id", "operations": "key", "outbox": "id", "accounts": "id"}
+
+
+async def _rows(engine) -> dict:
+    out = {}
+    async with engine.connect() as conn:
+        for table, order in _ROWS.items():
+            rows = (await conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}"))).mappings().all()
+            out[table] = [{k: json.loads(v) if k in ("result", "params") and v else v for k, v in r.items()}
+                          for r in rows]
+    return out
+
+
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", list(CASES))
-async def test_fast_and_general_paths_end_the_same(engine, monkeypatch, name):
-    fast, served = await _run(engine, monkeypatch, CASES[name], fast=True)
-    general, _ = await _run(engine, monkeypatch, CASES[name], fast=False)
+async def test_fast_and_general_paths_end_the_same(engine, monkeypatch, name, mode):
+    fast, served = await _run(engine, monkeypatch, CASES[name], fast=True, mode=mode)
+    general, _ = await _run(engine, monkeypatch, CASES[name], fast=False, mode=mode)
     assert fast == general
     if fast[0][0] == "ok" and "replayed" not in name:
         assert served == [True], f"{name}: the fast path did not serve it ({served})"

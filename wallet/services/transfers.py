@@ -18,7 +18,8 @@ Two kinds of recipient the chat needs (both here, as rules, not in the handlers)
   gets ``NotYourTransfer``. The sender may ``revoke`` it while nobody has taken it.
 
 On PostgreSQL, send and accept first try a one-statement fast path with group commit
-(``transfer_fastpath``); whatever it declines runs here."""
+(``transfer_fastpath``); on SQLite a one-thread-hop fast path with group commit
+(``transfer_sqlite``); whatever they decline runs here."""
 from __future__ import annotations
 
 import logging
@@ -37,6 +38,7 @@ from wallet.errors import (InvalidDelay, NotYourTransfer, TransferNotArrived,
 from wallet.models import accounts, transfers, users
 from wallet.services.guards import load_user, payee, payer, require_verified
 from wallet.services import transfer_fastpath as fastpath
+from wallet.services import transfer_sqlite
 from wallet.services.limits import check_outgoing
 from wallet.services.pins import verify_pin
 from wallet.money import require_amount
@@ -82,6 +84,11 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
     if fastpath.enabled(ctx) and recipient_id is not None:  # it declines an unverified recipient itself
         done = await fastpath.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id, amount=amount,
                                 note=note, delay_seconds=delay_seconds, request=request)
+        if done is not None:
+            return done
+    if transfer_sqlite.enabled(ctx) and recipient_id is not None:  # it declines a newcomer recipient itself
+        done = await transfer_sqlite.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id,
+                                          amount=amount, note=note, delay_seconds=delay_seconds, request=request)
         if done is not None:
             return done
 
@@ -189,6 +196,10 @@ async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int,
     key = caller_key(key, op="transfer_accept", user_id=user_id)
     if fastpath.enabled(ctx) and then is None:
         done = await fastpath.accept(ctx, key=key, user_id=user_id, transfer_id=transfer_id)
+        if done is not None:
+            return done
+    if transfer_sqlite.enabled(ctx) and then is None:
+        done = await transfer_sqlite.accept(ctx, key=key, user_id=user_id, transfer_id=transfer_id)
         if done is not None:
             return done
 
