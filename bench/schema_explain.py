@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import asyncpg
 

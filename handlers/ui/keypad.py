@@ -46,7 +46,7 @@ from typing import Awaitable, Callable
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import (BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler,
+from telegram.ext import (Application, BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler,
                           MessageHandler, filters)
 
 from handlers.i18n import t

@@ -34,7 +34,7 @@ from sqlalchemy import and_, func, select, tuple_
 
 from wallet import outbox
 from wallet.context import Context
-from wallet.models import accounts, alert_prefs, alerts_sent, transfers, users
+from wallet.models import TRANSFER_PENDING, accounts, alert_prefs, alerts_sent, transfers, users
 from wallet.services import bills
 from wallet.services.alert_prefs import DEFAULTS, prefs_of
 from wallet.uow import insert_ignore, internal_key, read, transaction
@@ -183,14 +183,14 @@ async def _candidates(ctx: Context, now: datetime) -> list[Due]:
         soon = (await conn.execute(
             select(transfers.c.id, transfers.c.recipient_id, transfers.c.sender_id, transfers.c.amount,
                    transfers.c.expires_at)
-            .where(and_(transfers.c.status == "pending", transfers.c.recipient_id.is_not(None),
+            .where(and_(TRANSFER_PENDING, transfers.c.recipient_id.is_not(None),
                         transfers.c.arrive_at <= now, transfers.c.expires_at > now,
                         # the 2 h before quiet hours that hold the last 2 h: up to a day earlier
                         transfers.c.expires_at <= now + EXPIRING_BEFORE + timedelta(days=1))))).all()
         arrived = (await conn.execute(
             select(transfers.c.id, transfers.c.recipient_id, transfers.c.sender_id, transfers.c.amount,
                    transfers.c.expires_at)
-            .where(and_(transfers.c.status == "pending", transfers.c.recipient_id.is_not(None),
+            .where(and_(TRANSFER_PENDING, transfers.c.recipient_id.is_not(None),
                         transfers.c.arrive_at > transfers.c.created_at, transfers.c.arrive_at <= now,
                         transfers.c.expires_at > now)))).all()
         for t in arrived:
@@ -234,7 +234,7 @@ async def _weekly_params(ctx: Context, conn, d: Due) -> dict:
         params[f"big_{direction}_group_msgid"] = f"bill.group.{big['group']}" if big else "alert.nothing"
     waiting, waiting_sum = (await conn.execute(
         select(func.count(), func.coalesce(func.sum(transfers.c.amount), 0))
-        .where(and_(transfers.c.recipient_id == d.user_id, transfers.c.status == "pending")))).one()
+        .where(and_(transfers.c.recipient_id == d.user_id, TRANSFER_PENDING)))).one()
     params["waiting"], params["waiting_amount"] = int(waiting), int(waiting_sum)
     # the bill chart of the month the week ended in (the wallet's time zone: bills.month_range)
     params["chart_month"] = (d.week[1] - timedelta(seconds=1)).astimezone(ZoneInfo(ctx.rules.timezone)).strftime("%Y-%m")

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wallet.context import Context
 from wallet.errors import BillNotFound, InvalidMonth, WalletNotOpen
-from wallet.models import (accounts, bank_ops, cards, entries, journal, payments, red_packets, shops,
+from wallet.models import (TRANSFER_PENDING, accounts, bank_ops, cards, entries, journal, payments, red_packets, shops,
                            transfers, users)
 from wallet.money import format_amount
 from wallet.uow import read
@@ -123,7 +123,7 @@ async def balance(ctx: Context, user_id: int) -> dict:
             select(accounts.c.kind, accounts.c.balance).where(accounts.c.user_id == user_id))).all())
         on_hold, pending_n = (await conn.execute(
             select(func.coalesce(func.sum(transfers.c.amount), 0), func.count())
-            .where(and_(transfers.c.sender_id == user_id, transfers.c.status == "pending")))).one()
+            .where(and_(transfers.c.sender_id == user_id, TRANSFER_PENDING)))).one()
         withdrawing = (await conn.execute(
             select(func.coalesce(func.sum(bank_ops.c.amount), 0))
             .where(and_(bank_ops.c.user_id == user_id, bank_ops.c.kind == "payout",
@@ -162,7 +162,7 @@ async def waiting_transfers(ctx: Context, user_id: int, *, limit: int = 20) -> l
                    transfers.c.created_at, transfers.c.arrive_at, transfers.c.expires_at,
                    users.c.first_name)
             .select_from(transfers.join(users, users.c.id == transfers.c.sender_id))
-            .where(and_(transfers.c.recipient_id == user_id, transfers.c.status == "pending",
+            .where(and_(transfers.c.recipient_id == user_id, TRANSFER_PENDING,
                         transfers.c.arrive_at <= now, transfers.c.expires_at > now))
             .order_by(transfers.c.created_at.desc(), transfers.c.id.desc()).limit(limit))).all()
         tz = _tz(ctx)

@@ -35,7 +35,7 @@ from wallet import ledger, outbox
 from wallet.context import Context
 from wallet.errors import (InvalidDelay, NotYourTransfer, TransferNotArrived,
                            TransferNotFound, TransferNotPending, TransferToSelf, WalletNotOpen)
-from wallet.models import accounts, transfers, users
+from wallet.models import TRANSFER_PENDING, accounts, transfers, users
 from wallet.services.guards import load_user, payee, payer, require_verified
 from wallet.services import transfer_fastpath as fastpath
 from wallet.services import transfer_sqlite
@@ -290,8 +290,8 @@ async def expire_due(ctx: Context, *, limit: int = 500) -> list[dict]:
 
     async def due(conn):
         return list((await conn.execute(
-            select(transfers.c.id).where(and_(transfers.c.status == "pending", transfers.c.expires_at <= now))
-            .order_by(transfers.c.id).limit(limit))).scalars())
+            select(transfers.c.id).where(and_(TRANSFER_PENDING, transfers.c.expires_at <= now))
+            .order_by(transfers.c.expires_at, transfers.c.id).limit(limit))).scalars())
 
     refunded = []
     for transfer_id in await read(ctx, due):
