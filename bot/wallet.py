@@ -9,6 +9,7 @@ from wallet.db import create_engine
 from wallet.pii import PiiBox
 from wallet.rules import Rules
 from wallet.sms import HttpInboxSms, SandboxSms, SmsGateway
+from wallet.services import claim_fastpath
 
 from bot.settings import Settings
 
@@ -40,8 +41,14 @@ def build_wallet(settings: Settings, *, sms_inbox_url: str | None = None, clock=
     )
 
 
+CLAIM_WARM_CONNECTIONS = 4
+
+
 async def start_wallet(ctx: Context) -> None:
     await bootstrap(ctx)
+    # PostgreSQL: plan the red-packet claim statement on a few pooled connections before the
+    # first storm (a new backend's first runs of it cost 15-20 ms; bench/notes/30-claims.md)
+    await claim_fastpath.warm(ctx, CLAIM_WARM_CONNECTIONS)
 
 
 async def stop_wallet(ctx: Context) -> None:
