@@ -69,6 +69,14 @@ process, 8 tasks, two batched statements in sequence per transfer) and in the qu
 group commit (at most two batches of a kind in flight). Cutting more rows or indexes cannot
 raise the complete-transfer rate much while the server is idle two thirds of the time.
 
+One pointer beyond this change (not made here: `transfer_fastpath.py` is not its file): more
+batches in flight, with no code change, `WALLET_GROUP_COMMIT_IN_FLIGHT=4` against the default 2,
+`flock /tmp/bench.lock env WALLET_GROUP_COMMIT_IN_FLIGHT=N python -m bench.schema_variants
+--seconds 5 base base`, runs alternating 2, 4, 2, 4 (16:56–16:59 UTC; each against its own
+pgbench, not in one process): complete transfers/s 1228, 1150 / 1172, 1386 / 1192, 1226 /
+1425, 1502, median ratios 0.406 (2), 0.460 (4), 0.366 (2), 0.453 (4). Four runs only, on a
+shared machine: worth a proper side-by-side measurement by whoever owns the batcher.
+
 What each change is, and why:
 - **entries without foreign keys.** Entries are append-only and written only by the ledger
   (`wallet.ledger.post` and the fast paths' statements), always with the id of the journal row the
