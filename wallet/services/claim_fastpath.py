@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 
 
 from wallet.context import Context
+from wallet.services.pg_batch import iso_sql, take_batch
 from wallet.errors import AlreadyClaimed, NotForYou, RedPacketEmpty, RedPacketExpired
 from wallet.uow import request_hash
 
@@ -30,12 +31,6 @@ FAST_PATH = os.environ.get("WALLET_CLAIM_FAST_PATH", "1") != "0"
 GROUP_COMMIT = os.environ.get("WALLET_CLAIM_GROUP_COMMIT", "1") != "0"
 BATCH_MAX = 64
 BATCH_IN_FLIGHT = int(os.environ.get("WALLET_CLAIM_GROUP_COMMIT_IN_FLIGHT", "2"))
-
-
-def _iso_sql(col: str) -> str:
-    """SQL for Python's ``datetime.isoformat()`` of an aware UTC datetime stored naive."""
-    return (f"(to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN (date_part('microseconds', {col})::bigint"
-            f" % 1000000) <> 0 THEN to_char({col}, '.US') ELSE '' END || '+00:00')")
 
 
 # One statement for one claim or a batch of them ($1.. are arrays, one element per request).
@@ -110,7 +105,7 @@ WITH
                     'refunded_amount', got.refunded_amount,
                     'remaining_count', CASE WHEN got.seq >= got.shares THEN 0 ELSE got.shares - got.seq END,
                     'remaining_amount', got.total - got.amount_after - got.refunded_amount,
-                    'created_at', {_iso_sql('got.created_at')}, 'expires_at', {_iso_sql('got.expires_at')},
+                    'created_at', {iso_sql('got.created_at')}, 'expires_at', {iso_sql('got.expires_at')},
                     'closed_at', CASE WHEN got.seq >= got.shares THEN got.niso END,
                     'amount', got.amount, 'seq', got.seq, 'last', got.seq = got.shares,
                     'claimer_id', got.usr)::text AS result
@@ -242,16 +237,7 @@ class _Batcher:
 
     def _take(self) -> list[tuple[dict, asyncio.Future]]:
         """At most one request per key and per (packet, person) in a batch; the rest wait."""
-        batch, rest, seen = [], [], set()
-        for item in self.queue:
-            p = item[0]
-            marks = {("k", p["key"]), ("c", p["pid"], p["usr"])}
-            if len(batch) < BATCH_MAX and not (marks & seen):
-                batch.append(item)
-                seen |= marks
-            else:
-                rest.append(item)
-        self.queue = rest
+        batch, self.queue = take_batch(self.queue, lambda p: (("k", p["key"]), ("c", p["pid"], p["usr"])), BATCH_MAX)
         return batch
 
     async def _drain(self) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from wallet import ledger, uow
 from wallet.context import Context
+from wallet.services.pg_batch import iso_sql, take_batch
 from wallet.services.limits import local_day_start
 from wallet.uow import request_hash
 
@@ -42,12 +43,6 @@ FAST_PATH = os.environ.get("WALLET_TRANSFER_FAST_PATH", "1") != "0"
 # Every write depends on every check, so a request that would fail writes nothing and returns
 # no row; it then goes through the general path above, which replays a finished key or raises
 # the precise error. Same rows, same journal conventions, same result as the general path.
-
-def _iso_sql(col: str) -> str:
-    """SQL for Python's ``datetime.isoformat()`` of an aware UTC datetime stored naive."""
-    return (f"(to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN (date_part('microseconds', {col})::bigint"
-            f" % 1000000) <> 0 THEN to_char({col}, '.US') ELSE '' END || '+00:00')")
-
 
 _SPENT_SQL = """
   spent AS (SELECT COALESCE(SUM(CASE WHEN j.created_at >= CAST(:day AS timestamp) THEN -e.amount ELSE 0 END), 0) AS day_used,
@@ -121,8 +116,8 @@ WITH
          SELECT :key, 'transfer_accept', :user, :hash,
                 json_build_object('transfer_id', ok.id, 'sender_id', ok.sender_id, 'recipient_id', ok.recipient_id,
                   'amount', ok.amount, 'note', ok.note, 'status', 'accepted',
-                  'created_at', {_iso_sql('ok.created_at')}, 'arrive_at', {_iso_sql('ok.arrive_at')},
-                  'expires_at', {_iso_sql('ok.expires_at')})::text,
+                  'created_at', {iso_sql('ok.created_at')}, 'arrive_at', {iso_sql('ok.arrive_at')},
+                  'expires_at', {iso_sql('ok.expires_at')})::text,
                 CAST(:now AS timestamp)
          FROM ok WHERE EXISTS (SELECT 1 FROM lk WHERE lk.id = ok.escrow_account_id AND lk.balance >= ok.amount)
          ON CONFLICT DO NOTHING RETURNING result),
@@ -327,8 +322,8 @@ WITH
          SELECT ok.key, 'transfer_accept', ok.usr, ok.hash,
                 json_build_object('transfer_id', ok.id, 'sender_id', ok.sender_id, 'recipient_id', ok.recipient_id,
                   'amount', ok.amount, 'note', ok.note, 'status', 'accepted',
-                  'created_at', {_iso_sql('ok.created_at')}, 'arrive_at', {_iso_sql('ok.arrive_at')},
-                  'expires_at', {_iso_sql('ok.expires_at')})::text,
+                  'created_at', {iso_sql('ok.created_at')}, 'arrive_at', {iso_sql('ok.arrive_at')},
+                  'expires_at', {iso_sql('ok.expires_at')})::text,
                 ok.rnow
          FROM ok WHERE (SELECT count(*) FROM lk) > 0 ON CONFLICT DO NOTHING RETURNING key, result),
   good AS (SELECT ok.*, op.result FROM ok JOIN op ON op.key = ok.key),
@@ -373,16 +368,10 @@ class _Batcher:
         return await fut
 
     def _take(self) -> list[tuple[dict, asyncio.Future]]:
-        batch, rest, seen = [], [], set()
-        for item in self.queue:
-            p = item[0]
-            marks = {("k", p["key"]), ("s", p["sender"]) if self.kind == "send" else ("t", p["tid"])}
-            if len(batch) < BATCH_MAX and not (marks & seen):
-                batch.append(item)
-                seen |= marks
-            else:
-                rest.append(item)
-        self.queue = rest
+        """At most one request per key and per payer (send) or transfer (accept) in a batch."""
+        batch, self.queue = take_batch(
+            self.queue, lambda p: (("k", p["key"]), ("s", p["sender"]) if self.kind == "send" else ("t", p["tid"])),
+            BATCH_MAX)
         return batch
 
     async def _drain(self) -> None:
