@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.conftest import BACKEND, make_context
-from tests.wallet.helpers import PIN, make_person, wallet_balance
+from tests.wallet.helpers import make_person, wallet_balance
+from tests.wallet.test_same_outcome import advance, freeze, unbind  # the same steps
 from wallet import outbox
 from wallet.bootstrap import bootstrap
 from wallet.errors import RedPacketEmpty, WalletError
 from wallet.models import (entries, journal, metadata, operations, red_packet_claims, red_packet_shares,
                            red_packets)
-from wallet.services import cards, claim_fastpath, people, red_packets as rp
+from wallet.services import claim_fastpath, red_packets as rp
 from wallet.uow import read
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the fast path is PostgreSQL's")
@@ -48,27 +49,9 @@ def do(act):
     return step
 
 
-def advance(**delta):
-    async def step(ctx, w):
-        ctx.clock.advance(**delta)
-    return step
-
-
 def sweep():
     async def step(ctx, w):
         await rp.expire_due(ctx)
-    return step
-
-
-def unbind(user):
-    async def step(ctx, w):
-        await cards.unbind_card(ctx, key=f"unbind-{user}", user_id=user, card_id=w["cards"][user], pin=PIN)
-    return step
-
-
-def freeze(user):
-    async def step(ctx, w):
-        await people.freeze(ctx, key=f"freeze-{user}", user_id=user)
     return step
 
 
