@@ -14,7 +14,7 @@ from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
 from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, red_packet_confirm, security, shop, start,
-                      topup, transfer, transfer_card, transfer_inline, withdraw)
+                      topup, transfer, transfer_card_press, transfer_inline, withdraw)
 from handlers import bills
 from handlers import tickets, tickets_admin
 from handlers import settings as settings_flow
@@ -31,7 +31,7 @@ FLOWS = [
     red_packet_confirm.register,  # /start hb_<nonce>: a red packet's PIN (and shortfall choices) in private
     red_packet.register,   # /hongbao in groups, rp:* cards
     transfer_inline.register,  # /start tfi_<nonce>: an inline transfer card's confirm and PIN
-    transfer_card.register,  # tf:acc|ret|rev|take:<id> card buttons, /start tf_<id> (group -1)
+    transfer_card_press.register,  # tf:acc|ret|rev|take:<id> card buttons, /start tf_<id> (group -1)
     inline.register,       # the inline query and chosen result: inline transfers and red packets
     pay.register,          # /start pay_<code>: pay a shop or a receive code (before onboarding)
     onboarding.register,   # /start for a newcomer: open a wallet
