@@ -85,7 +85,11 @@ async def ensure_system_accounts(conn: AsyncConnection, shards: int) -> None:
 async def system_account(ctx: Context, conn: AsyncConnection, code: str, spread_by: int = 0) -> int:
     """The id of a shard of system account ``code``; ``spread_by`` (a user or row id) picks
     the shard, so busy system accounts do not become one hot row."""
-    shard = zlib.crc32(str(spread_by).encode()) % ctx.rules.system_account_shards
+    return await system_shard(ctx, conn, code, zlib.crc32(str(spread_by).encode()) % ctx.rules.system_account_shards)
+
+
+async def system_shard(ctx: Context, conn: AsyncConnection, code: str, shard: int) -> int:
+    """The id of shard ``shard`` of system account ``code``."""
     cached = ctx.system_ids.get((code, shard))
     if cached is not None:
         return cached

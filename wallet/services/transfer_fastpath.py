@@ -358,6 +358,7 @@ class _Batcher:
         self.ctx, self.kind = ctx, kind
         self.queue: list[tuple[dict, asyncio.Future]] = []
         self.running = 0
+        self.turn = 0  # which escrow shard the next send batch holds its money in
 
     async def submit(self, params: dict) -> dict | None:
         fut = asyncio.get_running_loop().create_future()
@@ -402,6 +403,9 @@ class _Batcher:
         ps = [p for p, _ in batch]
         if self.kind == "send":
             sql = _SEND_BATCH_SQL
+            if ONE_ESCROW:
+                escrow = await self._escrow()
+                ps = [{**p, "escrow": escrow} for p in ps]
             args = [[p[k] for p in ps] for k in ("key", "sender", "recipient", "amount", "note", "escrow", "hash", "now",
                                                  "arrive", "expires", "day", "year", "created_iso", "arrive_iso",
                                                  "expires_iso")]
@@ -420,6 +424,18 @@ class _Batcher:
         return {r["n"]: json.loads(r["result"]) for r in rows}
 
 
+    async def _escrow(self) -> int:
+        """The escrow shard of the next send batch: one shard per batch, taken in turn, so a batch
+        locks one escrow row and batches in flight at the same time lock different ones."""
+        self.turn = (self.turn + 1) % self.ctx.rules.system_account_shards
+        escrow = self.ctx.system_ids.get(("transfer_escrow", self.turn))
+        if escrow is None:
+            async with self.ctx.engine.connect() as conn:
+                escrow = await ledger.system_shard(self.ctx, conn, "transfer_escrow", self.turn)
+        return escrow
+
+
+ONE_ESCROW = os.environ.get("WALLET_BATCH_ONE_ESCROW", "1") != "0"
 _ALONE: dict = {}  # a batch of one: the single statement serves it
 
 
