@@ -5,12 +5,12 @@ import asyncio
 import os
 import uuid
 import zlib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 from sqlalchemy import select, text, update
 
-from wallet.models import (accounts, bank_ops, cards, entries, journal, metadata, users)
+from wallet.models import (accounts, bank_ops, cards, entries, journal, metadata, operations, transfers, users)
 
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMTIzNDU="
@@ -110,6 +110,80 @@ async def seed_people(ctx, ids: list[int], *, balance: int, pin_hash: str | None
             for t in ("users", "accounts", "cards", "bank_ops", "journal", "entries"):
                 await conn.execute(text(f"ANALYZE {t}"))
     ledger  # noqa: B018  (imported for side effects of model registration)
+
+
+async def seed_history(ctx, ids: list[int], *, per_person: int, days: int = 30) -> int:
+    """Give the people a past: ``per_person`` completed transfers each (sent over the last ``days``
+    days, accepted), written as the product writes them (the transfer, its hold and accept
+    transactions with their entries, both idempotency rows), so the audit stays clean and the
+    database has the size of a wallet in use. Then VACUUM ANALYZE on PostgreSQL (as
+    ``pgbench -i`` does after loading): PostgreSQL plans a prepared statement once per
+    connection, and a plan made on empty tables (sequential scans) is kept as they grow.
+    Returns the number of transfers written."""
+    from wallet import ledger
+
+    if per_person <= 0 or len(ids) < 2:
+        return 0
+    now = datetime.now(timezone.utc)
+    people = len(ids)
+    total = per_person * people
+    shards = ctx.rules.system_account_shards
+    async with ctx.engine.begin() as conn:
+        escrow = [(await conn.execute(select(accounts.c.id).where(
+            accounts.c.code == "transfer_escrow", accounts.c.shard == s))).scalar_one() for s in range(shards)]
+        wallet_of = dict((await conn.execute(select(accounts.c.user_id, accounts.c.id).where(
+            accounts.c.kind == "wallet", accounts.c.user_id.in_(ids)))).all())
+        t0 = ((await conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM transfers"))).scalar_one()) + 1
+        j0 = ((await conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM journal"))).scalar_one()) + 1
+        delta: dict[int, int] = {}
+        chunk = 5000
+        for start in range(0, total, chunk):
+            tr, jr, en, ops = [], [], [], []
+            for g in range(start, min(total, start + chunk)):
+                s = g % people
+                r = (s + 1 + (g // people) % (people - 1)) % people
+                sender, recipient = ids[s], ids[r]
+                amount = 1 + g % 100
+                at = now - timedelta(hours=(g * 7919) % (days * 24), seconds=g % 3600)
+                tid, hold, acc = t0 + g, j0 + 2 * g, j0 + 2 * g + 1
+                esc = escrow[zlib.crc32(str(sender).encode()) % shards]
+                tr.append({"id": tid, "sender_id": sender, "recipient_id": recipient, "amount": amount,
+                           "status": "accepted", "escrow_account_id": esc, "created_at": at, "arrive_at": at,
+                           "expires_at": at + timedelta(days=1), "resolved_at": at + timedelta(minutes=1)})
+                for jid, kind, who, other in ((hold, "transfer_hold", sender, recipient),
+                                              (acc, "transfer_accept", recipient, sender)):
+                    key = f"hist-{tid}-{kind}"
+                    jr.append({"id": jid, "idem_key": key, "kind": kind, "user_id": who, "counterparty_id": other,
+                               "ref_type": "transfer", "ref_id": tid, "created_at": at})
+                    ops.append({"key": key, "op": kind.replace("transfer_hold", "transfer_send"), "user_id": who,
+                                "request_hash": "history", "result": "{}", "created_at": at})
+                en += [{"tx_id": hold, "account_id": wallet_of[sender], "amount": -amount},
+                       {"tx_id": hold, "account_id": esc, "amount": amount},
+                       {"tx_id": acc, "account_id": esc, "amount": -amount},
+                       {"tx_id": acc, "account_id": wallet_of[recipient], "amount": amount}]
+                delta[wallet_of[sender]] = delta.get(wallet_of[sender], 0) - amount
+                delta[wallet_of[recipient]] = delta.get(wallet_of[recipient], 0) + amount
+            await conn.execute(transfers.insert(), tr)
+            await conn.execute(journal.insert(), jr)
+            await conn.execute(entries.insert(), en)
+            await conn.execute(operations.insert(), ops)
+        for acc_id, d in delta.items():
+            await conn.execute(update(accounts).where(accounts.c.id == acc_id).values(balance=accounts.c.balance + d))
+        if conn.dialect.name == "postgresql":
+            for t in ("transfers", "journal"):
+                await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
+    if ctx.engine.dialect.name == "postgresql":
+        url = ctx.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("VACUUM ANALYZE")
+        finally:
+            await conn.close()
+    else:
+        async with ctx.engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))
+    ledger  # noqa: B018
+    return total
 
 
 def pct(values: list[float], p: float) -> float | None:

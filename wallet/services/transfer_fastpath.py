@@ -103,9 +103,14 @@ _ACCEPT_NOTICE = """nt AS (INSERT INTO outbox (key, user_id, msgid, params, stat
                 'pending', 0, {now}, {now}
          FROM {src} WHERE EXISTS (SELECT 1 FROM st) ON CONFLICT DO NOTHING RETURNING 1)"""
 
+# The accepts find their transfer by primary key. Their status test is written `(status || '')`
+# so that the partial indexes on pending transfers (migration 0013) cannot serve it: with
+# statistics that say almost no transfer is pending, PostgreSQL otherwise plans the lookup
+# through ix_transfers_pending_recipient, whose entries for transfers accepted since the last
+# vacuum stay in it, dead, so the statement slows as accepts go on (bench/notes/10-pg-transfers.md).
 _ACCEPT_SQL = text(f"""
 WITH
-  t AS (SELECT * FROM transfers WHERE id = :tid AND recipient_id = :user AND status = 'pending'
+  t AS (SELECT * FROM transfers WHERE id = :tid AND recipient_id = :user AND (status || '') = 'pending'
           AND expires_at > CAST(:now AS timestamp) AND arrive_at <= CAST(:now AS timestamp) FOR UPDATE),
   u AS (SELECT 1 FROM users WHERE id = :user AND verified_at IS NOT NULL),
   dst AS (SELECT id FROM accounts WHERE user_id = :user AND kind = 'wallet'),
@@ -234,7 +239,12 @@ async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> d
 # send per sender (the balance and the caps are checked per request) and one request per key
 # or transfer; the rest wait for the next batch. Batches form by themselves: while one is in
 # the database the next requests queue, so a lone request never waits for a timer. If a batch
-# fails as a whole (a guard, a conflict), every request in it runs alone.
+# fails as a whole (a guard, a conflict), every request in it runs alone. A batch of sends holds
+# all its money in ONE escrow shard, taken in turn (``_Batcher._escrow``), where a lone send and
+# the general path take the sender's shard: a batch then locks one escrow row, not one per
+# sender, and two batches in flight lock different rows (measured in bench/notes/10-pg-transfers.md;
+# WALLET_BATCH_ONE_ESCROW=0 for the sender's shard). Every transfer records its shard, and its
+# accept, return or refund takes the money out of that same shard.
 
 _SPENT_LATERAL = """
   LATERAL (SELECT COALESCE(SUM(CASE WHEN j.created_at >= r.day THEN -e.amount ELSE 0 END), 0) AS day_used,
@@ -310,7 +320,7 @@ WITH
   req AS (SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::timestamp[])
           WITH ORDINALITY AS r(key, tid, usr, hash, rnow, n)),
   t AS (SELECT tr.*, r.key, r.usr, r.hash, r.rnow, r.n FROM transfers tr JOIN req r ON tr.id = r.tid
-        WHERE tr.recipient_id = r.usr AND tr.status = 'pending' AND tr.expires_at > r.rnow AND tr.arrive_at <= r.rnow
+        WHERE tr.recipient_id = r.usr AND (tr.status || '') = 'pending' AND tr.expires_at > r.rnow AND tr.arrive_at <= r.rnow
         ORDER BY tr.id FOR UPDATE OF tr),
   ok AS (SELECT t.*, a.id AS dst FROM t JOIN users u ON u.id = t.usr AND u.verified_at IS NOT NULL
          JOIN accounts a ON a.user_id = t.usr AND a.kind = 'wallet'),
