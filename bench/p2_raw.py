@@ -69,7 +69,8 @@ async def _run(url: str, ids: list[int], n: int, reps: int, connections: int, ow
     for c in conns:
         await c.close()
     p50 = {k: 1000 * statistics.median(v[10:]) for k, v in times.items()}
-    print(f"batches of {n} on {connections} connection(s), {'the senders\' escrow shards' if own_shard else 'one escrow shard per batch'}: "
+    where = "the senders' escrow shards" if own_shard else "one escrow shard per batch"
+    print(f"batches of {n} on {connections} connection(s), {where}: "
           f"send {p50['send']:.2f} ms, accept {p50['accept']:.2f} ms, {n * reps * connections / elapsed:.0f} transfers/s")
 
 
