@@ -433,7 +433,6 @@ class _Batcher:
                 raise
         return {r["n"]: json.loads(r["result"]) for r in rows}
 
-
     async def _escrow(self) -> int:
         """The escrow shard of the next send batch: one shard per batch, taken in turn, so a batch
         locks one escrow row and batches in flight at the same time lock different ones."""
