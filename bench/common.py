@@ -120,8 +120,6 @@ async def seed_history(ctx, ids: list[int], *, per_person: int, days: int = 30) 
     ``pgbench -i`` does after loading): PostgreSQL plans a prepared statement once per
     connection, and a plan made on empty tables (sequential scans) is kept as they grow.
     Returns the number of transfers written."""
-    from wallet import ledger
-
     if per_person <= 0 or len(ids) < 2:
         return 0
     now = datetime.now(timezone.utc)
@@ -182,7 +180,6 @@ async def seed_history(ctx, ids: list[int], *, per_person: int, days: int = 30) 
     else:
         async with ctx.engine.begin() as conn:
             await conn.execute(text("ANALYZE"))
-    ledger  # noqa: B018
     return total
 
 
