@@ -120,15 +120,15 @@ async def seed_history(ctx, ids: list[int], *, per_person: int, days: int = 30) 
     ``pgbench -i`` does after loading): PostgreSQL plans a prepared statement once per
     connection, and a plan made on empty tables (sequential scans) is kept as they grow.
     Returns the number of transfers written."""
+    from wallet import ledger
+
     if per_person <= 0 or len(ids) < 2:
         return 0
     now = datetime.now(timezone.utc)
     people = len(ids)
     total = per_person * people
-    shards = ctx.rules.system_account_shards
     async with ctx.engine.begin() as conn:
-        escrow = [(await conn.execute(select(accounts.c.id).where(
-            accounts.c.code == "transfer_escrow", accounts.c.shard == s))).scalar_one() for s in range(shards)]
+        escrow_of = {u: await ledger.system_account(ctx, conn, "transfer_escrow", spread_by=u) for u in ids}
         wallet_of = dict((await conn.execute(select(accounts.c.user_id, accounts.c.id).where(
             accounts.c.kind == "wallet", accounts.c.user_id.in_(ids)))).all())
         t0 = ((await conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM transfers"))).scalar_one()) + 1
@@ -144,7 +144,7 @@ async def seed_history(ctx, ids: list[int], *, per_person: int, days: int = 30) 
                 amount = 1 + g % 100
                 at = now - timedelta(hours=(g * 7919) % (days * 24), seconds=g % 3600)
                 tid, hold, acc = t0 + g, j0 + 2 * g, j0 + 2 * g + 1
-                esc = escrow[zlib.crc32(str(sender).encode()) % shards]
+                esc = escrow_of[sender]
                 tr.append({"id": tid, "sender_id": sender, "recipient_id": recipient, "amount": amount,
                            "status": "accepted", "escrow_account_id": esc, "created_at": at, "arrive_at": at,
                            "expires_at": at + timedelta(days=1), "resolved_at": at + timedelta(minutes=1)})

@@ -25,10 +25,6 @@ import asyncpg
 from bench.run import Bench
 from wallet.services import transfer_fastpath as fp
 
-_SEND_COLS = ("key", "sender", "recipient", "amount", "note", "escrow", "hash", "now", "arrive", "expires", "day",
-              "year", "created_iso", "arrive_iso", "expires_iso")
-
-
 async def _run(url: str, ids: list[int], n: int, reps: int, connections: int, own_shard: bool) -> None:
     dsn = url.replace("postgresql+asyncpg", "postgresql")
     first = await asyncpg.connect(dsn)
@@ -50,7 +46,7 @@ async def _run(url: str, ids: list[int], n: int, reps: int, connections: int, ow
                        hash="raw", now=now, arrive=now, expires=now + timedelta(days=1),
                        day=now.replace(hour=0), year=now.replace(month=1, day=1, hour=0),
                        created_iso="", arrive_iso="", expires_iso="") for s, r in zip(people[:n], people[n:])]
-            args = [[p[k] for p in ps] for k in _SEND_COLS] + [10 ** 9, 10 ** 10]
+            args = [[p[k] for p in ps] for k in fp.SEND_BATCH_COLUMNS] + [10 ** 9, 10 ** 10]
             t0 = time.perf_counter()
             rows = await send.fetch(*args)
             t1 = time.perf_counter()

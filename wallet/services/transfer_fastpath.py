@@ -354,6 +354,9 @@ WITH
 {_GUARD}
 """
 
+# the request fields _SEND_BATCH_SQL takes as its arrays $1..$15, in order ($16, $17: the caps)
+SEND_BATCH_COLUMNS = ("key", "sender", "recipient", "amount", "note", "escrow", "hash", "now", "arrive", "expires",
+                      "day", "year", "created_iso", "arrive_iso", "expires_iso")
 GROUP_COMMIT = os.environ.get("WALLET_GROUP_COMMIT", "1") != "0"
 BATCH_MAX = 64
 # batches of one kind in the database at once: while one waits for its commit's WAL flush the
@@ -416,9 +419,7 @@ class _Batcher:
             if ONE_ESCROW:
                 escrow = await self._escrow()
                 ps = [{**p, "escrow": escrow} for p in ps]
-            args = [[p[k] for p in ps] for k in ("key", "sender", "recipient", "amount", "note", "escrow", "hash", "now",
-                                                 "arrive", "expires", "day", "year", "created_iso", "arrive_iso",
-                                                 "expires_iso")]
+            args = [[p[k] for p in ps] for k in SEND_BATCH_COLUMNS]
             args += [ps[0]["day_cap"], ps[0]["year_cap"]]
         else:
             sql = _ACCEPT_BATCH_SQL
