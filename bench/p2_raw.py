@@ -1,11 +1,13 @@
 """The PostgreSQL fast path's batch statements alone: no wallet client, no pool, no other load.
 
     flock /tmp/bench.lock python -m bench.p2_raw [--people 10000] [--batch 8] [--connections 1|2] [--shards]
+                                                 [--server-log]
 
 Each connection runs, back to back, one batch of sends (``transfer_fastpath._SEND_BATCH_SQL``)
 and then one batch of accepts of those transfers (``_ACCEPT_BATCH_SQL``), in autocommit, as the
 batcher sends them. Prints each statement's p50 (commit included) and complete transfers/s.
 ``--shards``: the senders' own escrow shards (crc32 of the id) instead of one shard per batch.
+``--server-log``: also PostgreSQL's own bind, execute and executor CPU per statement (``bench.pg_log``).
 What it shows is in bench/notes/10-pg-transfers.md.
 """
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from bench import pg_log
 from bench.run import Bench
 from wallet.services import transfer_fastpath as fp
 
@@ -77,11 +80,21 @@ def main(argv=None) -> None:
     ap.add_argument("--connections", type=int, default=1)
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--shards", action="store_true", help="each sender's own escrow shard")
+    ap.add_argument("--server-log", action="store_true", help="PostgreSQL's own time per statement, from its log")
     args = ap.parse_args(argv)
     b = Bench(True, args.people, {"P2"})
     url, ids, cleanup = b._db("postgres")
+    server = pg_log.ServerLog(url.rsplit("/", 1)[1])
     try:
+        why = asyncio.run(server.open()) if args.server_log else None
         asyncio.run(_run(url, ids, args.batch, args.reps, args.connections, args.shards))
+        if server.path:
+            for kind, srv in server.breakdown().items():
+                print(f"  {kind} in PostgreSQL:", srv)
+            print("  WAL:", asyncio.run(server.wal()))
+            asyncio.run(server.close())
+        elif why:
+            print("  server log:", why)
     finally:
         cleanup()
 

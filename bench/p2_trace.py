@@ -1,13 +1,18 @@
 """Where the time of the c8 complete-transfer load (P2) goes, seen from the client.
 
     flock /tmp/bench.lock python -m bench.p2_trace [--clients 8] [--seconds 6] [--people 10000]
+                                                   [--server-log] [--generic-plans]
 
 One process, ``clients`` tasks doing send then accept back to back on a fresh database (as P2
 does, without pgbench). It wraps the PostgreSQL fast path's batcher to record, per batch, its
 kind, its size and the time its statement took on the connection (asyncpg's fetch, i.e. the
 server's work, its commit and the trip back), and prints: transfers/s, the client process's
 CPU, batch sizes and statement times, and the share of the time with 0, 1, 2... statements in
-flight (sends, accepts, lone statements). Figures are in bench/notes/10-pg-transfers.md.
+flight (sends, accepts, lone statements). ``--server-log``: also what PostgreSQL spent on each
+batch statement, from its own log (``bench.pg_log``: bind and planning, execute, the executor's
+CPU), beside what the client waited; the difference is the commit, the trip back and the client.
+``--generic-plans``: the bench database set to ``plan_cache_mode = force_generic_plan``.
+Figures are in bench/notes/10-pg-transfers.md.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ import time
 import uuid
 from collections import Counter
 
-from bench import common
+from bench import common, pg_log
 from bench.run import Bench
 from wallet.services import transfer_fastpath as fp
 from wallet.services import transfers
@@ -91,14 +96,26 @@ def main(argv=None) -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--people", type=int, default=10_000)
+    ap.add_argument("--server-log", action="store_true", help="PostgreSQL's own time per statement, from its log")
+    ap.add_argument("--generic-plans", action="store_true", help="plan_cache_mode = force_generic_plan")
     args = ap.parse_args(argv)
     _instrument()
     b = Bench(True, args.people, {"P2"})
     url, ids, cleanup = b._db("postgres")
+    dbname = url.rsplit("/", 1)[1]
+    server, why = pg_log.ServerLog(dbname), "not asked for"
     try:
+        if args.generic_plans:
+            asyncio.run(common.pg_admin(f'ALTER DATABASE "{dbname}" SET plan_cache_mode = force_generic_plan'))
+        if args.server_log:
+            why = asyncio.run(server.open())
         cpu0 = os.times()
         done, elapsed = asyncio.run(_load(url, ids, args.clients, args.seconds))
         cpu1 = os.times()
+        seen = server.breakdown() if server.path else {}
+        if server.path:
+            wal = asyncio.run(server.wal())
+            asyncio.run(server.close())
     finally:
         cleanup()
     ms = lambda x: round(1000 * x, 2)  # noqa: E731
@@ -110,6 +127,21 @@ def main(argv=None) -> None:
             print(f"  {kind}: {len(rows)} statements, mean size {statistics.mean(r[1] for r in rows):.2f}, "
                   f"statement time p50 {ms(statistics.median(r[3] - r[2] for r in rows))} ms")
     print("  share of the time with (sends, accepts, lone) statements in flight:", _occupancy())
+    if not args.server_log:
+        return
+    if not seen:
+        print("  server log:", why or "no batch statement found in it")
+    else:
+        print(f"  WAL in the run: {wal['flushes']} flushes ({wal['flushes'] / elapsed:.0f}/s), "
+              f"{wal['flush_mean_ms']} ms each on average; {wal['records']} records")
+    for kind, srv in seen.items():
+        rows = [x for x in LOG["batches"] if x[0] == kind.split("_")[0]]
+        client = 1000 * statistics.mean(r[3] - r[2] for r in rows) if rows else float("nan")
+        rest = client - (srv["bind_mean_ms"] or 0) - srv["execute_mean_ms"]
+        print(f"  {kind} in PostgreSQL: {srv['n']} executed; bind mean {srv['bind_mean_ms']} ms "
+              f"({srv['binds_that_planned']} binds planned); execute mean {srv['execute_mean_ms']} ms, "
+              f"executor CPU mean {srv['executor_cpu_mean_ms']} ms; the client waited {client:.2f} ms mean, "
+              f"so {rest:.2f} ms were the commit, the trip back and the client")
 
 
 if __name__ == "__main__":
