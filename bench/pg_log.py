@@ -27,8 +27,9 @@ import asyncpg
 from bench.common import PG_ADMIN
 
 KINDS = {  # what identifies each statement in the log
-    "send_batch": "unnest($1::text[], $2::bigint[], $3::bigint[]",
-    "accept_batch": "unnest($1::text[], $2::int[], $3::bigint[]",
+    "send_batch": "WITH ORDINALITY AS r(key, sender, recipient",
+    "accept_batch": "WITH ORDINALITY AS r(key, tid, usr",
+    "claim_batch": "WITH ORDINALITY AS r(key, pid, usr",
 }
 PLANNED_MS = 0.5  # a bind longer than this planned the statement
 _DURATION = re.compile(r"duration: ([\d.]+) ms\s+(parse|bind|execute) ")
