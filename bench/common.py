@@ -1,7 +1,6 @@
 """Shared plumbing for the benchmarks: databases, contexts, people in bulk, latency stats."""
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 import zlib
