@@ -13,7 +13,7 @@ reads what was written since, per kind of statement:
   ``wal()`` gives the cluster's ``pg_stat_wal`` since open() (with ``track_wal_io_timing`` on for
   this database): how many flushes and their mean time.
 
-It needs superuser (ALTER DATABASE ... SET of these two) and the log file readable by this user
+It needs superuser (ALTER DATABASE ... SET of these settings) and the log file readable by this user
 (Debian's ``/var/log/postgresql/postgresql-<cluster>.log``, found from ``cluster_name``).
 """
 from __future__ import annotations
@@ -48,8 +48,9 @@ async def _admin(sql: str):
 class ServerLog:
     def __init__(self, dbname: str):
         self.dbname = dbname
-        self.path: str | None = None
-        self.start = 0
+        self.path: str | None = None  # the server log, once open() could read it
+        self.start = 0  # where it ended at open()
+        self.wal0: dict = {}  # pg_stat_wal at open()
 
     async def open(self) -> str | None:
         """Turn the logging on for this database; None if it can be read, else why not."""
