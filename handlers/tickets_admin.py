@@ -3,7 +3,8 @@
 
 Each new report reaches every admin as a card (through the outbox) with ``tka:reply:<id>``
 (asks for the text, sent to the reporter), ``tka:resolve:<id>``, ``tka:freeze:<id>`` (freeze the
-account on the other side of the bill) and ``tka:evidence:<id>`` (the evidence CSV and PDF); ``/tickets``
+account on the other side of the bill: it asks first, ``tka:freezeok:<id>`` freezes,
+``tka:freezeno:<id>`` leaves it) and ``tka:evidence:<id>`` (the evidence CSV and PDF); ``/tickets``
 lists the open ones (``tka:show:<id>``: the card again). Anyone else pressing a ``tka:`` button,
 or sending crafted ``tka:`` data, gets a popup and nothing changes (the wallet checks the admin
 list too: ``NotAdmin``). Every change is an event the reporter is told of by the notice job.
@@ -22,7 +23,7 @@ from handlers.i18n import lang_of, t
 from handlers.ticket_cards import admin_ids, card, is_admin, notify_soon, send_pack
 from handlers.ui import common as ui
 from handlers.ui import entry
-from wallet.errors import NotAdmin, TicketClosed, TicketInvalid, WalletError
+from wallet.errors import NotAdmin, TicketClosed, TicketInvalid, TicketNoCounterparty, WalletError
 from wallet.services import tickets
 
 log = logging.getLogger("handlers.tickets_admin")
@@ -91,6 +92,31 @@ async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def on_freeze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The first press asks: freezing someone stops their wallet until they unfreeze it
+    themselves (PIN, SMS code, ID number), so a stray tap must not do it. Why there is nothing
+    to freeze (a closed report, a bill with nobody on the other side) is told at once."""
+    ticket_id = await _admin(update, context)
+    if ticket_id is None:
+        return
+    try:
+        x = await tickets.get(ui.wallet(context), ticket_id, viewer_id=ui.user_id(update),
+                              admin_ids=admin_ids(context))
+        if x["status"] != "open":
+            raise TicketClosed(number=x["number"])
+        if x["counterparty_id"] is None or x["counterparty_id"] == x["reporter_id"]:
+            raise TicketNoCounterparty(number=x["number"])
+    except WalletError as err:
+        await _refused(update, context, err)
+        return
+    await update.callback_query.answer()
+    lang = await ui.language(update, context)
+    markup = InlineKeyboardMarkup([[_b(t(lang, "tka.button.freeze_confirm"), f"tka:freezeok:{ticket_id}"),
+                                    _b(t(lang, "tka.button.freeze_keep"), f"tka:freezeno:{ticket_id}")]])
+    await context.bot.send_message(update.effective_chat.id, t(lang, "tka.freeze_ask", number=x["number"]),
+                                   reply_markup=markup)
+
+
+async def on_freeze_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ticket_id = await _admin(update, context)
     if ticket_id is None:
         return
@@ -103,9 +129,25 @@ async def on_freeze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _refused(update, context, err)
         return
     log.info("admin=%s op=ticket_freeze_cp ticket=%s frozen=%s", uid, ticket_id, done["frozen_user_id"])
-    await update.callback_query.answer(await ui.text(update, context, "tka.frozen", number=done["number"]),
-                                       show_alert=True)
+    said = await ui.text(update, context, "tka.frozen", number=done["number"])
+    await update.callback_query.answer(said, show_alert=True)
+    try:
+        await update.callback_query.edit_message_text(said)  # the question becomes its answer, no buttons
+    except Exception:  # noqa: BLE001 - not modified, or the message is gone
+        pass
     notify_soon(context)
+
+
+async def on_freeze_kept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ticket_id = await _admin(update, context)
+    if ticket_id is None:
+        return
+    said = await ui.text(update, context, "tka.freeze_kept")
+    await update.callback_query.answer()
+    try:
+        await update.callback_query.edit_message_text(said)
+    except Exception:  # noqa: BLE001 - not modified, or the message is gone
+        pass
 
 
 async def on_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -201,5 +243,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(on_show, pattern=r"^tka:show:\d{1,12}$"))
     app.add_handler(CallbackQueryHandler(on_resolve, pattern=r"^tka:resolve:\d{1,12}$"))
     app.add_handler(CallbackQueryHandler(on_freeze, pattern=r"^tka:freeze:\d{1,12}$"))
+    app.add_handler(CallbackQueryHandler(on_freeze_confirmed, pattern=r"^tka:freezeok:\d{1,12}$"))
+    app.add_handler(CallbackQueryHandler(on_freeze_kept, pattern=r"^tka:freezeno:\d{1,12}$"))
     app.add_handler(CallbackQueryHandler(on_evidence, pattern=r"^tka:evidence:\d{1,12}$"))
     app.add_handler(CallbackQueryHandler(stale, pattern=r"^tka:"))

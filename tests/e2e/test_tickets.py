@@ -122,7 +122,8 @@ async def test_a_report_from_a_bill_freeze_evidence_and_the_admin_replies_freeze
     assert ["Report number", number] in await fetch_csv(admin, pack)
 
     # a non-admin cannot use admin buttons, nor crafted tka: data
-    for data in (f"tka:resolve:{tid}", f"tka:freeze:{tid}", f"tka:reply:{tid}", f"tka:show:{tid}", "tka:zap:1"):
+    for data in (f"tka:resolve:{tid}", f"tka:freeze:{tid}", f"tka:freezeok:{tid}", f"tka:freezeno:{tid}",
+                 f"tka:reply:{tid}", f"tka:show:{tid}", "tka:zap:1"):
         answer = await crafted(bot, bob, data)
         assert answer.show_alert and "Only an admin" in answer.text, data
     assert (await tickets.get(ctx, tid, viewer_id=bob.id))["status"] == "open"
@@ -147,10 +148,24 @@ async def test_a_report_from_a_bill_freeze_evidence_and_the_admin_replies_freeze
     told = await bob.expect(contains="support replied")
     assert number in told.text and "We are checking <this> with the bank" in told.text
 
-    # the admin freezes the counterparty: Alice is frozen, Bob is told
+    # the admin freezes the counterparty, asked first: "Don't freeze" leaves Alice as she is
     answer = await admin.press(card, "Freeze counterparty")
+    assert not answer.show_alert
+    ask = await admin.expect(contains="Freeze the account on the other side")
+    assert number in ask.text and "unfreeze it themselves" in ask.text
+    assert data_of(ask, "tka:freezeok:") == f"tka:freezeok:{tid}"
+    await admin.press(ask, "Don't freeze")
+    kept = await admin.expect(contains="Nothing was frozen", edited=True)
+    assert kept.id == ask.id and not kept.keyboard
+    assert not (await persons.profile(ctx, alice.id))["frozen"]
+    # asked again and confirmed: Alice is frozen, the question becomes the answer, Bob is told
+    await admin.press(card, "Freeze counterparty")
+    ask = await admin.expect(contains="Freeze the account on the other side")
+    answer = await admin.press(ask, "Freeze it")
     assert answer.show_alert and number in answer.text
     assert (await persons.profile(ctx, alice.id))["frozen"] is True
+    said = await admin.expect(contains="the account on the other side is frozen", edited=True)
+    assert said.id == ask.id and not said.keyboard
     await bob.expect(contains="the account on the other side has been frozen")
 
     # /tickets for the admin lists it; resolving tells the reporter; a second press is refused
@@ -243,6 +258,9 @@ async def test_report_from_security_with_a_reference_typed_and_refusals(bot, ctx
     # a top-up has nobody on the other side to freeze
     card = await admin.expect(contains=x["number"], since=0)
     answer = await admin.press(card, "Freeze counterparty")
+    assert answer.show_alert and "nobody to freeze" in answer.text  # said at once, nothing asked
+    await admin.expect_none(contains="Freeze the account on the other side")
+    answer = await crafted(bot, admin, f"tka:freezeok:{x['ticket_id']}")  # the confirm, crafted: the wallet refuses
     assert answer.show_alert and "nobody to freeze" in answer.text
     # someone else's ticket is not Bob's to freeze himself from, nor to view
     answer = await crafted(bot, bob, f"ticket:freeze:{x['ticket_id']}")
