@@ -16,7 +16,7 @@ from bot.wallet import build_wallet, start_wallet, stop_wallet
 from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, red_packet_confirm, security, shop, start,
                       topup, transfer, transfer_card_press, transfer_inline, withdraw)
 from handlers import bills
-from handlers import tickets, tickets_admin
+from handlers import tickets, tickets_admin, tickets_admin_freeze
 from handlers import settings as settings_flow
 from handlers import blocked, settings_alerts, tip
 from handlers.i18n import load_all
@@ -50,7 +50,8 @@ FLOWS = [
     receive.register,      # /receive: the personal receive code
     bills.register,        # /bills, home:bills, bill:* list/detail/summary/export
     tickets.register,      # /report /tickets, ticket:* (a bill's "I don't recognise this"): reports
-    tickets_admin.register,  # tka:* admin buttons on reports (reply, resolve, freeze the counterparty)
+    tickets_admin_freeze.register,  # tka:freeze/freezeok/freezeno: an admin freezes the counterparty
+    tickets_admin.register,  # tka:* admin buttons on reports (reply, resolve, evidence; the rest refused)
 ]
 
 MAX_CONCURRENT_UPDATES = 64

@@ -1,25 +1,28 @@
 """What the reports' messages show, shared by the reporter's flow (handlers/tickets.py) and the
 admins' (handlers/tickets_admin.py): a bill as one line, the admin's card of a report (the
 notice of a new report is the same card, written by the wallet to the outbox), and the evidence
-pack as documents; who the admins are, and sending the outbox at once.
+pack as documents; who the admins are, an admin's press (``admin_press``, ``refused``), and
+sending the outbox at once.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, ContextTypes
 from telegram.helpers import escape
 
-from handlers.i18n import DEFAULT, LANGUAGES, normalize, t
+from handlers.i18n import DEFAULT, LANGUAGES, lang_of, normalize, t
 from handlers.render.csv_export import evidence_csv
 from handlers.render.evidence_pdf import evidence_pdf
 from handlers.render.labels import group_name, party
 from handlers.ui import common as ui
-from wallet.errors import WalletNotOpen
+from wallet.errors import NotAdmin, WalletError, WalletNotOpen
 from wallet.services import people, tickets
 
 JOB_NAME = "outbox"  # jobs/outbox.py
+log = logging.getLogger("handlers.tickets_admin")
 
 
 def admin_ids(context_or_app) -> tuple[int, ...]:
@@ -50,8 +53,27 @@ async def reader(app: Application, user_id: int) -> tuple[str, str]:
         return (chosen if chosen in LANGUAGES else DEFAULT), wallet.rules.timezone
 
 
-def _b(label: str, data: str) -> InlineKeyboardButton:
+def button(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data)
+
+
+async def admin_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """The ticket id of a ``tka:<verb>:<id>`` press by an admin (0 for a malformed id, which the
+    wallet then refuses); anyone else gets a popup and None."""
+    query = update.callback_query
+    uid = ui.user_id(update)
+    if not is_admin(context, uid):
+        log.warning("user=%s pressed %r: not an admin, refused", uid, query.data)
+        await query.answer(await ui.explain(update, context, NotAdmin(user_id=uid)), show_alert=True)
+        return None
+    if context.user_data is not None and "lang" not in context.user_data:
+        context.user_data["lang"] = lang_of(update.effective_user)  # the notices' language
+    parts = query.data.split(":")
+    return int(parts[2]) if len(parts) == 3 and parts[2].isascii() and parts[2].isdigit() and len(parts[2]) <= 12 else 0
+
+
+async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError) -> None:
+    await update.callback_query.answer(await ui.explain(update, context, err), show_alert=True)
 
 
 async def card(app: Application, admin_id: int, ticket_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -73,10 +95,10 @@ async def card(app: Application, admin_id: int, ticket_id: int) -> tuple[str, In
     if x["status"] != "open":
         return text, None
     tid = x["ticket_id"]
-    rows = [[_b(t(lang, "tka.button.reply"), f"tka:reply:{tid}"),
-             _b(t(lang, "tka.button.resolve"), f"tka:resolve:{tid}")],
-            [_b(t(lang, "tka.button.freeze"), f"tka:freeze:{tid}"),
-             _b(t(lang, "tka.button.evidence"), f"tka:evidence:{tid}")]]
+    rows = [[button(t(lang, "tka.button.reply"), f"tka:reply:{tid}"),
+             button(t(lang, "tka.button.resolve"), f"tka:resolve:{tid}")],
+            [button(t(lang, "tka.button.freeze"), f"tka:freeze:{tid}"),
+             button(t(lang, "tka.button.evidence"), f"tka:evidence:{tid}")]]
     return text, InlineKeyboardMarkup(rows)
 
 

@@ -3,9 +3,9 @@
 
 Each new report reaches every admin as a card (through the outbox) with ``tka:reply:<id>``
 (asks for the text, sent to the reporter), ``tka:resolve:<id>``, ``tka:freeze:<id>`` (freeze the
-account on the other side of the bill: it asks first, ``tka:freezeok:<id>`` freezes,
-``tka:freezeno:<id>`` leaves it) and ``tka:evidence:<id>`` (the evidence CSV and PDF); ``/tickets``
-lists the open ones (``tka:show:<id>``: the card again). Anyone else pressing a ``tka:`` button,
+account on the other side of the bill: handlers/tickets_admin_freeze.py) and ``tka:evidence:<id>``
+(the evidence CSV and PDF); ``/tickets`` lists the open ones (``tka:show:<id>``: the card again).
+Anyone else pressing a ``tka:`` button,
 or sending crafted ``tka:`` data, gets a popup and nothing changes (the wallet checks the admin
 list too: ``NotAdmin``). Every change is an event the reporter is told of by the notice job.
 """
@@ -14,16 +14,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, ConversationHandler
 from telegram.helpers import escape
 
 from handlers.i18n import lang_of, t
-from handlers.ticket_cards import admin_ids, card, is_admin, notify_soon, send_pack
+from handlers.ticket_cards import admin_ids, admin_press, button, card, is_admin, notify_soon, refused, send_pack
 from handlers.ui import common as ui
 from handlers.ui import entry
-from wallet.errors import NotAdmin, TicketClosed, TicketInvalid, TicketNoCounterparty, WalletError
+from wallet.errors import TicketClosed, TicketInvalid, WalletError
 from wallet.services import tickets
 
 log = logging.getLogger("handlers.tickets_admin")
@@ -32,35 +32,14 @@ FEATURE = "tka"
 REPLY = "tka.reply"
 
 
-def _b(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
-# --- the buttons -----------------------------------------------------------------------------------
-async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-    """The ticket id of a ``tka:<verb>:<id>`` press by an admin; anyone else gets a popup (None)."""
-    query = update.callback_query
-    uid = ui.user_id(update)
-    if not is_admin(context, uid):
-        log.warning("user=%s pressed %r: not an admin, refused", uid, query.data)
-        await query.answer(await ui.explain(update, context, NotAdmin(user_id=uid)), show_alert=True)
-        return None
-    if context.user_data is not None and "lang" not in context.user_data:
-        context.user_data["lang"] = lang_of(update.effective_user)  # the notices' language
-    parts = query.data.split(":")
-    return int(parts[2]) if len(parts) == 3 and parts[2].isascii() and parts[2].isdigit() and len(parts[2]) <= 12 else 0
-
-
-async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError) -> None:
-    await update.callback_query.answer(await ui.explain(update, context, err), show_alert=True)
-
-
 async def on_show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ticket_id = await _admin(update, context)
+    ticket_id = await admin_press(update, context)
     if ticket_id is None:
         return
     try:
         text, markup = await card(context.application, ui.user_id(update), ticket_id)
     except WalletError as err:
-        await _refused(update, context, err)
+        await refused(update, context, err)
         return
     await update.callback_query.answer()
     await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -75,7 +54,7 @@ async def _redraw(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id:
 
 
 async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ticket_id = await _admin(update, context)
+    ticket_id = await admin_press(update, context)
     if ticket_id is None:
         return
     uid = ui.user_id(update)
@@ -83,7 +62,7 @@ async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         done = await tickets.resolve(ui.wallet(context), key=ui.op_key(update, "ticket_resolve", f"t{ticket_id}"),
                                      admin_id=uid, admin_ids=admin_ids(context), ticket_id=ticket_id)
     except WalletError as err:
-        await _refused(update, context, err)
+        await refused(update, context, err)
         return
     log.info("admin=%s op=ticket_resolve ticket=%s", uid, ticket_id)
     await update.callback_query.answer(await ui.text(update, context, "tka.resolved", number=done["number"]))
@@ -91,67 +70,8 @@ async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     notify_soon(context)
 
 
-async def on_freeze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The first press asks: freezing someone stops their wallet until they unfreeze it
-    themselves (PIN, SMS code, ID number), so a stray tap must not do it. Why there is nothing
-    to freeze (a closed report, a bill with nobody on the other side) is told at once."""
-    ticket_id = await _admin(update, context)
-    if ticket_id is None:
-        return
-    try:
-        x = await tickets.get(ui.wallet(context), ticket_id, viewer_id=ui.user_id(update),
-                              admin_ids=admin_ids(context))
-        if x["status"] != "open":
-            raise TicketClosed(number=x["number"])
-        if x["counterparty_id"] is None or x["counterparty_id"] == x["reporter_id"]:
-            raise TicketNoCounterparty(number=x["number"])
-    except WalletError as err:
-        await _refused(update, context, err)
-        return
-    await update.callback_query.answer()
-    lang = await ui.language(update, context)
-    markup = InlineKeyboardMarkup([[_b(t(lang, "tka.button.freeze_confirm"), f"tka:freezeok:{ticket_id}"),
-                                    _b(t(lang, "tka.button.freeze_keep"), f"tka:freezeno:{ticket_id}")]])
-    await context.bot.send_message(update.effective_chat.id, t(lang, "tka.freeze_ask", number=x["number"]),
-                                   reply_markup=markup)
-
-
-async def on_freeze_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ticket_id = await _admin(update, context)
-    if ticket_id is None:
-        return
-    uid = ui.user_id(update)
-    try:
-        done = await tickets.freeze_counterparty(
-            ui.wallet(context), key=ui.op_key(update, "ticket_freeze_cp", f"t{ticket_id}"), admin_id=uid,
-            admin_ids=admin_ids(context), ticket_id=ticket_id)
-    except WalletError as err:
-        await _refused(update, context, err)
-        return
-    log.info("admin=%s op=ticket_freeze_cp ticket=%s frozen=%s", uid, ticket_id, done["frozen_user_id"])
-    said = await ui.text(update, context, "tka.frozen", number=done["number"])
-    await update.callback_query.answer(said, show_alert=True)
-    try:
-        await update.callback_query.edit_message_text(said)  # the question becomes its answer, no buttons
-    except Exception:  # noqa: BLE001 - not modified, or the message is gone
-        pass
-    notify_soon(context)
-
-
-async def on_freeze_kept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ticket_id = await _admin(update, context)
-    if ticket_id is None:
-        return
-    said = await ui.text(update, context, "tka.freeze_kept")
-    await update.callback_query.answer()
-    try:
-        await update.callback_query.edit_message_text(said)
-    except Exception:  # noqa: BLE001 - not modified, or the message is gone
-        pass
-
-
 async def on_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ticket_id = await _admin(update, context)
+    ticket_id = await admin_press(update, context)
     if ticket_id is None:
         return
     lang, tz = await ui.language(update, context), await ui.timezone(update, context)
@@ -159,7 +79,7 @@ async def on_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         pack = await tickets.evidence(ui.wallet(context), ticket_id, viewer_id=ui.user_id(update),
                                       admin_ids=admin_ids(context))
     except WalletError as err:
-        await _refused(update, context, err)
+        await refused(update, context, err)
         return
     await update.callback_query.answer()
     await send_pack(context, update.effective_chat.id, pack, lang, tz.key)
@@ -167,7 +87,7 @@ async def on_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 # --- reply: the text -------------------------------------------------------------------------------
 async def reply_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    ticket_id = await _admin(update, context)
+    ticket_id = await admin_press(update, context)
     if ticket_id is None:
         return None
     try:
@@ -175,7 +95,7 @@ async def reply_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
         if x["status"] != "open":
             raise TicketClosed(number=x["number"])
     except WalletError as err:
-        await _refused(update, context, err)
+        await refused(update, context, err)
         return None
     await update.callback_query.answer()
     ui.new_draft(context, FEATURE, ticket_id=ticket_id, number=x["number"])
@@ -225,14 +145,14 @@ async def show_open(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lines.append(t(lang, "tka.list_line", number=x["number"], name=escape(x["reporter_name"] or "-"),
                        reason=t(lang, f"ticket.reason.{x['reason']}"),
                        opened=ui.local_time(datetime.fromisoformat(x["created_at"]), tz)))
-    rows = [[_b(x["number"], f"tka:show:{x['ticket_id']}")] for x in found[:20]]
+    rows = [[button(x["number"], f"tka:show:{x['ticket_id']}")] for x in found[:20]]
     await context.bot.send_message(update.effective_chat.id, "\n".join(lines), parse_mode=ParseMode.HTML,
                                    reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A ``tka:`` press nothing above took (crafted data): refused, nothing changes."""
-    if await _admin(update, context) is not None:
+    if await admin_press(update, context) is not None:
         await update.callback_query.answer(await ui.text(update, context, "confirm.stale"), show_alert=True)
 
 
@@ -242,8 +162,5 @@ def register(app: Application) -> None:
         states={REPLY: [entry.FlowText(FEATURE, reply_text)]}))
     app.add_handler(CallbackQueryHandler(on_show, pattern=r"^tka:show:\d{1,12}$"))
     app.add_handler(CallbackQueryHandler(on_resolve, pattern=r"^tka:resolve:\d{1,12}$"))
-    app.add_handler(CallbackQueryHandler(on_freeze, pattern=r"^tka:freeze:\d{1,12}$"))
-    app.add_handler(CallbackQueryHandler(on_freeze_confirmed, pattern=r"^tka:freezeok:\d{1,12}$"))
-    app.add_handler(CallbackQueryHandler(on_freeze_kept, pattern=r"^tka:freezeno:\d{1,12}$"))
     app.add_handler(CallbackQueryHandler(on_evidence, pattern=r"^tka:evidence:\d{1,12}$"))
     app.add_handler(CallbackQueryHandler(stale, pattern=r"^tka:"))
