@@ -18,9 +18,9 @@ from handlers import (cards, home, inline, onboarding, pay, receive, red_packet,
 from handlers import bills
 from handlers import tickets, tickets_admin, tickets_admin_freeze
 from handlers import settings as settings_flow
-from handlers import blocked, settings_alerts, tip
+from handlers import blocked, fallback, settings_alerts, tip
 from handlers.i18n import load_all
-from handlers.ui import common, keypad
+from handlers.ui import callbacks, common, failure, keypad
 from jobs import alerts, outbox, shop_summary, sweeps
 from jobs import ticket_notices
 
@@ -98,12 +98,15 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["wallet"] = wallet
+    failure.register(app)    # the error handler; every update's record of the operations it asks for
+    callbacks.register(app)  # presses whose data breaks the grammar (or an id's bounds) stop here
     for register in FLOWS:
         register(app)
     # catch-alls, after every flow: home:<feature> presses no flow took, /cancel outside a flow
     home.register_last(app)
     keypad.register(app)   # presses on PIN keypads no flow waits for
     common.register(app)
+    fallback.register(app)  # last: whatever no flow took still gets an answer
     sweeps.register(app, settings.sweep_interval_seconds)
     outbox.register(app, settings.outbox_interval_seconds)
     shop_summary.register(app, settings.sweep_interval_seconds)

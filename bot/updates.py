@@ -4,6 +4,11 @@
 person who acts (``effective_user``), else by the chat; one key's updates run one after another in
 the order they arrived, others run alongside. An update waiting for an earlier one of the same
 person does not hold one of the ``n`` slots, so one person sending a burst cannot starve the rest.
+
+One step at a time: a button press on a message while an earlier press of the same person on the
+same message is still waiting or running (a double tap, an impatient third tap) is answered at
+once ("one moment…") and dropped, so a step never runs twice over. Keypad digits (``pin:``) are
+exempt: each is a keystroke the person means, and the keypad keeps its own order.
 """
 from __future__ import annotations
 
@@ -11,7 +16,26 @@ import asyncio
 from typing import Any, Awaitable
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
+
+from handlers.i18n import lang_of, t
+
+KEYSTROKES = ("pin:",)  # presses that are never dropped as repeats
+
+
+def press_key(update: object) -> tuple | None:
+    """The person and the message a button press is on, or None (not a press, or a keystroke)."""
+    if not isinstance(update, Update) or update.callback_query is None:
+        return None
+    query = update.callback_query
+    if (query.data or "").startswith(KEYSTROKES):
+        return None
+    if query.inline_message_id:
+        return (query.from_user.id, query.inline_message_id)
+    if query.message is not None:
+        return (query.from_user.id, query.message.chat.id, query.message.message_id)
+    return None
 
 
 def order_key(update: object) -> tuple[str, int] | None:
@@ -25,14 +49,29 @@ def order_key(update: object) -> tuple[str, int] | None:
 
 
 class PerPersonUpdateProcessor(BaseUpdateProcessor):
-    __slots__ = ("_tails",)
+    __slots__ = ("_tails", "_pressing")
 
     def __init__(self, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
         # per key: the future of the newest update of that key (done when it has been processed)
         self._tails: dict[tuple[str, int], asyncio.Future] = {}
+        # (person, message) of the presses waiting or running
+        self._pressing: set[tuple] = set()
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        press = press_key(update)
+        if press is not None:
+            if press in self._pressing:
+                await _one_moment(update, coroutine)
+                return
+            self._pressing.add(press)
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            if press is not None:
+                self._pressing.discard(press)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = order_key(update)
         if key is None:
             async with self._semaphore:
@@ -64,3 +103,12 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
     def waiting_keys(self) -> int:
         """How many people have updates queued or running (for tests and metrics)."""
         return len(self._tails)
+
+
+async def _one_moment(update: Update, coroutine: Awaitable[Any]) -> None:
+    """Answer a repeated press without running it."""
+    getattr(coroutine, "close", lambda: None)()  # never started: nothing of it ran
+    try:
+        await update.callback_query.answer(t(lang_of(update.effective_user), "busy.one_moment"))
+    except TelegramError:
+        pass

@@ -97,7 +97,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if feature in COMING_SOON or feature in FEATURES:
         await query.answer(t(lang, "home.coming_soon"), show_alert=True)
         return
-    await query.answer()
+    await query.answer(t(lang, "fallback.stale_button"), show_alert=True)
+    await show(update, context, edit=True)
 
 
 def register(app: Application) -> None:

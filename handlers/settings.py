@@ -83,6 +83,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE):
         except CardNotFound as err:
             return await render_menu(update, context, await ui.explain(update, context, err))
         return await render_menu(update, context, t(lang, "set.card_set"))
+    if verb != "menu":  # an old or crafted button: say so on the current screen
+        return await render_menu(update, context, t(lang, "fallback.stale_button"))
     return await render_menu(update, context)
 
 

@@ -263,9 +263,11 @@ class Person:
         await self._act(f"/control/chats/{group.id}/remove", {"user_id": self.id, "member_id": member_id})
 
     async def press(self, message: Message, button: str | None = None, *, callback_data: str | None = None,
-                    timeout: float = DEFAULT_TIMEOUT) -> Answer:
-        """Press an inline button (by its text, or a part of it, or by callback_data) and return the answer."""
-        body: dict = {"user_id": self.id, "button": button, "callback_data": callback_data, "timeout": timeout}
+                    timeout: float = DEFAULT_TIMEOUT, forge: bool = False) -> Answer:
+        """Press an inline button (by its text, or a part of it, or by callback_data) and return the answer.
+        ``forge=True`` sends ``callback_data`` on ``message`` whatever its buttons are (a modified client)."""
+        body: dict = {"user_id": self.id, "button": button, "callback_data": callback_data, "timeout": timeout,
+                      "forge": forge}
         if message.inline_message_id:
             body["inline_message_id"] = message.inline_message_id
         else:

@@ -203,8 +203,8 @@ async def audit(conn: AsyncConnection, *, now: datetime | None = None, reconcile
 
 async def audit_engine(engine: AsyncEngine, **kw) -> list[Check]:
     async with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        if conn.dialect.name == "postgresql":  # one snapshot, set with the BEGIN itself
+            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
         return await audit(conn, **kw)
 
 

@@ -2,6 +2,7 @@
 
 SQLite: WAL, synchronous=FULL (a setting), busy_timeout, and every transaction starts with
 BEGIN IMMEDIATE so a reader that later writes never fails with "database is locked".
+Both hide bound parameters from error messages and logs (they may carry PII or keys).
 (SQLAlchemy's documented recipe: disable pysqlite's own BEGIN, emit ours in the begin event.)
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ def is_sqlite(engine_or_url) -> bool:
 def create_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10,
                   max_overflow: int | None = None, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         sync_engine = engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
@@ -40,4 +41,5 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int 
 
         return engine
     overflow = pool_size * 2 if max_overflow is None else max_overflow
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=overflow, pool_pre_ping=False)
+    return create_async_engine(url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=overflow,
+                               pool_pre_ping=False)

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from wallet.attempts import note as note_attempt
 from wallet.context import Context
 from wallet.errors import IdempotencyConflict, InvalidKey
 from wallet.models import operations
@@ -84,8 +85,11 @@ def check_key(key: object) -> str:
 
 
 def caller_key(key: object, *, op: str, user_id: int) -> str:
-    """Check a caller's key and scope it to the acting person and the operation."""
-    return f"u{int(user_id)}:{op}:{check_key(key)}"
+    """Check a caller's key and scope it to the acting person and the operation (noted in the
+    task's ``wallet.attempts`` record, if one is open)."""
+    scoped = f"u{int(user_id)}:{op}:{check_key(key)}"
+    note_attempt(scoped)
+    return scoped
 
 
 def internal_key(*parts: object) -> str:
@@ -154,12 +158,14 @@ async def idempotent(
 async def read(ctx: Context, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     """Run a read-only ``fn(conn)`` in one consistent snapshot (no write lock on SQLite)."""
     async with ctx.engine.connect() as conn:
-        conn = await conn.execution_options(readonly=True)
+        if conn.dialect.name == "postgresql":
+            # one statement, BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY: nothing can run
+            # between the BEGIN and the isolation level (a separate SET TRANSACTION could meet a
+            # connection that already ran a query and fail)
+            conn = await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        else:
+            conn = await conn.execution_options(readonly=True)
         async with conn.begin():
-            if conn.dialect.name == "postgresql":
-                from sqlalchemy import text
-
-                await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
             return await fn(conn)
 
 

@@ -38,7 +38,6 @@ database (handlers.persistence). Keep PII there only encrypted (``wallet.pii.enc
 from __future__ import annotations
 
 import logging
-import secrets
 import warnings
 from datetime import datetime
 from typing import Any, Iterable
@@ -50,6 +49,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, Conversation
 
 from handlers.errors import explain as _explain
 from handlers.i18n import LANGUAGES, lang_of, normalize, t
+from handlers.ui import callbacks
 from wallet.context import Context
 from wallet.errors import WalletError, WalletNotOpen
 from wallet.money import format_amount
@@ -164,7 +164,9 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE, msgid: str, *
 
 # --- drafts and idempotency keys ------------------------------------------------------------
 def new_nonce() -> str:
-    return secrets.token_urlsafe(9)  # 12 characters of [A-Za-z0-9_-]: fits callback_data
+    """12 characters of [A-Za-z0-9_-] (fits callback_data), never a number: a field of digits in a
+    button is always a row id (handlers/ui/callbacks.py)."""
+    return callbacks.token(9)
 
 
 def new_draft(context: ContextTypes.DEFAULT_TYPE, feature: str, **fields: Any) -> dict:

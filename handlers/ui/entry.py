@@ -61,7 +61,8 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str
         if query is not None:
             await query.answer(t(lang, "flow.private_only"), show_alert=True)
         else:
-            await update.effective_message.reply_text(t(lang, "flow.private_only"))
+            await update.effective_message.reply_text(t(lang, "flow.private_only"),
+                                                      reply_markup=private_chat_button(context, lang))
         return None
     if not ui.is_open(profile):
         if query is not None:
@@ -115,6 +116,12 @@ def card_label(card: dict, lang: str) -> str:
     """"中国工商银行 储蓄卡 ****0018" / "ICBC debit ****0018" (never more than the last four)."""
     bank = card["bank_name_zh"] if lang == "zh_CN" else card["bank_code"]
     return t(lang, f"card.label.{card['card_type']}", bank=bank, last4=card["last4"])
+
+
+def private_chat_button(context: ContextTypes.DEFAULT_TYPE, lang: str) -> InlineKeyboardMarkup:
+    """A button that opens the private chat with the bot (from a group)."""
+    link = f"https://t.me/{context.bot.username}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "fallback.open_private"), url=link)]])
 
 
 def home_button(lang: str) -> InlineKeyboardMarkup:

@@ -190,8 +190,17 @@ async def _stale(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str):
         await query.answer(t(lang, "keypad.not_yours"), show_alert=True)
         return None
     meta = context.user_data.get(META) if context.user_data is not None else None
-    await query.answer(t(lang, "keypad.stale"), show_alert=True)
-    try:  # take the keys off the old keypad
+    if live is not None and query.message is not None and live.message_id == query.message.message_id:
+        # the live keypad itself, with a nonce it never had: nothing to take away from it
+        await query.answer(t(lang, "fallback.stale_button"), show_alert=True)
+        return None
+    if live is not None:
+        await query.answer(t(lang, "keypad.use_live"), show_alert=True)
+    elif meta:
+        await query.answer(t(lang, "keypad.stale"), show_alert=True)
+    else:
+        await query.answer(t(lang, "keypad.expired"), show_alert=True)
+    try:  # take the keys off the old keypad (never the live one: handled above)
         await query.edit_message_reply_markup(None)
     except BadRequest:
         pass

@@ -23,6 +23,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes
 
 from handlers.i18n import t
+from handlers.ui import callbacks
 from handlers.ui import common as ui
 
 log = logging.getLogger("handlers.keypad")
@@ -111,7 +112,7 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, *, title: str
     user = update.effective_user
     chat_id = update.effective_chat.id if update.effective_chat else user.id
     await retire(context, user.id, lang)
-    entry = _Entry(user_id=user.id, chat_id=chat_id, message_id=0, nonce=secrets.token_urlsafe(6),
+    entry = _Entry(user_id=user.id, chat_id=chat_id, message_id=0, nonce=callbacks.token(6),
                    layout=shuffled(), title=title, twice=twice, length=length(context), first=_first, owner=owner)
     msg = await context.bot.send_message(chat_id, screen_text(entry, lang, notice), reply_markup=markup(entry, lang))
     entry.message_id = msg.message_id
