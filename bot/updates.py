@@ -5,10 +5,11 @@ person who acts (``effective_user``), else by the chat; one key's updates run on
 the order they arrived, others run alongside. An update waiting for an earlier one of the same
 person does not hold one of the ``n`` slots, so one person sending a burst cannot starve the rest.
 
-One step at a time: a button press on a message while an earlier press of the same person on the
-same message is still waiting or running (a double tap, an impatient third tap) is answered at
-once ("one moment…") and dropped, so a step never runs twice over. Keypad digits (``pin:``) are
-exempt: each is a keystroke the person means, and the keypad keeps its own order.
+One step at a time: a press of a button while an earlier press of the same button by the same
+person (same message, same data) is still waiting or running (a double tap, an impatient third
+tap) is answered at once ("one moment…") and dropped, so a step never runs twice over. Presses of
+other buttons wait their turn. Keypad digits (``pin:``) are exempt: each is a keystroke the person
+means (a PIN may repeat a digit), and the keypad keeps its own order.
 """
 from __future__ import annotations
 
@@ -25,16 +26,16 @@ KEYSTROKES = ("pin:",)  # presses that are never dropped as repeats
 
 
 def press_key(update: object) -> tuple | None:
-    """The person and the message a button press is on, or None (not a press, or a keystroke)."""
+    """The person, the message and the button of a press, or None (not a press, or a keystroke)."""
     if not isinstance(update, Update) or update.callback_query is None:
         return None
     query = update.callback_query
     if (query.data or "").startswith(KEYSTROKES):
         return None
     if query.inline_message_id:
-        return (query.from_user.id, query.inline_message_id)
+        return (query.from_user.id, query.inline_message_id, query.data)
     if query.message is not None:
-        return (query.from_user.id, query.message.chat.id, query.message.message_id)
+        return (query.from_user.id, query.message.chat.id, query.message.message_id, query.data)
     return None
 
 
@@ -55,7 +56,7 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         # per key: the future of the newest update of that key (done when it has been processed)
         self._tails: dict[tuple[str, int], asyncio.Future] = {}
-        # (person, message) of the presses waiting or running
+        # (person, message, data) of the presses waiting or running
         self._pressing: set[tuple] = set()
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:

@@ -59,13 +59,14 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    name = command_of(update, context.bot.username)
-    if name is None:
-        return
     lang = await ui.language(update, context)
     message = update.effective_message
-    if _private(update):
+    if _private(update):  # in the private chat everything is meant for this bot
+        name = command_of(update, None) or "?"
         await message.reply_text(t(lang, "fallback.unknown_command", command=f"/{name}"))
+        return
+    name = command_of(update, context.bot.username)
+    if name is None:
         return
     if name in PRIVATE_ONLY:
         await message.reply_text(t(lang, "fallback.group_private_only", command=f"/{name}"),

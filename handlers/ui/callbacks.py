@@ -4,9 +4,9 @@ Every button the bot sends carries ``<prefix>:<field>[:<field>…]`` (DESIGN §4
 lower-case prefix naming the feature, then fields of ``[A-Za-z0-9_.-]``, 64 bytes at most. Row ids
 are decimal numbers within a database integer (0 … 2³¹−1, what PostgreSQL's ``integer`` holds).
 
-``gate`` (registered by bot/app.py before every flow) answers any press that breaks the grammar
-(including a number out of a row id's bounds, or a negative one) with "this button is no longer
-valid" and stops it there, so no flow ever parses an id the database cannot hold. Flows parse the
+The gate (``register``, added by bot/app.py before every flow) answers any press that breaks the
+grammar (including a number a database integer cannot hold) with "this button is no longer valid"
+and stops it there, so no flow ever parses an id the database cannot hold. Flows parse the
 fields of their own buttons with ``row_id`` and friends.
 
 Nonces and tokens in buttons are never all digits (``handlers.ui.common.new_nonce``), so a field
@@ -47,11 +47,17 @@ def token(nbytes: int) -> str:
             return value
 
 
+def in_bounds(field: str) -> bool:
+    """A number field a database integer can hold (a negative one is left to the flow to refuse)."""
+    digits = field.lstrip("-")
+    return len(digits) <= 10 and int(digits) <= ID_MAX
+
+
 def well_formed(data: object) -> bool:
-    """True when ``data`` follows the grammar and every number in it is a valid row id."""
+    """True when ``data`` follows the grammar and every number in it fits a database integer."""
     if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES or not _GRAMMAR.fullmatch(data):
         return False
-    return all(row_id(f) is not None for f in data.split(":")[1:] if _NUMBER.fullmatch(f))
+    return all(in_bounds(f) for f in data.split(":")[1:] if _NUMBER.fullmatch(f))
 
 
 async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
