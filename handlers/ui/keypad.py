@@ -190,13 +190,16 @@ async def _stale(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str):
         await query.answer(t(lang, "keypad.not_yours"), show_alert=True)
         return None
     meta = context.user_data.get(META) if context.user_data is not None else None
-    await query.answer(t(lang, "keypad.stale"), show_alert=True)
+    # False: the press was answered before (delivered again after a restart): no popup, so the
+    # fresh keypad says why it came (the flow's key is the draft's: nothing is done twice)
+    shown = await query.answer(t(lang, "keypad.stale"), show_alert=True)
     try:  # take the keys off the old keypad
         await query.edit_message_reply_markup(None)
     except BadRequest:
         pass
     if live is None and meta:
-        await show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")), owner=meta.get("owner"))
+        await show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")), owner=meta.get("owner"),
+                   notice=None if shown else t(lang, "keypad.retype"))
     return None
 
 
