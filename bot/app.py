@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.persistence import DatabasePersistence, context_types
+from bot.rate_limit import WalletRateLimiter
 from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
@@ -85,9 +86,10 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     wallet = build_wallet(settings, sms_inbox_url=sms_inbox_url)
     persistence = DatabasePersistence(wallet, live_bot_data={"settings": settings, "wallet": wallet})
     # every request at Telegram's limits (30/s overall, 20/min per group); a 429 is not retried
-    # here but handed back, so the outbox reschedules the notice after its retry_after
+    # here but handed back, so the outbox reschedules the notice after its retry_after; a callback
+    # query answered before (a re-delivered update) is not an error (bot/rate_limit.py)
     builder: ApplicationBuilder = (Application.builder().token(secret)
-                                   .rate_limiter(AIORateLimiter(max_retries=0))
+                                   .rate_limiter(WalletRateLimiter(max_retries=0))
                                    .persistence(persistence).context_types(context_types())
                                    .concurrent_updates(PerPersonUpdateProcessor(MAX_CONCURRENT_UPDATES))
                                    .post_init(_post_init).post_shutdown(_post_shutdown))

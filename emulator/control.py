@@ -297,10 +297,20 @@ async def press(request: web.Request) -> web.Response:
     deadline = time.monotonic() + timeout
     await _wait_until(world, lambda: world.callback_answers.get(query_id) is not None, deadline)
     answer = world.callback_answers.get(query_id)
+    update_id = world.callback_updates.get(query_id)
     if answer is None:
-        return web.json_response({"answer": None, "callback_query_id": query_id, "timed_out": True,
-                                  "error": "the bot did not answer the callback query in time"}, status=504)
-    return web.json_response({"answer": answer, "callback_query_id": query_id})
+        return web.json_response({"answer": None, "callback_query_id": query_id, "update_id": update_id,
+                                  "timed_out": True, "error": "the bot did not answer the callback query in time"},
+                                 status=504)
+    return web.json_response({"answer": answer, "callback_query_id": query_id, "update_id": update_id})
+
+
+@routes.post("/control/redeliver")
+async def redeliver(request: web.Request) -> web.Response:
+    """Telegram delivers an update again (its offset was not confirmed): the same payload under a new update_id."""
+    data = await body(request)
+    update = world_of(request).redeliver(as_int(need(data, "update_id"), "update_id"))
+    return web.json_response({"update_id": update["update_id"], "redelivered": as_int(data["update_id"], "update_id")})
 
 
 @routes.post("/control/inline")

@@ -6,6 +6,7 @@ Everything lives in memory. Methods that change the world call `_changed()`, whi
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import re
 import secrets
@@ -17,6 +18,7 @@ from emulator.formatting import detect_entities, utf16_slice
 
 DEFAULT_TOKEN = "7000000001:LOCAL-emulator-token_not-a-secret"
 START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+UPDATE_LOG_SIZE = 10_000  # updates kept for /control/redeliver
 
 
 class ApiError(Exception):
@@ -166,6 +168,9 @@ class World:
         self.files: dict[str, File] = {}
         self.updates: list[dict] = []
         self.update_queues: dict[int, tuple] = {}  # update_id -> its webhook queue (a chat, a user's queries)
+        # the newest updates ever produced (update_id -> (kind, payload, queue)), for /control/redeliver
+        self.update_log: dict[int, tuple[str, dict, tuple]] = {}
+        self.callback_updates: dict[str, int] = {}  # callback query id -> the update_id that carried it
         self.allowed_updates: list[str] | None = None
         self.commands: dict[str, list[dict]] = {}
         self.callback_answers: dict[str, dict | None] = {}
@@ -649,8 +654,22 @@ class World:
         self.next_update_id += 1
         self.updates.append(update)
         self.update_queues[update["update_id"]] = queue or (kind, update["update_id"])
+        self.update_log[update["update_id"]] = (kind, copy.deepcopy(payload), self.update_queues[update["update_id"]])
+        while len(self.update_log) > UPDATE_LOG_SIZE:
+            del self.update_log[next(iter(self.update_log))]
         self._changed()
         return update
+
+    def redeliver(self, update_id: int) -> dict:
+        """Deliver update ``update_id`` to the bot again, as Telegram does with an update whose
+        getUpdates offset was not confirmed (or whose webhook answer never came): the same payload
+        (the same message, or the same callback query with its id and data, answered or not) under
+        the next update_id, since a bot that keeps polling has moved its offset past the old one."""
+        found = self.update_log.get(int(update_id))
+        if found is None:
+            raise ApiError(404, f"no update {update_id} (never sent, or too old)")
+        kind, payload, queue = found
+        return self._push(kind, copy.deepcopy(payload), queue)
 
     def confirm(self, update_id: int) -> None:
         """The bot has this update (a webhook answered 2xx): it leaves the queue."""
@@ -689,7 +708,8 @@ class World:
             payload["message"] = self.message_to_api(msg)
         self.callback_answers[query_id] = None
         self.callback_origin[query_id] = user.id
-        self._push("callback_query", payload, ("callback_query", user.id))
+        update = self._push("callback_query", payload, ("callback_query", user.id))
+        self.callback_updates[query_id] = update["update_id"]
         return query_id
 
     def push_inline_query(self, user: User, query: str, chat_type: str | None) -> str:

@@ -55,6 +55,7 @@ class Answer:
     text: str | None
     show_alert: bool
     url: str | None = None
+    update_id: int | None = None  # the update that carried the press (``People.redeliver`` sends it again)
 
 
 @dataclass
@@ -192,6 +193,11 @@ class People:
         """The next `count` getUpdates connections are dropped without an answer."""
         await self.call("POST", "/control/faults", json={"drop_polls": count})
 
+    async def redeliver(self, update_id: int) -> int:
+        """Telegram delivers update ``update_id`` to the bot again (its offset was not confirmed):
+        the same payload under a new update_id, which is returned."""
+        return (await self.call("POST", "/control/redeliver", json={"update_id": update_id}))["update_id"]
+
     async def reset(self) -> None:
         await self.call("POST", "/control/reset")
 
@@ -278,7 +284,8 @@ class Person:
             if data.get("url"):
                 return Answer(text=None, show_alert=False, url=data["url"])
             raise AssertionError(f"the button {button or callback_data!r} has no answer: {data}")
-        return Answer(text=answer.get("text"), show_alert=bool(answer.get("show_alert")), url=answer.get("url"))
+        return Answer(text=answer.get("text"), show_alert=bool(answer.get("show_alert")), url=answer.get("url"),
+                      update_id=data.get("update_id"))
 
     async def inline(self, query: str, chat_type: str | None = "sender") -> tuple[str, list[dict]]:
         """Type ``@bot <query>``: returns (inline_query_id, the bot's results)."""

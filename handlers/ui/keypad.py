@@ -194,18 +194,21 @@ async def _stale(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str):
         # the live keypad itself, with a nonce it never had: nothing to take away from it
         await query.answer(t(lang, "fallback.stale_button"), show_alert=True)
         return None
+    # shown False: the press was answered before (delivered again after a restart): no popup, so
+    # the fresh keypad says why it came (the flow's key is the draft's: nothing is done twice)
     if live is not None:
-        await query.answer(t(lang, "keypad.use_live"), show_alert=True)
+        shown = await query.answer(t(lang, "keypad.use_live"), show_alert=True)
     elif meta:
-        await query.answer(t(lang, "keypad.stale"), show_alert=True)
+        shown = await query.answer(t(lang, "keypad.stale"), show_alert=True)
     else:
-        await query.answer(t(lang, "keypad.expired"), show_alert=True)
+        shown = await query.answer(t(lang, "keypad.expired"), show_alert=True)
     try:  # take the keys off the old keypad (never the live one: handled above)
         await query.edit_message_reply_markup(None)
     except BadRequest:
         pass
     if live is None and meta:
-        await show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")), owner=meta.get("owner"))
+        await show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")), owner=meta.get("owner"),
+                   notice=None if shown else t(lang, "keypad.retype"))
     return None
 
 
