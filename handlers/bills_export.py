@@ -4,16 +4,17 @@
 
 - ``bill:sum:0:<view>``: the chart of the list's month (this month when the list shows all
   months): money in and out for the last 6 months and the month's spending by kind
-  (handlers/render/chart.py), drawn off the event loop.
+  (handlers/render/chart.py), drawn off the event loop. When it cannot be drawn (no CJK font,
+  any drawing error) the figures come as a text message that says why the picture is missing.
 - ``bill:ex:0:<view>``: the export step: pick one of the last 12 months (``bill:xm:<YYYYMM>``,
   also outside the step) or type a range ``2026-11-01 2026-11-30`` (one day alone is that day).
   Both files come from one statement (``statements.statement``, one snapshot): the CSV (UTF-8
   with a BOM, so a spreadsheet shows the Chinese text) and the PDF whose opening balance plus
-  its lines is its closing balance. Times are shown in the person's time zone.
+  its lines is its closing balance. Times are shown in the person's time zone. The CSV is always
+  sent; when the PDF cannot be made a message says why in its place (handlers/render/safe.py).
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from datetime import datetime
@@ -24,7 +25,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from handlers import bills as bills_flow
 from handlers.i18n import t
-from handlers.render import chart, csv_export, statement_pdf
+from handlers.render import chart, csv_export, safe, statement_pdf
 from handlers.render.labels import group_name
 from handlers.ui import common as ui
 from handlers.ui import entry
@@ -61,8 +62,12 @@ async def on_summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     lang = await ui.language(update, context)
     await update.callback_query.answer(t(lang, "bills.sum.drawing"))
     data = await statements.chart_data(ctx, uid, month=view.month)
-    png = await asyncio.to_thread(chart.monthly_chart, data, lang)
-    log.info("bills summary user=%s month=%s", uid, data["month"])
+    png, why = await safe.draw(f"chart user={uid}", chart.monthly_chart, data, lang)
+    log.info("bills summary user=%s month=%s chart=%s", uid, data["month"], why or "drawn")
+    if png is None:  # the figures alone, and why the picture is missing
+        text = summary_caption(lang, data) + "\n\n" + safe.missing(lang, "render.missing.chart", why)
+        await context.bot.send_message(update.effective_chat.id, text)
+        return
     await context.bot.send_photo(update.effective_chat.id, png, caption=summary_caption(lang, data))
 
 
@@ -82,14 +87,19 @@ async def send_export(update: Update, context: ContextTypes.DEFAULT_TYPE, *, mon
     name = month or f"{st['first']}_{st['last']}"
     profile = await ui.person(update, context)
     holder = (profile or {}).get("first_name") or update.effective_user.first_name
-    pdf = await asyncio.to_thread(statement_pdf.statement_pdf, st, lang, holder=holder,
-                                  generated_at=ctx.now().astimezone(tz))
+    pdf, why = await safe.draw(f"statement pdf user={uid}", statement_pdf.statement_pdf, st, lang, holder=holder,
+                               generated_at=ctx.now().astimezone(tz))
     figures = dict(first=st["first"], last=st["last"], count=st["count"], opening=ui.money(st["opening"]),
                    closing=ui.money(st["closing"]), total_in=ui.money(st["total_in"]),
                    total_out=ui.money(st["total_out"]))
-    log.info("bills export user=%s first=%s last=%s lines=%s", uid, st["first"], st["last"], st["count"])
+    log.info("bills export user=%s first=%s last=%s lines=%s pdf=%s", uid, st["first"], st["last"], st["count"],
+             why or "made")
     await context.bot.send_document(chat, csv_export.bills_csv(st["lines"], lang), filename=f"bills-{name}.csv",
                                     caption=t(lang, "bills.export.csv_caption", **figures))
+    if pdf is None:  # the statement's figures and why its PDF is missing (the CSV above has every line)
+        await context.bot.send_message(chat, t(lang, "bills.export.pdf_caption", **figures) + "\n\n"
+                                       + safe.missing(lang, "render.missing.statement_pdf", why))
+        return
     await context.bot.send_document(chat, pdf, filename=f"statement-{name}.pdf",
                                     caption=t(lang, "bills.export.pdf_caption", **figures))
 

@@ -14,6 +14,7 @@ from telegram.ext import Application, ContextTypes
 from telegram.helpers import escape
 
 from handlers.i18n import DEFAULT, LANGUAGES, lang_of, normalize, t
+from handlers.render import safe
 from handlers.render.csv_export import evidence_csv
 from handlers.render.evidence_pdf import evidence_pdf
 from handlers.render.labels import group_name, party
@@ -115,10 +116,16 @@ def bill_line(lang: str, line: dict, tz) -> str:
 
 
 async def send_pack(context: ContextTypes.DEFAULT_TYPE, chat_id: int, pack: dict, lang: str, tz: str) -> None:
-    """The evidence pack as two documents: a CSV (a spreadsheet) and a PDF (to print or forward)."""
+    """The evidence pack as two documents: a CSV (a spreadsheet) and a PDF (to print or forward),
+    drawn off the event loop. The CSV always goes; a PDF that cannot be made (no CJK font, any
+    drawing error) is replaced by a message saying why."""
     number = pack["ticket"]["number"]
     caption = t(lang, "ticket.evidence_caption", number=number, count=pack["count"], days=pack["days"])
+    pdf, why = await safe.draw(f"evidence pdf ticket={pack['ticket']['ticket_id']}", evidence_pdf, pack, lang,
+                               timezone=tz)
     await context.bot.send_document(chat_id, InputFile(evidence_csv(pack, lang, timezone=tz),
                                                        filename=f"evidence-{number}.csv"), caption=caption)
-    await context.bot.send_document(chat_id, InputFile(evidence_pdf(pack, lang, timezone=tz),
-                                                       filename=f"evidence-{number}.pdf"))
+    if pdf is None:
+        await context.bot.send_message(chat_id, safe.missing(lang, "render.missing.evidence_pdf", why))
+        return
+    await context.bot.send_document(chat_id, InputFile(pdf, filename=f"evidence-{number}.pdf"))

@@ -18,11 +18,11 @@ other strings HTML-escaped; a typed value (a dict) is rendered for the reader: `
 reader's language's text. ``note`` (optional) is a free text shown under the notice, and
 ``buttons`` (optional) rows of ``[msgid, callback_data]``: an inline keyboard, its labels in the
 reader's language, and ``button`` one such button; ``chart_month`` sends the month's bill chart as a
-photo with the text as its caption (the weekly summary). People without a wallet read in the language they last chose in the chat.
+photo with the text as its caption (the weekly summary; a chart that cannot be drawn leaves the
+text alone with a line saying why). People without a wallet read in the language they last chose in the chat.
 """
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from datetime import datetime
@@ -113,21 +113,24 @@ def render(lang: str | None, notice: dict, names: dict, tz: str | None = None) -
     return f"{text}\n{note}" if note else text
 
 
-async def _chart(wallet, notice: dict, lang: str | None) -> bytes | None:
+async def _chart(wallet, notice: dict, lang: str | None) -> tuple[bytes | None, str | None]:
     """The monthly bill chart (PNG) a notice asks for (``params["chart_month"]``: the weekly
-    summary), or None: none asked, or it could not be drawn (the text goes alone)."""
+    summary), drawn off the event loop: (png, None); (None, None) when none is asked; (None, a
+    line saying why) when it could not be drawn (no CJK font, any error): the text goes alone
+    with that line under it."""
     month = notice["params"].get("chart_month")
     if not month:
-        return None
-    try:
-        from handlers.render import chart
-        from wallet.services import statements
+        return None, None
+    from handlers.render import chart, safe
+    from wallet.services import statements
 
+    try:
         data = await statements.chart_data(wallet, notice["user_id"], month=month)
-        return await asyncio.to_thread(chart.monthly_chart, data, lang)
     except Exception:
-        log.exception("notice=%s: the chart of %s could not be drawn; sending the text alone", notice["key"], month)
-        return None
+        log.exception("notice=%s: the figures of the chart of %s could not be read", notice["key"], month)
+        return None, safe.missing(lang, "render.missing.chart_short", safe.WHY_ERROR)
+    png, why = await safe.draw(f"notice={notice['key']} chart of {month}", chart.monthly_chart, data, lang)
+    return png, (None if png is not None else safe.missing(lang, "render.missing.chart_short", why))
 
 
 async def drain_once(app: Application, *, limit: int = 50) -> dict[str, int]:
@@ -154,13 +157,13 @@ async def _deliver(app: Application, wallet, n: dict, readers: dict) -> str:
         return "dropped"
     try:
         text = render(lang, n, readers, tz)
-        photo = await _chart(wallet, n, lang)
+        photo, why = await _chart(wallet, n, lang)
         if photo is not None:  # the text is the photo's caption
             await app.bot.send_photo(chat_id=n["user_id"], photo=photo, caption=text, parse_mode="HTML",
                                      reply_markup=keyboard(lang, n))
-        else:
-            await app.bot.send_message(chat_id=n["user_id"], text=text, parse_mode="HTML",
-                                       reply_markup=keyboard(lang, n))
+        else:  # no chart asked, or the text alone with why its chart is missing
+            await app.bot.send_message(chat_id=n["user_id"], text=f"{text}\n\n{html.escape(why)}" if why else text,
+                                       parse_mode="HTML", reply_markup=keyboard(lang, n))
     except Forbidden as exc:
         log.info("notice=%s user=%s: 403 (%s), marked as blocked", n["key"], n["user_id"], exc.message)
         if n["user_id"] in readers:
