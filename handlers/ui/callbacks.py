@@ -6,8 +6,18 @@ are decimal numbers within a database integer (0 … 2³¹−1, what PostgreSQL'
 
 The gate (``register``, added by bot/app.py before every flow) answers any press that breaks the
 grammar (including a number a database integer cannot hold) with "this button is no longer valid"
-and stops it there, so no flow ever parses an id the database cannot hold. Flows parse the
-fields of their own buttons with ``row_id`` and friends.
+and stops it there, so no flow ever parses an id the database cannot hold.
+
+A feature states each of its buttons once, as a typed ``Button`` (its ``callbacks.py``): the same
+class builds the data and parses it, and its ``pattern()`` is what the handler registers::
+
+    @dataclass(frozen=True)
+    class Accept(Button, prefix="tf", verb="acc"):
+        transfer_id: int                       # int: a row id (0 … 2³¹−1); str: a token
+
+    markup = InlineKeyboardButton("Accept", callback_data=Accept(42).data())     # "tf:acc:42"
+    app.add_handler(CallbackQueryHandler(on_accept, pattern=Accept.pattern()))
+    press = Accept.parse(update.callback_query.data)                           # Accept(transfer_id=42)
 
 Nonces and tokens in buttons are never all digits (``handlers.ui.common.new_nonce``), so a field
 of digits is always a number.
@@ -16,23 +26,26 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import fields
+from typing import Callable, ClassVar, TypeVar
 
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
-
-from handlers.i18n import t
 
 ID_MAX = 2**31 - 1
 MAX_BYTES = 64
 GATE_GROUP = -999  # after failure.track (-1000), before everything else
 
 _GRAMMAR = re.compile(r"[a-z]{1,12}(?::[A-Za-z0-9_.-]{1,48}){0,6}")
-_NUMBER = re.compile(r"-?\d+")
+_NUMBER = re.compile(r"-?[0-9]+")  # ASCII digits only (\d and str.isdigit take any script's)
+_ROW_ID = re.compile(r"[0-9]{1,10}")
+_TOKEN = re.compile(r"[A-Za-z0-9_.-]{1,48}")
+B = TypeVar("B", bound="Button")
 
 
 def row_id(field: str) -> int | None:
     """A row id field as an int, or None when it is not one (not digits, negative, too large)."""
-    if not field.isdigit() or len(field) > 10:
+    if not _ROW_ID.fullmatch(field):
         return None
     value = int(field)
     return value if value <= ID_MAX else None
@@ -58,6 +71,58 @@ def well_formed(data: object) -> bool:
     if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES or not _GRAMMAR.fullmatch(data):
         return False
     return all(in_bounds(f) for f in data.split(":")[1:] if _NUMBER.fullmatch(f))
+
+
+class Button:
+    """One button's callback_data, typed: ``<prefix>:<verb>:<field>…`` (fields in declaration order).
+
+    Subclass it as a frozen dataclass with ``prefix=`` and ``verb=`` class arguments; each field is
+    an ``int`` (a row id, within 0 … ID_MAX) or a ``str`` (a token of ``[A-Za-z0-9_.-]``)."""
+
+    prefix: ClassVar[str] = ""
+    verb: ClassVar[str] = ""
+
+    def __init_subclass__(cls, *, prefix: str = "", verb: str = "", **kw) -> None:
+        super().__init_subclass__(**kw)
+        if prefix:
+            cls.prefix = prefix
+        if verb:
+            cls.verb = verb
+
+    def data(self) -> str:
+        head = [self.prefix] + ([self.verb] if self.verb else [])
+        out = ":".join([*head, *(str(getattr(self, f.name)) for f in fields(self))])
+        if not well_formed(out) or type(self).parse(out) != self:
+            raise ValueError(f"{type(self).__name__} cannot carry {out!r}")
+        return out
+
+    @classmethod
+    def parse(cls: type[B], data: object) -> B | None:
+        """The button this data names, or None when it is not exactly one of these."""
+        if not isinstance(data, str):
+            return None
+        head = [cls.prefix] + ([cls.verb] if cls.verb else [])
+        parts = data.split(":")
+        declared = fields(cls)
+        if parts[:len(head)] != head or len(parts) != len(head) + len(declared):
+            return None
+        values = {}
+        for f, raw in zip(declared, parts[len(head):]):
+            if f.type in ("int", int):
+                value = row_id(raw)
+                if value is None:
+                    return None
+            elif _TOKEN.fullmatch(raw) and not _NUMBER.fullmatch(raw):
+                value = raw
+            else:
+                return None
+            values[f.name] = value
+        return cls(**values)
+
+    @classmethod
+    def pattern(cls) -> Callable[[object], bool]:
+        """For ``CallbackQueryHandler(..., pattern=X.pattern())``: true for this button's data only."""
+        return lambda data: cls.parse(data) is not None
 
 
 async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
