@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres migrate audit bench clean
+.PHONY: install run test test-fast test-sqlite test-postgres migrate audit bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: install
 	  echo "== again on PostgreSQL =="; \
 	  WALLET_TEST_DB=postgres $(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS); \
 	fi
+
+# The inner loop: unit and service tests on SQLite (a few minutes); `make test` runs everything.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "unit or service" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)

@@ -133,3 +133,25 @@ async def ctx(engine):
     checks = await audit_engine(engine, now=context.now(), reconcile_seconds=context.rules.bank_reconcile_seconds)
     failed = [c for c in checks if not c.ok]
     assert not failed, "audit failed after the test:\n" + report(checks)
+
+
+# --- tiers ----------------------------------------------------------------------------------------
+# Every test is in one tier, by where it lives (a test may mark itself ``stress`` explicitly):
+#   unit     pure functions, no database, no bot (tests/handlers: texts, rendering, parsers)
+#   service  wallet services on the real database (tests/wallet)
+#   chat     the bot through python-telegram-bot and the emulator (tests/e2e, tests/emulator, tests/bot)
+#   stress   processes killed mid-operation, many concurrent tasks (tests/crash, *concurrency*)
+# ``make test-fast`` runs unit and service on SQLite; ``make test`` runs everything.
+TIERS = {"handlers": "unit", "wallet": "service", "e2e": "chat", "emulator": "chat", "bot": "chat", "crash": "stress"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.iter_markers(name="stress")):
+            continue
+        parts = item.path.relative_to(config.rootpath).parts
+        tier = TIERS.get(parts[1]) if len(parts) > 2 and parts[0] == "tests" else None
+        if "concurrency" in item.path.name:
+            tier = "stress"
+        if tier:
+            item.add_marker(getattr(pytest.mark, tier))
