@@ -29,6 +29,7 @@ log = logging.getLogger("bot.app")
 
 # Each flow module's register(app), in order. Flows add their line here.
 FLOWS = [
+    tickets_admin.register_reply,  # an admin's reply to a report: their next text, whatever else waits
     red_packet_confirm.register,  # /start hb_<nonce>: a red packet's PIN (and shortfall choices) in private
     red_packet.register,   # /hongbao in groups, rp:* cards
     transfer_inline.register,  # /start tfi_<nonce>: an inline transfer card's confirm and PIN
@@ -52,7 +53,7 @@ FLOWS = [
     bills.register,        # /bills, home:bills, bill:* list/detail/summary/export
     tickets.register,      # /report /tickets, ticket:* (a bill's "I don't recognise this"): reports
     tickets_admin_freeze.register,  # tka:freeze/freezeok/freezeno: an admin freezes the counterparty
-    tickets_admin.register,  # tka:* admin buttons on reports (reply, resolve, evidence; the rest refused)
+    tickets_admin.register,  # tka:* admin buttons on reports (resolve, evidence, show; the rest refused)
 ]
 
 MAX_CONCURRENT_UPDATES = 64

@@ -47,7 +47,11 @@ class Params:
                 if isinstance(body, dict):
                     values.update(body)
             else:
-                values.update(await request.post())
+                # aiohttp parses form and multipart bodies only for POST-like methods; Telegram reads
+                # them on GET too (pyTelegramBotAPI's async client sends getUpdates so): parse this
+                # request's body as if it had come by POST
+                form = request if request.method in request.POST_METHODS else request.clone(method="POST")
+                values.update(await form.post())
         return cls(values)
 
     def get(self, key: str, default: Any = None) -> Any:

@@ -75,6 +75,8 @@ def message_view(world: World, msg: Message) -> dict:
     """A message as a person sees it (the Bot API shape plus URLs for files and every keyboard kind)."""
     out = world.message_to_api(msg)
     out["version"] = msg.version
+    if msg.edits:
+        out["edits"] = list(msg.edits)
     if msg.reply_markup is not None:
         out["reply_markup"] = msg.reply_markup
     if msg.inline_message_id:

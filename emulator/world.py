@@ -131,6 +131,7 @@ class Message:
     via_bot: bool = False
     inline_message_id: str | None = None
     edit_date: int | None = None
+    edits: list[float] = field(default_factory=list)  # when each edit came (unix time, fractions kept)
     deleted: bool = False
     version: int = 0
     service: dict | None = None  # e.g. {"new_chat_members": [...]} or {"group_chat_created": True}
@@ -537,7 +538,9 @@ class World:
     def edit(self, msg: Message, **fields: Any) -> Message:
         for key, value in fields.items():
             setattr(msg, key, value)
-        msg.edit_date = int(time.time())
+        now = time.time()
+        msg.edit_date = int(now)
+        msg.edits.append(now)
         msg.version = self._changed()
         return msg
 

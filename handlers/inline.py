@@ -4,7 +4,7 @@ draft; this module asks them in order and hands a chosen result to the feature w
 its id carries.
 
 - ``@bot 20`` offers "Transfer ¥20.00" (handlers/transfer_inline.py) and "Red packet ¥20.00"
-  (handlers/red_packet.py); ``@bot 20 dinner`` the transfer with a note and a packet with that
+  (handlers/red_packet_inline.py); ``@bot 20 dinner`` the transfer with a note and a packet with that
   greeting; ``@bot 20 5 greeting`` (or ``@bot hb 20 5``) only the packet of 5 shares.
 - The chosen card says "waiting for the sender's confirmation" with a deep link into the
   private chat; the PIN is typed there; then the card goes live. Presses on the card carry its
@@ -21,14 +21,14 @@ import logging
 from telegram import Update
 from telegram.ext import Application, ChosenInlineResultHandler, ContextTypes, InlineQueryHandler
 
-from handlers import red_packet, transfer_inline
+from handlers import red_packet_inline, transfer_inline
 
 log = logging.getLogger("handlers.inline")
 
 # (result-id prefix, results builder, chosen-result hook), in the order the results are shown
 PROVIDERS = [
     ("tf:", transfer_inline.inline_results, transfer_inline.chosen),
-    ("hb:", red_packet.inline_results, red_packet.chosen),
+    ("hb:", red_packet_inline.inline_results, red_packet_inline.chosen),
 ]
 
 

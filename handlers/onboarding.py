@@ -24,7 +24,7 @@ from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, Con
 from handlers import home
 from handlers.i18n import t
 from handlers.ui import common as ui
-from handlers.ui import keypad
+from handlers.ui import entry, keypad
 from wallet.errors import PinAlreadySet, WalletError
 from wallet.services import pins
 from handlers.onboarding_prompts import (CARD, CARD_CODE, CODE, FEATURE, ID, INTRO, LANG, NAME, PHONE,
@@ -42,6 +42,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int
         return ConversationHandler.END
     ui.drop_draft(context, FEATURE)
     ui.new_draft(context, FEATURE)
+    entry.activate(update, FEATURE)  # the person's text is the opening's again (an admin's reply gives way)
     if profile and profile.get("verified"):  # card bound before, PIN not set yet
         return await ask(update, context, PIN)
     return await ask(update, context, LANG)
@@ -50,6 +51,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int
 async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """/start while opening: the current step again."""
     step = context.user_data.get(STEP) or LANG
+    entry.activate(update, FEATURE)
     if step == PIN and not (await ui.person(update, context) or {}).get("verified"):
         step = LANG
     return await ask(update, context, step)

@@ -5,9 +5,9 @@
   checked at once (``red_packets.validate``: the reason if refused; more shares than members is
   a warning). The bot posts a "waiting for the sender's confirmation" card with a deep link to
   the private chat (``/start hb_<nonce>``): PINs are never entered in a group.
-- Inline: ``@bot hb 20 5 greeting`` (or ``@bot 20``) offers "Red packet ¥20" (``inline_results``,
-  asked by handlers/inline.py); the chosen message is the same waiting card (``chosen`` keeps its
-  ``inline_message_id`` with the draft).
+- Inline: ``@bot hb 20 5 greeting`` (or ``@bot 20``) offers "Red packet ¥20"
+  (handlers/red_packet_inline.py, asked by handlers/inline.py); the chosen message is the same
+  waiting card.
 - The confirm in private (``/start hb_<nonce>``, the PIN, the shortfall choices) is
   handlers/red_packet_confirm.py.
 - The draft is a persisted one (``user_data["draft:hongbao"]``, stored in the database by the
@@ -19,10 +19,10 @@
 """
 from __future__ import annotations
 
+import hashlib
 import re
 
-from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle,
-                      InputTextMessageContent, Update)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -32,22 +32,39 @@ from handlers.red_packet_card import on_expired  # noqa: F401 - jobs.sweeps call
 from handlers.red_packet_claim import on_press
 from handlers.ui import common as ui
 from handlers.ui.card import deep_link
-from wallet.errors import InvalidAmount, WalletError
+from wallet.errors import InvalidAmount, RedPacketInvalid, WalletError
 from wallet.money import parse_amount
 from wallet.services import red_packets
 
 FEATURE = "hongbao"
 PIN = "hongbao.pin"
-DEEP_LINK = re.compile(r"^/start(?:@\w+)? hb_([A-Za-z0-9_-]{6,16})$")
+# ``hb_<nonce>_<owner tag>`` (the tag tells the sender's link from someone else's; older links
+# carry no tag): group 1 the nonce, group 2 the tag
+DEEP_LINK = re.compile(r"^/start(?:@\w+)? hb_([A-Za-z0-9_-]{6,16}?)(?:_([0-9a-f]{6}))?$")
+
+
+def owner_tag(user_id: int) -> str:
+    """Six hex digits of the sender's id: whoever follows the confirm link can tell whether the
+    packet is theirs, and the link does not carry the sender's id."""
+    return hashlib.sha256(f"hb:{user_id}".encode()).hexdigest()[:6]
+
+
+def confirm_link(context: ContextTypes.DEFAULT_TYPE, draft: dict, sender_id: int) -> str:
+    return deep_link(context, f"hb_{draft['nonce']}_{owner_tag(sender_id)}")
 
 
 # --- parsing ---------------------------------------------------------------------------------
 class Refused(Exception):
-    """A command that cannot become a packet: ``text`` says why and what to do."""
+    """A command that cannot become a packet: ``msgid`` says why and what to do (``then``: a
+    second text after it, e.g. the usage)."""
 
-    def __init__(self, msgid: str, **fields) -> None:
+    def __init__(self, msgid: str, *, then: str | None = None, **fields) -> None:
         super().__init__(msgid)
-        self.msgid, self.fields = msgid, fields
+        self.msgid, self.then, self.fields = msgid, then, fields
+
+    def text(self, lang: str) -> str:
+        said = t(lang, self.msgid, **self.fields)
+        return f"{said}\n\n{t(lang, self.then)}" if self.then else said
 
 
 def parse(args: list[str], *, exclusive: bool) -> dict:
@@ -61,8 +78,10 @@ def parse(args: list[str], *, exclusive: bool) -> dict:
     if exclusive:
         return {"kind": "exclusive", "amount": total, "total": total, "shares": 1,
                 "greeting": " ".join(args[1:]).strip() or None}
-    if len(args) < 2 or not re.fullmatch(r"\d{1,4}", args[1]):
-        raise Refused("rp.bad_shares", given=(args[1][:20] if len(args) > 1 else ""))
+    if len(args) < 2:
+        raise Refused("rp.missing_shares", then="rp.usage")
+    if not re.fullmatch(r"\d{1,4}", args[1]):
+        raise Refused("rp.bad_shares", given=args[1][:20])
     shares = int(args[1])
     rest = args[2:]
     kind = "lucky"
@@ -79,9 +98,15 @@ def parse(args: list[str], *, exclusive: bool) -> dict:
 
 
 def check(context: ContextTypes.DEFAULT_TYPE, sender_id: int, spec: dict, exclusive_user_id: int | None) -> None:
-    """The service's rules (≤ ¥200, ≤ 100 shares, ≥ ¥0.01 a share), before anything is asked."""
-    red_packets.validate(ui.wallet(context), sender_id=sender_id, kind=spec["kind"], amount=spec["amount"],
-                         shares=spec["shares"], exclusive_user_id=exclusive_user_id)
+    """The service's rules (≤ ¥200, ≤ 100 shares, ≥ ¥0.01 a share, a short greeting), before
+    anything is asked. A greeting too long raises Refused (the limit and what to do)."""
+    try:
+        red_packets.validate(ui.wallet(context), sender_id=sender_id, kind=spec["kind"], amount=spec["amount"],
+                             shares=spec["shares"], exclusive_user_id=exclusive_user_id, greeting=spec["greeting"])
+    except RedPacketInvalid as err:
+        if err.reason != "greeting_too_long":
+            raise
+        raise Refused("rp.greeting_too_long", limit=err.limit, length=len(spec["greeting"])) from None
 
 
 def describe(lang: str, draft: dict) -> str:
@@ -92,7 +117,7 @@ def describe(lang: str, draft: dict) -> str:
 
 def waiting_card(context: ContextTypes.DEFAULT_TYPE, lang: str, draft: dict, sender: str) -> tuple[str, InlineKeyboardMarkup]:
     text = t(lang, "rp.waiting", sender=sender, summary=describe(lang, draft))
-    button = InlineKeyboardButton(t(lang, "rp.confirm_button"), url=deep_link(context, f"hb_{draft['nonce']}"))
+    button = InlineKeyboardButton(t(lang, "rp.confirm_button"), url=confirm_link(context, draft, draft["sender_id"]))
     return text, InlineKeyboardMarkup([[button]])
 
 
@@ -115,7 +140,7 @@ async def hongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             raise Refused("rp.not_yourself")
         check(context, user.id, spec, target.id if exclusive else None)
     except Refused as err:
-        await message.reply_text(t(lang, err.msgid, **err.fields))
+        await message.reply_text(err.text(lang))
         return
     except WalletError as err:
         await message.reply_text(await ui.explain(update, context, err))
@@ -135,49 +160,13 @@ async def hongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             notes.append(t(lang, "rp.more_shares_than_members", shares=spec["shares"], members=members))
     draft = ui.new_draft(context, FEATURE, **spec, chat_id=update.effective_chat.id,
                          exclusive_user_id=target.id if exclusive else None,
-                         exclusive_name=target.first_name if exclusive else None, sender=user.first_name)
+                         exclusive_name=target.first_name if exclusive else None, sender=user.first_name,
+                         sender_id=user.id)
     text, markup = waiting_card(context, lang, draft, user.first_name)
     if notes:
         text = "\n".join([text, "", *notes])
     card = await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
     draft["card"] = {"chat_id": card.chat_id, "message_id": card.message_id}
-
-
-# --- inline mode -----------------------------------------------------------------------------
-INLINE = re.compile(r"^\s*(?:hb\s+|红包\s*)?(\d+(?:\.\d{1,2})?)(?:\s+(\d{1,3}))?(?:\s+(.*))?$", re.S)
-
-
-async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[InlineQueryResultArticle]:
-    """The "Red packet ¥20" result for ``@bot 20`` / ``@bot hb 20 5 greeting`` (none if it does not
-    parse or break the rules). Choosing it posts the waiting card; the draft is kept now."""
-    query = update.inline_query.query
-    found = INLINE.match(query or "")
-    if not found:
-        return []
-    lang = await ui.language(update, context)
-    user = update.effective_user
-    try:
-        total = parse_amount(found.group(1))
-        spec = {"kind": "lucky", "amount": total, "total": total, "shares": int(found.group(2) or 1),
-                "greeting": (found.group(3) or "").strip() or None}
-        check(context, user.id, spec, None)
-    except (InvalidAmount, WalletError):
-        return []
-    draft = ui.new_draft(context, FEATURE, **spec, chat_id=None, exclusive_user_id=None, exclusive_name=None,
-                         sender=user.first_name)
-    text, markup = waiting_card(context, lang, draft, user.first_name)
-    return [InlineQueryResultArticle(
-        id=f"hb:{draft['nonce']}", title=t(lang, "rp.inline_title", total=ui.money(total)),
-        description=describe(lang, draft), input_message_content=InputTextMessageContent(text),
-        reply_markup=markup)]
-
-
-async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The waiting card was posted: remember its inline_message_id with the draft."""
-    result = update.chosen_inline_result
-    draft = ui.draft(context, FEATURE)
-    if draft and result.result_id == f"hb:{draft['nonce']}" and result.inline_message_id:
-        draft["card"] = {"inline": result.inline_message_id}
 
 
 async def home_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -195,4 +184,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("hongbao", hongbao))
     app.add_handler(CallbackQueryHandler(on_press, pattern=r"^rp:"))
     app.add_handler(CallbackQueryHandler(home_button, pattern=r"^home:redpacket$"))
-    # inline mode: handlers/inline.py asks inline_results and calls chosen
+    # inline mode: handlers/inline.py asks handlers/red_packet_inline.py

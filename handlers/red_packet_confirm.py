@@ -1,6 +1,9 @@
 """Confirming a red packet in the private chat: ``/start hb_<nonce>`` from the waiting card (in a
 group, or inline) shows the summary and the PIN keypad; after the PIN the packet is made and the
-card goes live (handlers/red_packet_card.py). PINs are never entered in a group.
+card goes live (handlers/red_packet_card.py). PINs are never entered in a group: the same link
+typed in a group (``/start hb_<nonce>``) is answered there with a button to the private chat, and
+nothing else. Someone other than the sender following the link is told the packet waits for its
+sender's confirmation (the link's owner tag, handlers/red_packet.py ``owner_tag``).
 
 When the balance is short (余额不足) the summary offers instead "top up the shortfall from card
 ****1234 and pay" and "pay with card ****1234" (handlers/ui/shortfall.py): callback_data
@@ -9,7 +12,7 @@ packet's key: a second PIN entry or a re-delivered update makes one packet.
 """
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters
 
 from handlers import red_packet as rp
@@ -17,6 +20,7 @@ from handlers import red_packet_card
 from handlers.i18n import t
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad, shortfall
+from handlers.ui.card import deep_link
 from wallet.errors import WalletError
 from wallet.services import red_packets
 
@@ -28,8 +32,11 @@ async def confirm_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """``/start hb_<nonce>`` from the waiting card: the summary and the PIN keypad (or, when the
     balance is short, the two ways to pay with a card)."""
     lang = await ui.language(update, context)
-    nonce = rp.DEEP_LINK.match(update.effective_message.text or "").group(1)
+    nonce, tag = rp.DEEP_LINK.match(update.effective_message.text or "").groups()
     draft = ui.draft(context, rp.FEATURE)
+    if tag and tag != rp.owner_tag(update.effective_user.id):
+        await update.effective_message.reply_text(t(lang, "rp.not_your_packet"))
+        return ConversationHandler.END
     if not draft or draft.get("nonce") != nonce or not draft.get("card"):
         await update.effective_message.reply_text(t(lang, "rp.stale"))
         return ConversationHandler.END
@@ -45,6 +52,15 @@ async def confirm_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     await update.effective_message.reply_text(rp.describe(lang, draft))
     await keypad.show(update, context, title=_pin_title(lang, draft), owner=rp.PIN)
     return rp.PIN
+
+
+async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The confirm link typed in a group: no keypad there, only where to confirm."""
+    lang = await ui.language(update, context)
+    payload = (update.effective_message.text or "").split(maxsplit=1)[1]
+    button = InlineKeyboardButton(t(lang, "rp.confirm_button"), url=deep_link(context, payload))
+    await update.effective_message.reply_text(t(lang, "rp.confirm_in_private"),
+                                              reply_markup=InlineKeyboardMarkup([[button]]))
 
 
 def _pin_title(lang: str, draft: dict) -> str:
@@ -111,3 +127,4 @@ def conversation() -> ConversationHandler:
 def register(app: Application) -> None:
     """Before onboarding (the deep link ``/start hb_<nonce>`` is ours)."""
     app.add_handler(conversation())
+    app.add_handler(CommandHandler("start", in_group, filters=filters.ChatType.GROUPS & filters.Regex(rp.DEEP_LINK)))

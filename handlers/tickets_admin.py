@@ -8,6 +8,12 @@ account on the other side of the bill: handlers/tickets_admin_freeze.py) and ``t
 Anyone else pressing a ``tka:`` button,
 or sending crafted ``tka:`` data, gets a popup and nothing changes (the wallet checks the admin
 list too: ``NotAdmin``). Every change is an event the reporter is told of by the notice job.
+
+The reply's conversation (``register_reply``) is the first flow bot/app.py registers: an admin who
+pressed Reply gets their next text taken as the reply whatever other flow waits for text (an
+unfinished opening of their own wallet, a payment's amount…). /cancel leaves it; so does going to
+another flow (``entry.activate``: /start while opening a wallet shows that step again and takes the
+text from then on).
 """
 from __future__ import annotations
 
@@ -156,10 +162,16 @@ async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.callback_query.answer(await ui.text(update, context, "confirm.stale"), show_alert=True)
 
 
-def register(app: Application) -> None:
+def register_reply(app: Application) -> None:
+    """Reply → the text: before every other flow (bot/app.py), so no text step of another flow
+    takes the reply."""
     app.add_handler(ui.conversation(
         FEATURE, entry_points=[CallbackQueryHandler(reply_start, pattern=r"^tka:reply:\d{1,12}$")],
         states={REPLY: [entry.FlowText(FEATURE, reply_text)]}))
+
+
+def register(app: Application) -> None:
+    """The other admin buttons (the reply's conversation: ``register_reply``)."""
     app.add_handler(CallbackQueryHandler(on_show, pattern=r"^tka:show:\d{1,12}$"))
     app.add_handler(CallbackQueryHandler(on_resolve, pattern=r"^tka:resolve:\d{1,12}$"))
     app.add_handler(CallbackQueryHandler(on_evidence, pattern=r"^tka:evidence:\d{1,12}$"))

@@ -117,8 +117,10 @@ async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if draft is None:
         return ConversationHandler.END
     note = (update.effective_message.text or "").strip()
-    if len(note) > 100:
-        await update.effective_message.reply_text(await ui.text(update, context, "transfer.note_too_long"))
+    limit = ui.wallet(context).rules.transfer_note_max
+    if len(note) > limit:
+        await update.effective_message.reply_text(await ui.text(update, context, "transfer.note_too_long",
+                                                                limit=limit))
         return None
     draft["note"] = note
     return await ask_delay(update, context, draft)

@@ -36,9 +36,13 @@ async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if fen is None:
         await msg.reply_text(t(lang, "transfer.group_usage"))
         return
+    note, limit = " ".join(args[1:]).strip(), ui.wallet(context).rules.transfer_note_max
+    if len(note) > limit:  # refused, never cut
+        await msg.reply_text(t(lang, "transfer.group_note_too_long", limit=limit, length=len(note)))
+        return
     found = await who.recipient(context, target.id)  # None: no wallet yet, the money may wait for them 24 h
     draft = ui.new_draft(context, FEATURE, recipient_id=target.id, name=who.name(found, target.first_name),
-                         amount=fen, note=" ".join(args[1:])[:100], delay=0, group_chat=update.effective_chat.id,
+                         amount=fen, note=note, delay=0, group_chat=update.effective_chat.id,
                          newcomer=found is None)
     try:
         await show_confirm(update, context, draft, chat_id=update.effective_user.id, lang=lang)

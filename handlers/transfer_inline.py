@@ -60,7 +60,12 @@ async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return []
     lang = await ui.language(update, context)
     user = update.effective_user
-    note = (found.group(2) or "").strip()[:100]
+    note, limit = (found.group(2) or "").strip(), ui.wallet(context).rules.transfer_note_max
+    if len(note) > limit:  # refused, never cut: one result that says so
+        title = t(lang, "transfer.inline_note_too_long", limit=limit)
+        return [InlineQueryResultArticle(
+            id="tf:refused:note", title=title, input_message_content=InputTextMessageContent(title),
+            description=t(lang, "transfer.inline_note_too_long.hint", length=len(note)))]
     draft = ui.new_draft(context, INLINE_DRAFT, amount=fen, note=note, sender=user.first_name)
     text = t(lang, "tc.inline_waiting", sender=escape(user.first_name), amount=ui.money(fen))
     if note:

@@ -268,7 +268,8 @@ class InvalidDelay(WalletError):
 # --- red packets ---------------------------------------------------------------------------
 @dataclass(eq=False)
 class RedPacketInvalid(WalletError):
-    """reason: too_many_shares, too_few_shares, total_too_large, share_too_small, exclusive_needs_user, kind"""
+    """reason: too_many_shares, too_few_shares, total_too_large, share_too_small, exclusive_needs_user,
+    exclusive_self, kind, greeting_too_long (``limit``: characters)"""
     code = "red_packet_invalid"
     reason: str
     limit: int = 0

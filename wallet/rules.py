@@ -27,12 +27,16 @@ class Rules(BaseSettings):
     # transfers
     transfer_expiry_seconds: int = 24 * 3600
     transfer_delay_choices_seconds: tuple[int, ...] = (2 * 3600, 24 * 3600)
+    # a transfer's note (转账说明), in characters; longer is refused
+    transfer_note_max: int = 100
 
     # red packets (amounts in fen)
     red_packet_max_total: int = 20_000
     red_packet_max_shares: int = 100
     red_packet_min_share: int = 1
     red_packet_expiry_seconds: int = 24 * 3600
+    # the greeting (祝福语) on the card, in characters: short like WeChat's; longer is refused
+    red_packet_greeting_max: int = 64
 
     # withdrawal fee
     withdraw_free_quota: int = 100_000  # lifetime, fen

@@ -56,6 +56,38 @@ async def test_a_get_request_body_is_read(api, people, alice):
         assert res.status == 200 and (await res.json())["result"]["file_path"].endswith(".csv")
 
 
+async def test_a_form_body_on_get_confirms_updates(api, people, alice):
+    """pyTelegramBotAPI's async client sends getUpdates as GET with a form-encoded body: its offset
+    must confirm the update, or the bot handles the same update again and again."""
+    await alice.send("once")
+    url = f"{api.base}/getUpdates"
+    async with api.session.get(url, data={"timeout": "0"}) as res:
+        updates = (await res.json())["result"]
+    assert [u["message"]["text"] for u in updates] == ["once"]
+    form = {"offset": str(updates[-1]["update_id"] + 1), "timeout": "0"}
+    async with api.session.get(url, data=form) as res:
+        assert (await res.json())["result"] == []
+    async with api.session.get(url, data={"timeout": "0"}) as res:  # the offset above confirmed it
+        assert (await res.json())["result"] == []
+    await alice.send("next")
+    async with api.session.get(url, data={"timeout": "0", "limit": "1"}) as res:
+        assert [u["message"]["text"] for u in (await res.json())["result"]] == ["next"]
+
+
+async def test_every_method_reads_a_form_or_multipart_body_whatever_the_http_method(api, people, alice):
+    await alice.send("/start")
+    for verb in ("GET", "PUT", "DELETE"):
+        async with api.session.request(verb, f"{api.base}/sendMessage",
+                                       data={"chat_id": str(alice.id), "text": f"form {verb}"}) as res:
+            assert (await res.json())["result"]["text"] == f"form {verb}"
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(alice.id))
+    form.add_field("document", b"x,y\n", filename="get.csv", content_type="text/csv")
+    async with api.session.get(f"{api.base}/sendDocument", data=form) as res:
+        body = await res.json()
+    assert body["ok"] and body["result"]["document"]["file_name"] == "get.csv"
+
+
 # ---- getUpdates conflicts ------------------------------------------------------------------------
 async def test_a_short_poll_leaves_a_running_long_poll_alone(api, people, alice):
     await alice.send("/start")
@@ -255,3 +287,4 @@ async def test_photos_come_in_several_sizes(api, people, alice):
     assert [s["file_id"] for s in again["photo"]] == [s["file_id"] for s in sizes]
     view = (await alice.expect(where=lambda m: bool(m.raw.get("photo")), since=0)).raw["photo"]
     assert (view["width"], len(view["sizes"])) == (1000, 4)  # the control API shows the largest, and all sizes
+

@@ -21,7 +21,7 @@ SUB_CODES = {
     "pin_weak": ["not_digits", "length", "all_same", "sequence", "birthday"],
     "card_invalid": ["format", "luhn"],
     "red_packet_invalid": ["kind", "exclusive_needs_user", "exclusive_self", "too_many_shares",
-                           "too_few_shares", "share_too_small", "total_too_large"],
+                           "too_few_shares", "share_too_small", "total_too_large", "greeting_too_long"],
     "transfer_not_pending": ["accepted", "returned", "refunded", "revoked", "expired", "arrived"],
     "shop_invalid": ["name_empty", "name_too_long", "name_chars", "label_too_long", "label_chars", "category"],
     "pay_code_unavailable": ["frozen", "not_verified"],

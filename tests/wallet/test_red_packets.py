@@ -275,6 +275,19 @@ async def test_unclaimed_packet_is_refunded_whole(group):
     assert await wallet_balance(ctx, SENDER) == 50_000
 
 
+async def test_a_greeting_longer_than_the_rule_is_refused_not_cut(group):
+    ctx = group
+    limit = ctx.rules.red_packet_greeting_max
+    with pytest.raises(errors.RedPacketInvalid) as e:
+        await rp.create(ctx, key="long", sender_id=SENDER, kind="lucky", amount=100, shares=1, pin=PIN,
+                        greeting="福" * (limit + 1))
+    assert (e.value.reason, e.value.limit) == ("greeting_too_long", limit)
+    assert await wallet_balance(ctx, SENDER) == 50_000
+    p = await rp.create(ctx, key="edge", sender_id=SENDER, kind="lucky", amount=100, shares=1, pin=PIN,
+                        greeting=f"  {'福' * limit}  ")
+    assert p["greeting"] == "福" * limit
+
+
 async def test_details_and_luckiest(group):
     ctx = group
     p = await rp.create(ctx, key="c1", sender_id=SENDER, kind="lucky", amount=2_000, shares=3, pin=PIN,

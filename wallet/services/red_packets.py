@@ -56,7 +56,6 @@ from wallet.uow import caller_key, idempotent, internal_key, read, transaction
 log = logging.getLogger("wallet.red_packets")
 
 KINDS = ("lucky", "equal", "exclusive")
-GREETING_MAX = 64
 
 
 def _view(p) -> dict:
@@ -76,10 +75,14 @@ def _view(p) -> dict:
 
 
 def validate(ctx: Context, *, sender_id: int, kind: str, amount: int, shares: int,
-             exclusive_user_id: int | None) -> tuple[int, int]:
+             exclusive_user_id: int | None, greeting: str | None = None) -> tuple[int, int]:
     """Check a packet against the rules before anything else (the PIN included).
-    Returns (total, shares). Raises RedPacketInvalid(reason, limit) or InvalidAmount."""
+    Returns (total, shares). Raises RedPacketInvalid(reason, limit) or InvalidAmount; a greeting
+    longer than ``red_packet_greeting_max`` characters (once stripped) is refused
+    (greeting_too_long), never cut."""
     rules = ctx.rules
+    if greeting is not None and len(greeting.strip()) > rules.red_packet_greeting_max:
+        raise RedPacketInvalid(reason="greeting_too_long", limit=rules.red_packet_greeting_max)
     if kind not in KINDS:
         raise RedPacketInvalid(reason="kind")
     if kind == "exclusive":
@@ -116,8 +119,8 @@ async def create(ctx: Context, *, key: str, sender_id: int, kind: str, amount: i
     ``pin_checked`` is for callers that verified the PIN themselves just before."""
     key = caller_key(key, op="rp_create", user_id=sender_id)
     total, shares = validate(ctx, sender_id=sender_id, kind=kind, amount=amount, shares=shares,
-                             exclusive_user_id=exclusive_user_id)
-    greeting = (greeting or "").strip()[:GREETING_MAX] or None
+                             exclusive_user_id=exclusive_user_id, greeting=greeting)
+    greeting = (greeting or "").strip() or None
     if not pin_checked:
         await verify_pin(ctx, sender_id, pin or "")
 

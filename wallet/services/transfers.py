@@ -74,7 +74,7 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
         raise TransferToSelf()
     if type(delay_seconds) is not int or (delay_seconds and delay_seconds not in ctx.rules.transfer_delay_choices_seconds):
         raise InvalidDelay(seconds=delay_seconds)
-    note = (note or "").strip()[:100] or None
+    note = (note or "").strip()[:ctx.rules.transfer_note_max] or None  # handlers refuse longer ones
     if not pin_checked:
         await verify_pin(ctx, sender_id, pin or "")
     request = {"sender_id": sender_id, "recipient_id": recipient_id, "amount": amount, "note": note,
