@@ -49,6 +49,14 @@ def _tx(db: sqlite3.Connection, fn: Callable[..., T | None], args: tuple) -> T |
     return result
 
 
+async def on_connection_thread(aconn, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(db, *args)`` in the worker thread of an ``aiosqlite.Connection`` (``db``: its stdlib
+    connection). The one place that uses aiosqlite's private API (``_execute``, ``_conn``): the
+    version is pinned exactly (pyproject.toml) and tests/wallet/test_aiosqlite_contract.py fails
+    loudly if a release changes it."""
+    return await aconn._execute(fn, aconn._conn, *args)
+
+
 async def _once(ctx: Context, fn, args: tuple):
     # the gate first, then the connection, as uow.transaction does (a writer waiting for the
     # gate holds no connection, so the gate's holder always gets one); the gate is let go as
@@ -64,8 +72,7 @@ async def _once(ctx: Context, fn, args: tuple):
     try:
         try:
             raw = await conn.get_raw_connection()
-            aconn = raw.driver_connection  # the aiosqlite.Connection
-            return await aconn._execute(_tx, aconn._conn, fn, args)
+            return await on_connection_thread(raw.driver_connection, _tx, fn, args)
         finally:
             gate.release()
     finally:
