@@ -21,7 +21,7 @@ from handlers import tickets, tickets_admin, tickets_admin_freeze
 from handlers import settings as settings_flow
 from handlers import blocked, fallback, settings_alerts, tip
 from handlers.i18n import load_all
-from handlers.ui import callbacks, common, failure, keypad
+from handlers.ui import common, failure, keypad
 from jobs import alerts, outbox, shop_summary, sweeps
 from jobs import ticket_notices
 
@@ -102,7 +102,7 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     app.bot_data["settings"] = settings
     app.bot_data["wallet"] = wallet
     failure.register(app)    # the error handler; every update's record of the operations it asks for
-    callbacks.register(app)  # presses whose data breaks the grammar (or an id's bounds) stop here
+    fallback.register_gate(app)  # presses whose data breaks the grammar (or an id's bounds) stop here
     for register in FLOWS:
         register(app)
     # catch-alls, after every flow: home:<feature> presses no flow took, /cancel outside a flow

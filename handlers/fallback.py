@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from handlers import home
 from handlers.i18n import t
+from handlers.ui import callbacks
 from handlers.ui import common as ui
 from handlers.ui import entry
 
@@ -80,6 +81,21 @@ async def unexpected_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     message = update.effective_message
     msgid = "fallback.text" if message.text else "fallback.not_text"
     await message.reply_text(t(lang, msgid))
+
+
+GATE_GROUP = -999  # after the error handler's record (handlers.ui.failure, -1000), before every flow
+
+
+async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await stale_button(update, context)
+    raise ApplicationHandlerStop
+
+
+def register_gate(app: Application) -> None:
+    """Before every flow: a press whose data breaks the grammar (``callbacks.well_formed``) gets
+    the stale-button answer and goes no further."""
+    app.add_handler(CallbackQueryHandler(_refuse, pattern=lambda data: not callbacks.well_formed(data)),
+                    group=GATE_GROUP)
 
 
 def register(app: Application) -> None:

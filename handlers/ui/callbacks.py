@@ -4,9 +4,10 @@ Every button the bot sends carries ``<prefix>:<field>[:<field>…]`` (DESIGN §4
 lower-case prefix naming the feature, then fields of ``[A-Za-z0-9_.-]``, 64 bytes at most. Row ids
 are decimal numbers within a database integer (0 … 2³¹−1, what PostgreSQL's ``integer`` holds).
 
-The gate (``register``, added by bot/app.py before every flow) answers any press that breaks the
-grammar (including a number a database integer cannot hold) with "this button is no longer valid"
-and stops it there, so no flow ever parses an id the database cannot hold.
+The gate (``handlers.fallback.register_gate``, added by bot/app.py before every flow) answers any
+press that breaks the grammar (``well_formed``: including a number a database integer cannot
+hold) with "this button is no longer valid" and stops it there, so no flow ever parses an id the
+database cannot hold.
 
 A feature states each of its buttons once, as a typed ``Button`` (its ``callbacks.py``): the same
 class builds the data and parses it, and its ``pattern()`` is what the handler registers::
@@ -29,12 +30,9 @@ import secrets
 from dataclasses import fields
 from typing import Callable, ClassVar, TypeVar
 
-from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
 ID_MAX = 2**31 - 1
 MAX_BYTES = 64
-GATE_GROUP = -999  # after failure.track (-1000), before everything else
 
 _GRAMMAR = re.compile(r"[a-z]{1,12}(?::[A-Za-z0-9_.-]{1,48}){0,6}")
 _NUMBER = re.compile(r"-?[0-9]+")  # ASCII digits only (\d and str.isdigit take any script's)
@@ -123,14 +121,3 @@ class Button:
     def pattern(cls) -> Callable[[object], bool]:
         """For ``CallbackQueryHandler(..., pattern=X.pattern())``: true for this button's data only."""
         return lambda data: cls.parse(data) is not None
-
-
-async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    from handlers.fallback import stale_button  # the same answer as any button nobody takes
-
-    await stale_button(update, context)
-    raise ApplicationHandlerStop
-
-
-def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(refuse, pattern=lambda data: not well_formed(data)), group=GATE_GROUP)
