@@ -82,7 +82,9 @@ class BotData(StateDict):
 
 def context_types() -> ContextTypes:
     """The ContextTypes to build the Application with (``builder.context_types(...)``)."""
-    return ContextTypes(user_data=StateDict, chat_data=StateDict, bot_data=BotData)
+    from handlers.ui.common import ChatContext
+
+    return ContextTypes(context=ChatContext, user_data=StateDict, chat_data=StateDict, bot_data=BotData)
 
 
 class DatabasePersistence(BasePersistence):

@@ -33,6 +33,13 @@ class Context:
     # the file lock (busy_timeout's sleeps made the slow tail). It orders, it decides nothing:
     # other processes still meet BEGIN IMMEDIATE and busy_timeout.
     write_gate: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # what services keep per process on the context, created on first use (none holds money:
+    # queues and codecs; each batcher is bound to the event loop that made it)
+    pin_gates: dict = field(default_factory=dict, repr=False)           # services.pins: PIN checks queue per person
+    sqlite_dt_codec: Any = field(default=None, repr=False)              # services.transfer_sqlite
+    sqlite_group: Any = field(default=None, repr=False)                 # sqlite_hop.group
+    claim_batcher: Any = field(default=None, repr=False)                # services.claim_fastpath
+    transfer_batchers: dict = field(default_factory=dict, repr=False)   # services.transfer_fastpath, by kind
 
     @property
     def sqlite(self) -> bool:

@@ -168,7 +168,7 @@ class Group:
 
 def group(ctx: Context) -> Group:
     """This event loop's group of ``ctx``."""
-    g = ctx.__dict__.get("_sqlite_group")
+    g = ctx.sqlite_group
     if g is None or g.loop is not asyncio.get_running_loop():
-        g = ctx.__dict__["_sqlite_group"] = Group(ctx)
+        g = ctx.sqlite_group = Group(ctx)
     return g

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Update
 from telegram.warnings import PTBUserWarning
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, ConversationHandler, TypeHandler
+from telegram.ext import BaseHandler, CallbackContext, CommandHandler, ContextTypes, ConversationHandler, TypeHandler
 
 from handlers.errors import explain as _explain
 from handlers.i18n import LANGUAGES, lang_of, normalize, t
@@ -58,7 +58,6 @@ from wallet.services import people
 log = logging.getLogger("handlers.ui")
 
 IDLE_TIMEOUT_SECONDS = 600  # a flow left idle this long ends with a message
-_PERSON_CACHE = "_wallet_person"  # per-update cache on the CallbackContext
 
 
 # --- the wallet ------------------------------------------------------------------------------
@@ -71,22 +70,33 @@ def user_id(update: Update) -> int:
     return update.effective_user.id
 
 
+class ChatContext(CallbackContext):
+    """The bot's CallbackContext (bot/persistence.py's ``context_types``): one declared slot for
+    the person's profile, read once per update (a new context is made for every update)."""
+
+    __slots__ = ("person_cache",)
+
+    def __init__(self, application, chat_id=None, user_id=None) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.person_cache: tuple[int, dict | None] | None = None
+
+
 async def person(update: Update, context: ContextTypes.DEFAULT_TYPE, *, fresh: bool = False) -> dict | None:
     """The wallet's profile of the person (``wallet.services.people.profile``: masked phone and
     ID, verified, frozen, pin_set, language...), or None while they have no wallet. Read once
     per update (``fresh=True`` reads again, e.g. after an operation changed it)."""
-    cache = context.__dict__.get(_PERSON_CACHE) if hasattr(context, "__dict__") else None
     uid = update.effective_user.id if update and update.effective_user else None
     if uid is None:
         return None
+    cache = getattr(context, "person_cache", None)
     if not fresh and cache is not None and cache[0] == uid:
         return cache[1]
     try:
         found = await people.profile(wallet(context), uid)
     except WalletNotOpen:
         found = None
-    if hasattr(context, "__dict__"):
-        context.__dict__[_PERSON_CACHE] = (uid, found)
+    if isinstance(context, ChatContext):
+        context.person_cache = (uid, found)
     return found
 
 

@@ -264,9 +264,9 @@ class _Batcher:
 async def _once(ctx: Context, params: dict) -> tuple:
     if not GROUP_COMMIT:
         return await _alone(ctx, params)
-    b = ctx.__dict__.get("_claim_batcher")
+    b = ctx.claim_batcher
     if b is None or b.loop is not asyncio.get_running_loop():
-        b = ctx.__dict__["_claim_batcher"] = _Batcher(ctx)
+        b = ctx.claim_batcher = _Batcher(ctx)
     how, value = await b.submit(params)
     if how == "alone":
         return await _alone(ctx, params)

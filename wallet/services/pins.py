@@ -55,7 +55,7 @@ async def verify_pin(ctx: Context, user_id: int, pin: str) -> None:
     Within this process, at most ``pin_max_tries`` checks of one person run at once; the rest
     queue here instead of polling the database. This gate orders, it decides nothing: the
     reservation in the database bounds the tries across processes."""
-    gates = ctx.__dict__.setdefault("_pin_gates", {})
+    gates = ctx.pin_gates
     gate_key = (id(asyncio.get_running_loop()), user_id)
     entry = gates.get(gate_key)
     if entry is None:

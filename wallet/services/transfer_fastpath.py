@@ -452,7 +452,7 @@ _ALONE: dict = {}  # a batch of one: the single statement serves it
 async def _fast_grouped(ctx: Context, kind: str, stmt, params: dict) -> dict | None:
     if not GROUP_COMMIT:
         return await _fast(ctx, stmt, params)
-    batchers = ctx.__dict__.setdefault("_transfer_batchers", {})
+    batchers = ctx.transfer_batchers
     b = batchers.get(kind)
     if b is None or b.loop is not asyncio.get_running_loop():
         b = batchers[kind] = _Batcher(ctx, kind)

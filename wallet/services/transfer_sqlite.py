@@ -72,11 +72,11 @@ def _declining(fn):
 # --- datetimes: as the UTCDateTime column type stores and reads them on this dialect ----------
 
 def _codec(ctx: Context):
-    c = ctx.__dict__.get("_sqlite_dt_codec")
+    c = ctx.sqlite_dt_codec
     if c is None:
         dialect = ctx.engine.dialect
         impl = UTCDateTime().dialect_impl(dialect)
-        c = ctx.__dict__["_sqlite_dt_codec"] = (impl.bind_processor(dialect), impl.result_processor(dialect, None))
+        c = ctx.sqlite_dt_codec = (impl.bind_processor(dialect), impl.result_processor(dialect, None))
     return c
 
 
