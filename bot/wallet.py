@@ -35,7 +35,7 @@ def build_wallet(settings: Settings, *, sms_inbox_url: str | None = None, clock=
         engine=create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous),
         rules=Rules(),
         pii=PiiBox(settings.pii_key.get_secret_value()),
-        bank=SandboxBank(settings.sandbox_bank_path),
+        bank=SandboxBank(settings.sandbox_bank_path, secret=settings.pii_key.get_secret_value()),
         sms=sms,
         clock=clock or SystemClock(),
     )

@@ -1,28 +1,24 @@
 """Bank cards (``/cards`` or the home button): the list (masked), set the default card, unbind
-(PIN on the keypad), bind another card (``/bind``: card number -> bank named -> SMS code to the
-bound phone -> the bank verifies the identity on file, as at opening).
+(PIN on the keypad), bind another card (``/bind``, handlers/cards_bind.py: card number -> bank
+named -> the bank checks the identity on file and the card's reserved phone, then sends the card's
+code there -> the code -> the bank verifies again, as at opening).
 
 The card number is deleted from the chat at once, echoed masked, and held in memory only.
 """
 from __future__ import annotations
 
 from telegram import Update
-from telegram.error import BadRequest
-from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler
 
 from handlers.i18n import t
 from handlers.ui import common as ui
-from handlers.ui import confirm, entry, held, identity, keypad
-from wallet.bank import lookup_card, normalize_card_number
-from wallet.errors import (BankTimeout, CardAlreadyBound, CardInvalid, CardNotFound, CardNotSupported,
-                           IdentityMismatch, PinLocked, PinWrong, SmsCodeExpired, SmsCodeWrong, SmsTooSoon,
-                           WalletError)
-from wallet.services import cards, people
+from handlers.cards_bind import (BIND_CODE, BIND_NUMBER, FEATURE, bind_command, bind_prompt, end, on_code, on_number,
+                                  on_resend)
+from handlers.ui import confirm, entry, held, keypad
+from wallet.errors import CardNotFound, PinLocked, PinWrong, WalletError
+from wallet.services import cards
 
-FEATURE = "cards"
-UNBIND_PIN, BIND_NUMBER, BIND_CODE = "cards.unbind_pin", "cards.bind_number", "cards.bind_code"
-RESEND_WORDS = {"resend", "重发", "重新发送"}
-TEXT = filters.TEXT & ~filters.COMMAND
+UNBIND_PIN = "cards.unbind_pin"
 
 
 def _uid(update: Update) -> int:
@@ -30,9 +26,7 @@ def _uid(update: Update) -> int:
 
 
 def _end(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    held.forget(context, _uid(update), "card_number")
-    ui.drop_draft(context, FEATURE)
-    return ConversationHandler.END
+    return end(update, context)
 
 
 async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, markup=None) -> None:
@@ -73,6 +67,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    if update.callback_query.data.startswith("cd:rs:"):
+        return await on_resend(update, context)
     press = await confirm.pressed(update, context, FEATURE)
     if press is None:
         return None
@@ -111,98 +107,6 @@ async def on_unbind_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin:
         return _end(update, context)
     notice = t(lang, "cards.unbound") + ("\n" + t(lang, "cards.last_unbound") if done["cards_left"] == 0 else "")
     return await show_list(update, context, notice=notice, edit=False)
-
-
-# --- bind another ----------------------------------------------------------------------------------
-async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if await entry.begin(update, context, FEATURE) is None:
-        return ConversationHandler.END
-    ui.new_draft(context, FEATURE)
-    return await bind_prompt(update, context)
-
-
-async def bind_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    held.forget(context, _uid(update), "card_number")
-    await _send(update, context, await ui.text(update, context, "cards.ask_number"))
-    return BIND_NUMBER
-
-
-async def on_number(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    message = update.effective_message
-    typed = message.text or ""
-    try:  # the whole card number must not stay in the chat
-        await message.delete()
-    except BadRequest:
-        pass
-    lang = await ui.language(update, context)
-    try:
-        info = lookup_card(typed)
-    except (CardInvalid, CardNotSupported) as err:
-        await _send(update, context, t(lang, "cards.deleted") + "\n" + await ui.explain(update, context, err))
-        return None
-    number = normalize_card_number(typed)
-    held.hold(context, _uid(update), "card_number", number)
-    draft = ui.draft(context, FEATURE) or ui.new_draft(context, FEATURE)
-    draft.update(bank_code=info.bank_code, card_type=info.card_type, last4=info.last4,
-                 bank_name_zh=info.bank_name_zh, bank_name_en=info.bank_name_en)
-    label = entry.card_label(draft, lang)
-    lines = [t(lang, "cards.deleted"), t(lang, "cards.recognised", card=label)]
-    if info.card_type == "credit":
-        lines.append(t(lang, "cards.credit_warning"))
-    await _send(update, context, "\n".join(lines))
-    await _code(update, context)
-    return BIND_CODE
-
-
-async def _code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await ui.language(update, context)
-    try:
-        sent = await people.send_code(ui.wallet(context), _uid(update), purpose="bind", lang=ui.wallet_language(lang))
-        await _send(update, context, t(lang, "identity.code_sent", phone=sent["phone"]))
-    except SmsTooSoon as err:
-        await _send(update, context, await ui.explain(update, context, err))
-
-
-async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if (update.effective_message.text or "").strip().lower() in RESEND_WORDS:
-        await _code(update, context)
-        return None
-    code = await identity.read_code(update, context)
-    if code is None:
-        return None
-    lang, uid = await ui.language(update, context), _uid(update)
-    number = held.recall(context, uid, "card_number")
-    draft = ui.draft(context, FEATURE)
-    if number is None or draft is None:  # restarted in between: the card number is gone
-        await _send(update, context, t(lang, "sec.again_after_restart"))
-        return await bind_prompt(update, context)
-    try:
-        bound = await cards.bind_another(ui.wallet(context), key=ui.op_key(update, "bind_card", draft),
-                                         user_id=uid, card_number=number, sms_code=code)
-    except SmsCodeWrong as err:
-        await _send(update, context, await ui.explain(update, context, err))
-        return None
-    except SmsCodeExpired as err:
-        await _send(update, context, await ui.explain(update, context, err))
-        await _code(update, context)
-        return None
-    except BankTimeout:
-        ui.new_draft(context, FEATURE, **{k: v for k, v in draft.items() if k != "nonce"})
-        await _send(update, context, t(lang, "cards.bank_timeout"))
-        await _code(update, context)
-        return None
-    except (IdentityMismatch, CardAlreadyBound, CardNotSupported, CardInvalid) as err:
-        held.forget(context, uid, "card_number")
-        ui.new_draft(context, FEATURE)
-        text = (t(lang, "cards.identity_mismatch", card=entry.card_label(draft, lang))
-                if isinstance(err, IdentityMismatch) else await ui.explain(update, context, err))
-        await _send(update, context, text + "\n" + t(lang, "cards.ask_number"))
-        return BIND_NUMBER
-    except WalletError as err:
-        await _send(update, context, await ui.explain(update, context, err))
-        return _end(update, context)
-    held.forget(context, uid, "card_number")
-    return await show_list(update, context, notice=t(lang, "cards.bound", card=entry.card_label(bound, lang)), edit=False)
 
 
 def conversation() -> ConversationHandler:

@@ -2,7 +2,8 @@
 
 language → what the wallet is and stores → share own phone (reply keyboard, request_contact) →
 SMS code (resend after 60 s) → real name → ID number (deleted at once, echoed masked) → card
-number (deleted at once, bank named) → card SMS code (bank verification) → PIN on the keypad,
+number (deleted at once, bank named; the bank checks the holder and that the phone is the card's
+reserved phone before it sends the card's code) → card SMS code (bank verification) → PIN on the keypad,
 twice → wallet home. Every step refuses bad input with the reason and stays on the step;
 /start re-shows the current step; /cancel leaves; 10 idle minutes end it.
 
@@ -110,6 +111,8 @@ async def on_pin_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 def register(app: Application) -> None:
     text = filters.TEXT & ~filters.COMMAND
     resend = CallbackQueryHandler(on_resend, pattern=r"^ob:resend$")
+    other_card = CallbackQueryHandler(on_other_card, pattern=r"^ob:card$")
+    retype_identity = CallbackQueryHandler(on_retype_identity, pattern=r"^ob:name$")
     app.add_handler(ui.conversation(
         FEATURE,
         entry_points=[CommandHandler("start", start, filters=filters.ChatType.PRIVATE)],
@@ -120,11 +123,9 @@ def register(app: Application) -> None:
             CODE: [MessageHandler(text, on_code), resend],
             NAME: [MessageHandler(text, on_name)],
             ID: [MessageHandler(text, on_id)],
-            CARD: [MessageHandler(text, on_card)],
-            CARD_CODE: [MessageHandler(text, on_card_code), resend,
-                        CallbackQueryHandler(on_other_card, pattern=r"^ob:card$"),
-                        CallbackQueryHandler(on_retype_identity, pattern=r"^ob:name$"),
-                        CallbackQueryHandler(on_retry, pattern=r"^ob:retry$")],
+            CARD: [MessageHandler(text, on_card), other_card, retype_identity],
+            CARD_CODE: [MessageHandler(text, on_card_code), other_card, retype_identity,
+                        CallbackQueryHandler(on_retry, pattern=r"^ob:(resend|retry)$")],
             PIN: keypad.state(on_pin, validate=keypad.strength(), on_cancel=on_pin_cancel),
         },
         fallbacks=[CommandHandler("start", resume, filters=filters.ChatType.PRIVATE)],

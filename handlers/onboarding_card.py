@@ -1,5 +1,7 @@
 """Opening a wallet: real name, ID number (deleted at once, echoed masked), card number (deleted, bank
-named) and the card's SMS code (the bank's verification). Part of handlers/onboarding.py's conversation."""
+named) and the card's SMS code: the bank checks the card's holder and that the phone is the one it holds
+for the card before the code goes out, and again when it comes back. Part of handlers/onboarding.py's
+conversation."""
 from __future__ import annotations
 
 from telegram import Update
@@ -8,14 +10,15 @@ from telegram.ext import ContextTypes, ConversationHandler
 from handlers.i18n import t
 from handlers.ui import common as ui
 from wallet.errors import (BankDeclined, BankTimeout, CardInvalid, CardNotSupported, IdentityMismatch,
-                           InvalidIdNumber, InvalidName, PhoneTaken, SmsCodeExpired, WalletError)
+                           InvalidIdNumber, InvalidName, PhoneMismatch, PhoneTaken, SmsCodeExpired, SmsTooSoon,
+                           WalletError)
 from wallet.bank import normalize_card_number
 from wallet.idnumber import validate_id_number
-from wallet.pii import normalize_name
+from wallet.pii import mask_phone, normalize_name
 from wallet.services import cards, people
 from handlers.onboarding_prompts import (CARD, CARD_CODE, FEATURE, ID, NAME, PIN, step_buttons, card_label, delete_message,
-                                        get_draft, keep_secret, say, get_secret, ask)
-from handlers.onboarding_phone import send_code, typed_code
+                                        get_draft, goto, keep_secret, say, get_secret, sms_lang, ask)
+from handlers.onboarding_phone import typed_code
 
 
 # --- name, ID number, card -------------------------------------------------------------------
@@ -44,7 +47,7 @@ async def on_id(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | Non
     return await ask(update, context, CARD)
 
 
-async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
     text = update.effective_message.text
     await delete_message(update)
     lang = await ui.language(update, context)
@@ -63,10 +66,61 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | N
     if info.card_type == "credit":
         lines.append(t(lang, "ob.credit_note"))
     await say(update, context, "\n".join(lines))
-    problem = await send_code(update, context, "bind")
-    if problem:
-        await say(update, context, problem)
+    return await card_code(update, context)
+
+
+async def card_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+    """Ask the bank for the card's code (it checks the holder and the phone first) and say what
+    happened: sent (the code step), not yet (when, with a Resend button), or why not (the card step).
+    On a press (Resend, Try again) the callback query is answered with the outcome."""
+    query = update.callback_query
+    lang, d = await ui.language(update, context), get_draft(context)
+    card, phone = card_label(lang, d), mask_phone(get_secret(context, "phone") or "")
+    try:
+        await cards.send_bind_code(ui.wallet(context), user_id=update.effective_user.id,
+                                   card_number=get_secret(context, "card"), name=get_secret(context, "name"),
+                                   id_number=get_secret(context, "id"), phone=get_secret(context, "phone"),
+                                   lang=sms_lang(lang))
+    except SmsTooSoon as err:
+        if query is not None:  # the code step stays as it is
+            await query.answer(await ui.explain(update, context, err), show_alert=True)
+            return None
+        msgid = "ob.card_code_live" if err.live else "ob.card_code_wait"
+        await say(update, context, t(lang, msgid, card=card, phone=phone, seconds=err.retry_after), code_buttons(lang))
+        return goto(context, CARD_CODE)
+    except WalletError as err:
+        if query is not None:
+            await query.answer()
+        return await refused(update, context, err)
+    if query is not None:
+        await query.answer(t(lang, "ob.code_resent"))
     return await ask(update, context, CARD_CODE)
+
+
+def code_buttons(lang: str):
+    return step_buttons(lang, [("ob.button.resend", "ob:resend"), ("ob.button.other_card", "ob:card")])
+
+
+async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError) -> str | int | None:
+    """The bank (or the wallet) refused the card: why, and what to do; back to the card step."""
+    lang, d = await ui.language(update, context), get_draft(context)
+    card, phone = card_label(lang, d), mask_phone(get_secret(context, "phone") or "")
+    other = step_buttons(lang, [("ob.button.other_card", "ob:card")])
+    if isinstance(err, IdentityMismatch):
+        await say(update, context, t(lang, "ob.identity_mismatch", card=card),
+                  step_buttons(lang, [("ob.button.other_card", "ob:card")], [("ob.button.retype_identity", "ob:name")]))
+    elif isinstance(err, PhoneMismatch):
+        await say(update, context, t(lang, "ob.phone_mismatch", card=card, phone=phone), other)
+    elif isinstance(err, (CardNotSupported, BankDeclined)):
+        await say(update, context, await ui.explain(update, context, err) + "\n" + t(lang, "ob.card_other"), other)
+    elif isinstance(err, PhoneTaken):
+        await say(update, context, await ui.explain(update, context, err) + "\n" + t(lang, "ob.phone_taken_next"))
+        ui.drop_draft(context, FEATURE)
+        return ConversationHandler.END
+    else:  # the SMS could not be sent, or something else: say it; Resend tries again
+        await say(update, context, await ui.explain(update, context, err), code_buttons(lang))
+        return goto(context, CARD_CODE)
+    return goto(context, CARD)
 
 
 async def on_other_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -81,16 +135,9 @@ async def on_retype_identity(update: Update, context: ContextTypes.DEFAULT_TYPE)
     return await ask(update, context, NAME)
 
 
-async def on_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    """After a bank time-out: a new card code, nothing typed again."""
-    query = update.callback_query
-    lang = await ui.language(update, context)
-    problem = await send_code(update, context, "bind")
-    if problem:
-        await query.answer(problem, show_alert=True)
-        return None
-    await query.answer(t(lang, "ob.code_resent"))
-    return await ask(update, context, CARD_CODE)
+async def on_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+    """Resend, or Try again after a bank time-out: a new code for the same card, nothing typed again."""
+    return await card_code(update, context)
 
 
 async def on_card_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
@@ -108,24 +155,13 @@ async def on_card_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
                                       id_number=get_secret(context, "id"), phone=get_secret(context, "phone"),
                                       sms_code=code)
     except SmsCodeExpired as err:
-        await say(update, context, await ui.explain(update, context, err),
-                   step_buttons(lang, [("ob.button.resend", "ob:resend")]))
-        return None
-    except IdentityMismatch:
-        await say(update, context, t(lang, "ob.identity_mismatch", card=card_label(lang, d)),
-                   step_buttons(lang, [("ob.button.other_card", "ob:card")], [("ob.button.retype_identity", "ob:name")]))
+        await say(update, context, await ui.explain(update, context, err), code_buttons(lang))
         return None
     except BankTimeout:
         await say(update, context, t(lang, "ob.bank_timeout"), step_buttons(lang, [("ob.button.retry", "ob:retry")]))
         return None
-    except (CardNotSupported, BankDeclined) as err:
-        await say(update, context, await ui.explain(update, context, err) + "\n" + t(lang, "ob.card_other"),
-                   step_buttons(lang, [("ob.button.other_card", "ob:card")]))
-        return None
-    except PhoneTaken as err:
-        await say(update, context, await ui.explain(update, context, err) + "\n" + t(lang, "ob.phone_taken_next"))
-        ui.drop_draft(context, FEATURE)
-        return ConversationHandler.END
+    except (IdentityMismatch, PhoneMismatch, CardNotSupported, BankDeclined, PhoneTaken) as err:
+        return await refused(update, context, err)
     except WalletError as err:
         await say(update, context, await ui.explain(update, context, err))
         return None

@@ -10,7 +10,7 @@ from handlers.ui import common as ui
 from wallet.errors import InvalidPhone, SmsCodeExpired, SmsTooSoon, WalletError
 from wallet.pii import mask_phone, normalize_phone
 from wallet.services import sms_codes
-from handlers.onboarding_prompts import (CARD_CODE, CODE, CODE_RE, NAME, STEP, step_buttons, get_draft, keep_secret, say,
+from handlers.onboarding_prompts import (CODE, CODE_RE, NAME, step_buttons, get_draft, keep_secret, say,
                                         get_secret, sms_lang, PROMPTS, ask)
 
 
@@ -77,16 +77,15 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | N
 
 
 async def on_resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Resend on the phone's code step (the card's code step has its own: onboarding_card.on_retry)."""
     query = update.callback_query
     lang = await ui.language(update, context)
-    step = context.user_data.get(STEP)
-    purpose = "bind" if step == CARD_CODE else "open"
-    problem = await send_code(update, context, purpose)
+    problem = await send_code(update, context, "open")
     if problem:
         await query.answer(problem, show_alert=True)
         return None
     await query.answer(t(lang, "ob.code_resent"))
-    await PROMPTS[step if step in (CODE, CARD_CODE) else CODE](update, context)
+    await PROMPTS[CODE](update, context)
     return None
 
 

@@ -1,7 +1,9 @@
 """Bank gateway port and the sandbox bank adapter.
 
 The wallet never stores full card numbers: ``verify`` returns an opaque token that the bank
-maps to the card; ``charge`` (top-up) and ``payout`` (withdrawal) take that token and an
+maps to the card. The bank checks the card's holder (name, ID number) and its reserved phone
+(预留手机号: the only phone the card's SMS code may go to): ``check_holder`` before a code is
+sent, ``verify`` again when the code comes back; ``charge`` (top-up) and ``payout`` (withdrawal) take that token and an
 idempotency key. After a ``BankTimeout`` the outcome is unknown to the wallet: ask
 ``status(key)`` (reconciliation) or retry with the same key (replays the first result).
 Test cards of the sandbox are documented in ``wallet/SANDBOX_CARDS.md``.
@@ -9,6 +11,8 @@ Test cards of the sandbox are documented in ``wallet/SANDBOX_CARDS.md``.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -19,8 +23,9 @@ from typing import Literal, Protocol, runtime_checkable
 
 from wallet.errors import (
     BankDeclined, BankTimeout, CardInvalid, CardNotSupported, CreditCardNotAllowed,
-    IdempotencyConflict, IdentityMismatch,
+    IdempotencyConflict, IdentityMismatch, InvalidPhone, PhoneMismatch,
 )
+from wallet.pii import normalize_phone
 
 __all__ = [
     "Bank", "BANKS", "BINS", "CardInfo", "CardToken", "BankResult", "BankGateway", "SandboxBank",
@@ -125,6 +130,7 @@ class BankResult:
 @runtime_checkable
 class BankGateway(Protocol):
     def lookup(self, card_number: str) -> CardInfo: ...
+    async def check_holder(self, card_number: str, name: str, id_number: str, phone: str) -> CardInfo: ...
     async def verify(self, card_number: str, name: str, id_number: str, phone: str) -> CardToken: ...
     async def charge(self, token: str, amount: int, key: str) -> BankResult: ...
     async def payout(self, token: str, amount: int, key: str) -> BankResult: ...
@@ -181,22 +187,34 @@ def lookup_card(card_number: str) -> CardInfo:
 class SandboxBank:
     """An in-memory bank (optionally persisted to a JSON file) implementing ``BankGateway``.
 
-    It registers unknown cards to the first holder that verifies them, refuses other holders
-    (``IdentityMismatch``), and replays charges/payouts by idempotency key.
+    It registers an unknown card to the first holder that verifies it (name, ID number and the
+    phone, which becomes the card's reserved phone), refuses other holders (``IdentityMismatch``)
+    and other phones (``PhoneMismatch``), and replays charges/payouts by idempotency key.
+
+    The holder is kept as salted hashes (name + ID number, phone): the file
+    never holds an ID number, a name or a phone in clear. ``secret`` (optional) keys the hashes
+    too, so the file alone does not let anyone try ID numbers against them.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, latency: float = 0.0) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, latency: float = 0.0,
+                 secret: str | bytes = b"") -> None:
         self._path = Path(path) if path else None
         self._latency = latency
-        self._holders: dict[str, dict[str, str]] = {}  # card -> name, id_number, phone, token
+        self._secret = secret.encode("utf-8") if isinstance(secret, str) else secret
+        self._salt = secrets.token_hex(16)
+        self._holders: dict[str, dict[str, str]] = {}  # card -> who, phone (salted hashes), token
         self._tokens: dict[str, str] = {}  # token -> card
         self._ops: dict[str, dict] = {}  # key -> op, token, amount, status, bank_ref, reason
         self._overrides: dict[str, Behaviour] = {}
         self._injected: dict[str, deque[tuple[BaseException | str, str]]] = {}
         if self._path and self._path.exists():
             data = json.loads(self._path.read_text("utf-8"))
+            self._salt = data.get("salt") or self._salt
             self._holders, self._ops = data.get("holders", {}), data.get("ops", {})
             self._tokens = {h["token"]: card for card, h in self._holders.items()}
+            if any("id_number" in h for h in self._holders.values()):  # an older file kept them in clear
+                self._holders = {card: self._hashed(h) for card, h in self._holders.items()}
+                self._write(self._blob())
 
     # test hooks ---------------------------------------------------------------------------
     def set_behaviour(self, card_number: str, behaviour: Behaviour) -> None:
@@ -224,6 +242,20 @@ class SandboxBank:
             raise CardNotSupported(bank=info.bank_code)
         return info
 
+    async def check_holder(self, card_number: str, name: str, id_number: str, phone: str) -> CardInfo:
+        """The bank's check before it sends the card's SMS code: a card it knows must be bound by
+        its holder (``IdentityMismatch``) from the phone it holds for the card (``PhoneMismatch``).
+        A card it does not know yet passes: the first ``verify`` registers it."""
+        await self._wait()
+        info = self.lookup(card_number)
+        card = normalize_card_number(card_number)
+        if self._behaviour(card) == "identity_mismatch":
+            raise IdentityMismatch()
+        holder = self._holders.get(card)
+        if holder is not None:
+            self._compare(holder, name, id_number, phone)
+        return info
+
     async def verify(self, card_number: str, name: str, id_number: str, phone: str) -> CardToken:
         await self._wait()
         info = self.lookup(card_number)
@@ -234,16 +266,16 @@ class SandboxBank:
             raise BankDeclined(reason=err) if isinstance(err, str) else err
         if self._behaviour(card) == "identity_mismatch":
             raise IdentityMismatch()
-        name, id_number = name.strip(), id_number.strip().upper()
         holder = self._holders.get(card)
         if holder is None:
-            holder = {"name": name, "id_number": id_number, "phone": phone, "token": "tok_" + secrets.token_urlsafe(24)}
+            holder = {"who": self._who(name, id_number), "phone": self._phone(phone),
+                      "token": "tok_" + secrets.token_urlsafe(24)}
             self._holders[card] = holder
             self._tokens[holder["token"]] = card
             self._save()  # a new holder must reach the file: a restarted sandbox knows the card
             await self._persist()
-        elif (holder["name"], holder["id_number"]) != (name, id_number):
-            raise IdentityMismatch()
+        else:
+            self._compare(holder, name, id_number, phone)
         return CardToken(holder["token"], info.bank_code, info.bank_name_zh, info.bank_name_en,
                          info.card_type, info.last4)
 
@@ -305,6 +337,30 @@ class SandboxBank:
         self._save()
         return result
 
+    # holders: salted hashes, never the name, ID number or phone in clear ----------------------
+    def _hash(self, kind: str, value: str) -> str:
+        key = self._secret + bytes.fromhex(self._salt)
+        return hmac.new(key, f"{kind}\x00{value}".encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def _who(self, name: str, id_number: str) -> str:
+        return self._hash("who", f"{name.strip()}\x00{id_number.strip().upper()}")
+
+    def _phone(self, phone: str) -> str:
+        return self._hash("phone", _phone_digits(phone))
+
+    def _compare(self, holder: dict[str, str], name: str, id_number: str, phone: str) -> None:
+        if not hmac.compare_digest(holder["who"], self._who(name, id_number)):
+            raise IdentityMismatch()
+        if not hmac.compare_digest(holder["phone"], self._phone(phone)):
+            raise PhoneMismatch()
+
+    def _hashed(self, old: dict[str, str]) -> dict[str, str]:
+        """A holder of an older file (name, ID number and phone in clear) as hashes."""
+        if "id_number" not in old:
+            return old
+        return {"who": self._who(old["name"], old["id_number"]), "phone": self._phone(old["phone"]),
+                "token": old["token"]}
+
     def _behaviour(self, card: str) -> Behaviour:
         return self._overrides.get(card) or SANDBOX_CARDS.get(card, "ok")
 
@@ -327,11 +383,20 @@ class SandboxBank:
             if not getattr(self, "_dirty", False):
                 return
             self._dirty = False
-            blob = json.dumps({"holders": self._holders, "ops": self._ops}, ensure_ascii=False)
-            await asyncio.to_thread(self._write, blob)
+            await asyncio.to_thread(self._write, self._blob())
+
+    def _blob(self) -> str:
+        return json.dumps({"salt": self._salt, "holders": self._holders, "ops": self._ops}, ensure_ascii=False)
 
     def _write(self, blob: str) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._path.with_name(self._path.name + ".tmp")
         tmp.write_text(blob, "utf-8")
         os.replace(tmp, self._path)
+
+
+def _phone_digits(phone: str) -> str:
+    try:
+        return normalize_phone(phone)
+    except InvalidPhone:
+        return "".join(c for c in str(phone) if c.isdigit())

@@ -147,8 +147,11 @@ class PinLocked(WalletError):
 # --- SMS -----------------------------------------------------------------------------------
 @dataclass(eq=False)
 class SmsTooSoon(WalletError):
+    """The last code for this phone and purpose went out less than the resend interval ago.
+    ``live``: that code can still be typed (unused, in time, tries left); else none can."""
     code = "sms_too_soon"
     retry_after: int  # seconds
+    live: bool = True
 
 
 @dataclass(eq=False)
@@ -188,6 +191,13 @@ class CreditCardNotAllowed(WalletError):
 @dataclass(eq=False)
 class IdentityMismatch(WalletError):
     code = "identity_mismatch"
+
+
+@dataclass(eq=False)
+class PhoneMismatch(WalletError):
+    """The phone is not the one the bank holds for the card (its reserved phone, 预留手机号):
+    the bank sends the card's code only there. Use that phone, or another card."""
+    code = "phone_mismatch"
 
 
 @dataclass(eq=False)

@@ -29,13 +29,13 @@ SUB_CODES = {
     "invalid_date_range": ["format", "order", "too_long"],
 }
 
-SAMPLE = {int: 1234, str: "x", datetime: datetime(2026, 11, 28, 16, 30, tzinfo=timezone.utc)}
+SAMPLE = {bool: True, int: 1234, str: "x", datetime: datetime(2026, 11, 28, 16, 30, tzinfo=timezone.utc)}
 
 
 def sample(cls, **override):
     values = {}
     for f in dataclasses.fields(cls):
-        kind = f.type if isinstance(f.type, type) else {"int": int, "str": str, "datetime": datetime}[f.type]
+        kind = f.type if isinstance(f.type, type) else {"bool": bool, "int": int, "str": str, "datetime": datetime}[f.type]
         values[f.name] = SAMPLE[kind]
     values.update(override)
     return cls(**values)

@@ -7,7 +7,7 @@ from datetime import date
 
 from wallet.bank import luhn_check_digit
 from wallet.idnumber import make_test_id_number
-from wallet.services import cards, people, pins, sms_codes
+from wallet.services import cards, people, pins
 
 PIN = "135790"
 
@@ -31,12 +31,15 @@ def name_for(user_id: int) -> str:
 
 
 async def bind(ctx, user_id: int, *, card: str | None = None, key: str | None = None) -> dict:
-    phone = phone_for(user_id)
+    """Bind a card as the chat does: the bank checks the holder and the phone, the card's code
+    goes to that phone, the code comes back."""
+    phone, card_number = phone_for(user_id), card or card_for(user_id)
     ctx.clock.advance(seconds=ctx.rules.sms_resend_seconds)  # never "too soon" in tests
-    await sms_codes.request_code(ctx, phone=phone, purpose="bind")
+    await cards.send_bind_code(ctx, user_id=user_id, card_number=card_number, name=name_for(user_id),
+                               id_number=id_for(user_id), phone=phone)
     code = ctx.sms.last_code(phone)
     return await cards.bind_card(ctx, key=key or f"bind-{user_id}-{card or ''}", user_id=user_id,
-                                 card_number=card or card_for(user_id), name=name_for(user_id),
+                                 card_number=card_number, name=name_for(user_id),
                                  id_number=id_for(user_id), phone=phone, sms_code=code)
 
 

@@ -1,6 +1,7 @@
 """wallet.bank: card numbers, BIN lookup, and the sandbox bank."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,7 @@ from wallet.bank import (
 )
 from wallet.errors import (
     BankDeclined, BankTimeout, CardInvalid, CardNotSupported, CreditCardNotAllowed, IdempotencyConflict,
-    IdentityMismatch,
+    IdentityMismatch, PhoneMismatch,
 )
 from wallet.idnumber import make_test_id_number
 
@@ -95,9 +96,37 @@ async def test_verify_registers_and_returns_token(bank: SandboxBank) -> None:
         "ICBC", "Industrial and Commercial Bank of China", "debit", "0018")
     assert tok.token not in repr(tok)
     assert bank.card_number_of(tok.token) == ICBC
-    # the same holder again (ID in lower case x / spaces around the name) gets the same token
-    again = await bank.verify("6222 0200 0000 0000 018", " 张三 ", ALICE[1].lower(), "13800000000")
+    # the same holder again (ID in lower case x / spaces around the name / the phone with +86
+    # and dashes) gets the same token
+    again = await bank.verify("6222 0200 0000 0000 018", " 张三 ", ALICE[1].lower(), "+86 138-1234-5678")
     assert again.token == tok.token
+
+
+async def test_the_bank_holds_the_cards_phone(bank: SandboxBank) -> None:
+    """The first holder's phone is the card's reserved phone (预留手机号): the holder's name and
+    ID number from another phone are refused with their own reason, before and after the code."""
+    tok = await bank.verify(ICBC, *ALICE)
+    bobs_phone = BOB[2]
+    with pytest.raises(PhoneMismatch):
+        await bank.check_holder(ICBC, ALICE[0], ALICE[1], bobs_phone)
+    with pytest.raises(PhoneMismatch):
+        await bank.verify(ICBC, ALICE[0], ALICE[1], bobs_phone)
+    with pytest.raises(IdentityMismatch):  # another person is told about the identity, not the phone
+        await bank.check_holder(ICBC, *BOB)
+    assert (await bank.check_holder(ICBC, *ALICE)).last4 == "0018"
+    assert (await bank.verify(ICBC, *ALICE)).token == tok.token
+
+
+async def test_check_holder_passes_an_unknown_card_without_registering_it(bank: SandboxBank) -> None:
+    assert (await bank.check_holder(ICBC, *ALICE)).bank_code == "ICBC"
+    assert (await bank.check_holder(ICBC, *BOB)).bank_code == "ICBC"  # nobody holds it yet
+    await bank.verify(ICBC, *BOB)  # the first verify registers it
+    with pytest.raises(IdentityMismatch):
+        await bank.check_holder(ICBC, *ALICE)
+    with pytest.raises(IdentityMismatch):
+        await bank.check_holder("6222020000000000992", *ALICE)  # the sandbox's identity_mismatch card
+    with pytest.raises(CardNotSupported):
+        await bank.check_holder("4111111111111111", *ALICE)
 
 
 async def test_other_holder_is_refused(bank: SandboxBank) -> None:
@@ -251,6 +280,34 @@ async def test_persistence(tmp_path: Path) -> None:
     assert await reopened.charge(tok, 100, "c1") == r
     assert (await reopened.payout(tok, 50, "p1")).succeeded
     assert not path.with_name("sandbox.json.tmp").exists()
+
+
+async def test_the_file_keeps_no_name_id_number_or_phone_in_clear(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.json"
+    await SandboxBank(path, secret="pepper").verify(ICBC, *ALICE)
+    text = path.read_text("utf-8")
+    for secret in (*ALICE, ALICE[1][:-1]):
+        assert secret not in text, secret
+    reopened = SandboxBank(path, secret="pepper")
+    with pytest.raises(PhoneMismatch):
+        await reopened.verify(ICBC, ALICE[0], ALICE[1], BOB[2])
+    with pytest.raises(IdentityMismatch):
+        await reopened.verify(ICBC, *BOB)
+    await reopened.verify(ICBC, *ALICE)
+    with pytest.raises(IdentityMismatch):  # the hashes are keyed: without the secret nothing matches
+        await SandboxBank(path).verify(ICBC, *ALICE)
+
+
+async def test_an_older_file_with_holders_in_clear_is_rewritten_as_hashes(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.json"
+    path.write_text(json.dumps({"holders": {ICBC: {"name": ALICE[0], "id_number": ALICE[1], "phone": ALICE[2],
+                                                   "token": "tok_old"}}, "ops": {}}), "utf-8")
+    bank = SandboxBank(path)
+    text = path.read_text("utf-8")
+    assert ALICE[1] not in text and ALICE[2] not in text and ALICE[0] not in text and "tok_old" in text
+    assert (await bank.verify(ICBC, *ALICE)).token == "tok_old"
+    with pytest.raises(PhoneMismatch):
+        await SandboxBank(path).verify(ICBC, ALICE[0], ALICE[1], BOB[2])
 
 
 async def test_a_bound_card_survives_a_restart_before_any_charge(tmp_path: Path) -> None:

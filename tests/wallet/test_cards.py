@@ -54,16 +54,18 @@ async def every_stored_value(ctx) -> list[str]:
     return await read(ctx, body)
 
 
-async def fresh_code(ctx, phone, purpose="bind"):
+async def fresh_code(ctx, phone, card):
+    """A code for ``card`` sent straight to ``phone``, past the bank's check before sending (the
+    bank's check when the code comes back is what these tests are about)."""
     ctx.clock.advance(seconds=ctx.rules.sms_resend_seconds)
-    await sms_codes.request_code(ctx, phone=phone, purpose=purpose)
+    await sms_codes.request_code(ctx, phone=phone, purpose=cards.bind_purpose(ctx, card))
     return ctx.sms.last_code(phone)
 
 
 async def bind_as(ctx, *, key, user_id, card, identity_of, phone=None, code=None):
     """Bind ``card`` for ``user_id`` claiming the name and ID number of ``identity_of``."""
     phone = phone or phone_for(user_id)
-    code = code or await fresh_code(ctx, phone)
+    code = code or await fresh_code(ctx, phone, card)
     return await cards.bind_card(ctx, key=key, user_id=user_id, card_number=card, name=name_for(identity_of),
                                  id_number=id_for(identity_of), phone=phone, sms_code=code)
 
@@ -164,7 +166,7 @@ async def test_the_same_card_twice_is_refused(ctx):
 
 async def test_wrong_sms_code_is_refused_with_tries_left(ctx):
     await opened(ctx, 1)
-    code = await fresh_code(ctx, phone_for(1))
+    code = await fresh_code(ctx, phone_for(1), card_for(1))
     with pytest.raises(errors.SmsCodeWrong) as e:
         await bind_as(ctx, key="b", user_id=1, card=card_for(1), identity_of=1, code=wrong(code))
     assert e.value.tries_left == 4
@@ -185,14 +187,89 @@ async def test_bind_replays_with_the_same_key_without_a_second_code(ctx):
                               id_number=id_for(1), phone=phone_for(1), sms_code="000000")
 
 
+async def test_someone_elses_card_with_their_name_and_id_from_my_phone_is_refused(ctx):
+    """Bob knows Alice's name, ID number and card number: the bank holds Alice's phone for the
+    card, so it sends Bob no code, and even a code Bob got some other way binds nothing."""
+    alice, bob = 1, 2
+    await make_person(ctx, alice)
+    await opened(ctx, bob)
+    ctx.clock.advance(seconds=61)
+    with pytest.raises(errors.PhoneMismatch):
+        await cards.send_bind_code(ctx, user_id=bob, card_number=card_for(alice), name=name_for(alice),
+                                   id_number=id_for(alice), phone=phone_for(bob))
+    assert ctx.sms.inbox(phone_for(bob)) == []
+    with pytest.raises(errors.PhoneMismatch):  # the bank checks again when the code comes back
+        await bind_as(ctx, key="steal", user_id=bob, card=card_for(alice), identity_of=alice)
+    prof = await people.profile(ctx, bob)
+    assert prof["verified"] is False and prof["id_number"] is None and prof["phone"] is None
+    assert await cards.list_cards(ctx, bob) == []
+    # Bob's own name and ID on Alice's card: the identity check, not the phone
+    ctx.sms.clear()
+    with pytest.raises(errors.IdentityMismatch):
+        await cards.send_bind_code(ctx, user_id=bob, card_number=card_for(alice), name=name_for(bob),
+                                   id_number=id_for(bob), phone=phone_for(bob))
+    assert ctx.sms.inbox(phone_for(bob)) == []
+    # Alice's own phone still binds it (to her wallet it is already bound: refused as such)
+    with pytest.raises(errors.CardAlreadyBound):
+        await bind(ctx, alice, key="again")
+
+
+async def test_the_bank_refuses_before_any_code_is_sent(ctx):
+    await opened(ctx, 1)
+    with pytest.raises(errors.IdentityMismatch):
+        await cards.send_bind_code(ctx, user_id=1, card_number=IDENTITY_MISMATCH, name=name_for(1),
+                                   id_number=id_for(1), phone=phone_for(1))
+    with pytest.raises(errors.CardNotSupported):
+        await cards.send_bind_code(ctx, user_id=1, card_number=VISA, name=name_for(1),
+                                   id_number=id_for(1), phone=phone_for(1))
+    assert ctx.sms.inbox(phone_for(1)) == []
+
+
+async def test_each_card_has_its_own_code(ctx):
+    """Binding a card within 60 s of another card's code gets a code at once; a code is good for
+    its own card only; the same card's code again within 60 s is "too soon" (the first still works)."""
+    await make_person(ctx, 1)  # the first card's code was sent just now
+    sent = await cards.send_another_code(ctx, user_id=1, card_number=OK_DEBIT)
+    assert sent["phone"] == "139****0001" and sent["resend_in"] == 60
+    ok_debit_code = ctx.sms.last_code(phone_for(1))
+    other = "6216610000000000040"
+    await cards.send_another_code(ctx, user_id=1, card_number=other)
+    other_code = ctx.sms.last_code(phone_for(1))
+    with pytest.raises(errors.SmsTooSoon) as e:
+        await cards.send_another_code(ctx, user_id=1, card_number=OK_DEBIT)
+    assert e.value.live is True and 0 < e.value.retry_after <= 60
+    if other_code != ok_debit_code:
+        with pytest.raises(errors.SmsCodeWrong):  # the other card's code does not bind this one
+            await cards.bind_another(ctx, key="b-ok", user_id=1, card_number=OK_DEBIT, sms_code=other_code)
+    bound = await cards.bind_another(ctx, key="b-ok", user_id=1, card_number=OK_DEBIT, sms_code=ok_debit_code)
+    assert bound["last4"] == OK_DEBIT[-4:]
+    assert (await cards.bind_another(ctx, key="b-other", user_id=1, card_number=other,
+                                     sms_code=other_code))["last4"] == other[-4:]
+
+
+async def test_another_card_of_a_wallet_checks_the_identity_on_file_before_the_code(ctx):
+    await make_person(ctx, 1)
+    await make_person(ctx, 2)
+    with pytest.raises(errors.IdentityMismatch):  # person 2's card, person 1's identity
+        await cards.send_another_code(ctx, user_id=1, card_number=card_for(2))
+    with pytest.raises(errors.NotVerified):
+        await opened(ctx, 3)
+        await cards.send_another_code(ctx, user_id=3, card_number=OK_DEBIT)
+
+
 async def test_a_phone_already_used_by_another_person_is_refused(ctx):
     await make_person(ctx, 1)
     await opened(ctx, 2)
+    with pytest.raises(errors.PhoneTaken):  # before any code
+        await cards.send_bind_code(ctx, user_id=2, card_number=card_for(2), name=name_for(2),
+                                   id_number=id_for(2), phone=phone_for(1))
     with pytest.raises(errors.PhoneTaken):
         await bind_as(ctx, key="b2", user_id=2, card=card_for(2), identity_of=2, phone=phone_for(1))
     prof = await people.profile(ctx, 2)
     assert prof["verified"] is False and prof["phone"] is None
     assert await cards.list_cards(ctx, 2) == []
+    # the bank never heard of it: person 2's own phone binds the card
+    assert (await bind(ctx, 2))["last4"] == card_for(2)[-4:]
 
 
 # --- unbinding ---------------------------------------------------------------------------------

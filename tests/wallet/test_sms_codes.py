@@ -75,6 +75,42 @@ async def test_resend_within_60_seconds_is_too_soon(ctx):
     assert len(ctx.sms.inbox(PHONE)) == 3
 
 
+async def test_too_soon_says_whether_the_last_code_still_works(ctx):
+    code = await send(ctx)
+    with pytest.raises(errors.SmsTooSoon) as e:
+        await send(ctx)
+    assert e.value.live is True  # the code sent a moment ago may still be typed
+    for _ in range(5):
+        with pytest.raises((errors.SmsCodeWrong, errors.SmsCodeExpired)):
+            await sms_codes.check_code(ctx, phone=PHONE, purpose="bind", code=wrong(code))
+    with pytest.raises(errors.SmsTooSoon) as e:
+        await send(ctx)
+    assert e.value.live is False  # used up by wrong tries: no code works until the new one
+
+
+async def test_a_used_code_does_not_hold_back_the_next_one(ctx):
+    """A code that was used reached its phone and did its job: the next attempt (the bank timed
+    out, the card was refused after the code) gets a new code at once, not "a code was just sent"."""
+    code = await send(ctx)
+    await sms_codes.check_code(ctx, phone=PHONE, purpose="bind", code=code)
+    fresh = await send(ctx)
+    assert len(ctx.sms.inbox(PHONE)) == 2
+    await sms_codes.check_code(ctx, phone=PHONE, purpose="bind", code=fresh)
+
+
+async def test_a_code_that_could_not_be_sent_is_forgotten(ctx):
+    class Down:
+        async def send(self, phone, text):
+            raise errors.SmsSendFailed()
+
+    working, ctx.sms = ctx.sms, Down()
+    with pytest.raises(errors.SmsSendFailed):
+        await sms_codes.request_code(ctx, phone=PHONE, purpose="bind")
+    ctx.sms = working
+    code = await send(ctx)  # not "a code was just sent": none was
+    await sms_codes.check_code(ctx, phone=PHONE, purpose="bind", code=code)
+
+
 async def test_code_is_valid_for_5_minutes(ctx):
     code = await send(ctx)
     ctx.clock.advance(seconds=299)

@@ -40,11 +40,68 @@ def _card_view(c) -> dict:
 
 
 # --- binding ---------------------------------------------------------------------------------
+async def _check_on_file(ctx: Context, user_id: int, *, name: str, id_number: str, phone: str) -> None:
+    """What the wallet knows before the bank is asked: a wallet with an identity binds only that
+    identity's cards (``IdentityMismatch``); a first card's phone is nobody else's (``PhoneTaken``)."""
+    index = ctx.pii.blind_index(phone)
+
+    async def body(conn):
+        row = (await conn.execute(select(users.c.real_name_enc, users.c.id_number_enc)
+                                  .where(users.c.id == user_id))).one_or_none()
+        if row is not None and row.id_number_enc is not None:
+            return row, False
+        taken = (await conn.execute(select(users.c.id).where(
+            and_(users.c.phone_index == index, users.c.id != user_id)))).first()
+        return None, taken is not None
+
+    user, taken = await read(ctx, body)
+    if user is not None and (ctx.pii.decrypt(user.id_number_enc) != id_number
+                             or ctx.pii.decrypt(user.real_name_enc) != name):
+        raise IdentityMismatch()
+    if taken:
+        raise PhoneTaken()
+
+
+def bind_purpose(ctx: Context, card_number: str) -> str:
+    """The SMS purpose of one card's code (``bind:`` and a keyed digest of the number, 16
+    characters): each card has its own code, and another card's code does not wait for it."""
+    return "bind:" + ctx.pii.blind_index(normalize_card_number(card_number), purpose="bind_code")[:11]
+
+
+async def send_bind_code(ctx: Context, *, user_id: int, card_number: str, name: str, id_number: str,
+                         phone: str, lang: str = "zh-CN") -> dict:
+    """Before binding: the bank checks that the card is this person's (name and ID number) and
+    that ``phone`` is the phone it holds for the card, then the card's code goes to that phone.
+    Nothing is sent when it refuses (``CardNotSupported``, ``IdentityMismatch``, ``PhoneMismatch``)
+    or when this card's last code is still fresh (``SmsTooSoon``). A wallet that already has an
+    identity binds only cards of that identity. Returns ``phone`` masked, ``expires_in``, ``resend_in``."""
+    ctx.bank.lookup(card_number)  # CardInvalid / CardNotSupported first
+    name = normalize_name(name)
+    ident = validate_id_number(id_number)
+    phone = normalize_phone(phone)
+
+    await _check_on_file(ctx, user_id, name=name, id_number=ident.number, phone=phone)
+    await ctx.bank.check_holder(card_number, name, ident.number, phone)
+    sent = await sms_codes.request_code(ctx, phone=phone, purpose=bind_purpose(ctx, card_number), lang=lang)
+    return {**sent, "phone": mask_phone(phone)}
+
+
+async def send_another_code(ctx: Context, *, user_id: int, card_number: str, lang: str = "zh-CN") -> dict:
+    """``send_bind_code`` for one more card, with the identity and phone already on file."""
+    user = await read(ctx, lambda conn: load_user(conn, user_id))
+    if user.id_number_enc is None or user.phone_enc is None:
+        raise NotVerified(user_id=user_id)
+    return await send_bind_code(ctx, user_id=user_id, card_number=card_number, lang=lang,
+                                name=ctx.pii.decrypt(user.real_name_enc), id_number=ctx.pii.decrypt(user.id_number_enc),
+                                phone=ctx.pii.decrypt(user.phone_enc))
+
+
 async def bind_card(ctx: Context, *, key: str, user_id: int, card_number: str, name: str,
                     id_number: str, phone: str, sms_code: str) -> dict:
     """Verify name + ID number + card + phone with the bank and bind the card. The first card
-    sets the person's real-name identity; later cards must match it. Send the SMS code first
-    with ``sms_codes.request_code(ctx, phone=..., purpose="bind")``."""
+    sets the person's real-name identity; later cards must match it. Send the card's SMS code
+    first with ``send_bind_code`` (the bank checks the holder and the phone before it goes out);
+    the bank checks them again here, after the code."""
     key = caller_key(key, op="bind_card", user_id=user_id)
     info = ctx.bank.lookup(card_number)  # CardInvalid / CardNotSupported before anything else
     name = normalize_name(name)
@@ -56,11 +113,9 @@ async def bind_card(ctx: Context, *, key: str, user_id: int, card_number: str, n
     done = await replay(ctx, key=key, op="bind_card", request=request)
     if done is not None:
         return done
-    user = await read(ctx, lambda conn: load_user(conn, user_id))
-    if user.id_number_enc is not None and (
-            ctx.pii.decrypt(user.id_number_enc) != ident.number or ctx.pii.decrypt(user.real_name_enc) != name):
-        raise IdentityMismatch()
-    await sms_codes.check_code(ctx, phone=phone, purpose="bind", code=sms_code)
+    await read(ctx, lambda conn: load_user(conn, user_id))  # WalletNotOpen
+    await _check_on_file(ctx, user_id, name=name, id_number=ident.number, phone=phone)
+    await sms_codes.check_code(ctx, phone=phone, purpose=bind_purpose(ctx, card_number), code=sms_code)
     token = await ctx.bank.verify(card_number, name, ident.number, phone)
     phone_index = ctx.pii.blind_index(phone)
 
@@ -96,7 +151,7 @@ async def bind_card(ctx: Context, *, key: str, user_id: int, card_number: str, n
 async def bind_another(ctx: Context, *, key: str, user_id: int, card_number: str, sms_code: str) -> dict:
     """Bind one more card with the identity already on file (name, ID number, bound phone): the
     bank verifies them against the new card as at opening. Send the code first with
-    ``people.send_code(ctx, user_id, purpose="bind")``."""
+    ``send_another_code``."""
     user = await read(ctx, lambda conn: load_user(conn, user_id))
     if user.id_number_enc is None or user.phone_enc is None:
         raise NotVerified(user_id=user_id)

@@ -1,5 +1,9 @@
 """SMS verification codes: 6 digits, valid 5 minutes, 5 tries, 60 s before a resend.
-Only a hash of the code is stored; the phone is looked up by its blind index."""
+Only a hash of the code is stored; the phone is looked up by its blind index.
+
+The resend interval holds back a second code for the same phone and purpose while the last one
+is fresh; a purpose may name its subject (``bind:<card>``: each card its own code), and a code
+already used does not hold the next one back (it reached its phone and did its job)."""
 from __future__ import annotations
 
 import hmac
@@ -26,7 +30,8 @@ def _latest(phone_index: str, purpose: str):
 
 
 async def request_code(ctx: Context, *, phone: str, purpose: str, lang: str = "zh-CN") -> dict:
-    """Send a new code to ``phone`` for ``purpose`` (bind, unfreeze, reset_pin)."""
+    """Send a new code to ``phone`` for ``purpose`` (open, ``bind:<card>``, unfreeze, reset_pin).
+    ``SmsTooSoon`` (nothing sent) says in how many seconds, and whether the last code still works."""
     phone = normalize_phone(phone)
     index = ctx.pii.blind_index(phone)
     code = generate_code()
@@ -34,16 +39,25 @@ async def request_code(ctx: Context, *, phone: str, purpose: str, lang: str = "z
 
     async def body(conn):
         last = (await conn.execute(_latest(index, purpose))).one_or_none()
-        if last is not None:
+        if last is not None and last.used_at is None:
             wait = ctx.rules.sms_resend_seconds - (now - last.sent_at).total_seconds()
             if wait > 0:
-                raise SmsTooSoon(retry_after=int(wait + 0.999))
-        await conn.execute(sms_codes.insert().values(
+                live = last.expires_at > now and last.tries < ctx.rules.sms_code_max_tries
+                raise SmsTooSoon(retry_after=int(wait + 0.999), live=live)
+        return (await conn.execute(sms_codes.insert().values(
             phone_index=index, purpose=purpose, code_hash=_code_hash(ctx, phone, code), tries=0,
-            sent_at=now, expires_at=now + timedelta(seconds=ctx.rules.sms_code_ttl_seconds)))
+            sent_at=now, expires_at=now + timedelta(seconds=ctx.rules.sms_code_ttl_seconds))
+            .returning(sms_codes.c.id))).scalar_one()
 
-    await transaction(ctx, body)
-    await ctx.sms.send(phone, sms_text(code, lang))
+    row_id = await transaction(ctx, body)
+    try:
+        await ctx.sms.send(phone, sms_text(code, lang))
+    except Exception:
+        # never sent: forget it, so nobody is told "a code was just sent" and a retry goes at once
+        async def forget(conn):
+            await conn.execute(sms_codes.delete().where(sms_codes.c.id == row_id))
+        await transaction(ctx, forget)
+        raise
     return {"expires_in": ctx.rules.sms_code_ttl_seconds, "resend_in": ctx.rules.sms_resend_seconds}
 
 
