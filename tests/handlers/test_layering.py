@@ -53,7 +53,7 @@ def starts(name: str, *prefixes: str) -> bool:
 
 
 def test_the_domain_knows_no_messenger_nor_the_layers_above():
-    bad = {m: sorted(i for i in imps if starts(i, "telegram", "handlers", "chat", "jobs", "bot", "emulator", "aiohttp"))
+    bad = {m: sorted(i for i in imps if starts(i, "telegram", "handlers", "chat", "jobs", "bot", "emulator"))
            for m, imps in raw_imports().items() if starts(m, "wallet")}
     assert not {m: i for m, i in bad.items() if i}
 
