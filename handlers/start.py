@@ -75,12 +75,14 @@ async def set_commands(app: Application) -> None:
     await app.bot.set_my_commands(commands("zh_CN"))
 
 
-# the command menu; flows add theirs here (name, msgid of its description)
+# the command menu, every command the bot answers (/help lists them too); flows add theirs here
+# (name, msgid of its description)
 COMMANDS = [("start", "cmd.start"), ("wallet", "cmd.wallet"), ("topup", "cmd.topup"), ("withdraw", "cmd.withdraw"),
-            ("transfer", "cmd.transfer"), ("hongbao", "cmd.hongbao"), ("cards", "cmd.cards"), ("bills", "cmd.bills"),
-            ("shop", "cmd.shop"), ("receive", "cmd.receive"), ("security", "cmd.security"), ("tip", "cmd.tip"),
-            ("settings", "cmd.settings"), ("report", "cmd.report"), ("tickets", "cmd.tickets"),
-            ("cancel", "cmd.cancel"), ("help", "cmd.help")]
+            ("transfer", "cmd.transfer"), ("hongbao", "cmd.hongbao"), ("receive", "cmd.receive"), ("shop", "cmd.shop"),
+            ("cards", "cmd.cards"), ("bind", "cmd.bind"), ("bills", "cmd.bills"),
+            ("freeze", "cmd.freeze"), ("unfreeze", "cmd.unfreeze"), ("security", "cmd.security"), ("pin", "cmd.pin"),
+            ("forgotpin", "cmd.forgotpin"), ("report", "cmd.report"), ("tickets", "cmd.tickets"), ("tip", "cmd.tip"),
+            ("tips", "cmd.tips"), ("settings", "cmd.settings"), ("cancel", "cmd.cancel"), ("help", "cmd.help")]
 
 
 def commands(lang: str) -> list[BotCommand]:

@@ -50,3 +50,20 @@ def test_the_command_menu_lists_the_flows_and_only_answered_commands(tmp_path):
     assert set(names) <= answered
     for lang in LANGUAGES:  # each has a description of its own in both languages
         assert all(c.description and not c.description.startswith("cmd.") for c in commands(lang))
+
+
+def test_help_and_the_menu_name_every_command_the_bot_answers(tmp_path):
+    """/help (both languages) and the command menu list every command the bot handles: /freeze, the
+    emergency one, included (issue 21, finding 11)."""
+    from handlers.i18n import t
+    from handlers.start import COMMANDS
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    app = build_application(settings, token="123:TEST")
+    answered = _commands(h for group in app.handlers.values() for h in group)
+    assert {"topup", "withdraw", "cards", "security", "settings", "freeze", "unfreeze"} <= answered
+    for lang in LANGUAGES:
+        listed = set(COMMAND.findall(t(lang, "help.text")))
+        assert answered <= listed, f"/help ({lang}) omits {sorted(answered - listed)}"
+        assert listed <= answered, f"/help ({lang}) names {sorted(listed - answered)} nobody answers"
+    assert answered == {name for name, _ in COMMANDS}
