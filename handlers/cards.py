@@ -85,7 +85,9 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if press.verb == "unb":
         press.draft["card_id"] = card["card_id"]
         await update.callback_query.edit_message_text(t(lang, "cards.unbind_what", card=entry.card_label(card, lang)))
-        await keypad.show(update, context, title=t(lang, "cards.unbind_pin", last4=card["last4"]), owner=UNBIND_PIN)
+        if not await keypad.show(update, context, title=t(lang, "cards.unbind_pin", last4=card["last4"]), owner=UNBIND_PIN):
+            ui.drop_draft(context, FEATURE)  # the PIN is locked: told, with the reset button
+            return ConversationHandler.END
         return UNBIND_PIN
     return None
 

@@ -50,7 +50,8 @@ async def confirm_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
                                                   reply_markup=confirm.keyboard(rows))
         return CONFIRM
     await update.effective_message.reply_text(rp.describe(lang, draft))
-    await keypad.show(update, context, title=_pin_title(lang, draft), owner=rp.PIN)
+    if not await keypad.show(update, context, title=_pin_title(lang, draft), owner=rp.PIN):
+        return ConversationHandler.END  # the PIN is locked: told, with the reset button (the card still waits)
     return rp.PIN
 
 

@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from handlers.i18n import t
 from handlers.security_pin import (change_new, change_old, change_start, forgot_code, forgot_id, forgot_pin,
-                                   forgot_start)
+                                   forgot_start, new_pin_rules)
 from handlers.security_steps import (CHANGE_NEW, CHANGE_OLD, FEATURE, FORGOT_CODE, FORGOT_ID, FORGOT_PIN, FREEZE,
                                      UNF_CODE, UNF_ID, UNF_PIN, end, person_id)
 from handlers.security_unfreeze import unfreeze_code, unfreeze_id, unfreeze_pin, unfreeze_start
@@ -96,7 +96,7 @@ def conversation() -> ConversationHandler:
         states={
             FREEZE: [CallbackQueryHandler(freeze_do, pattern=confirm.pattern("sfz"))],
             CHANGE_OLD: keypad.state(change_old, owner=CHANGE_OLD),
-            CHANGE_NEW: keypad.state(change_new, validate=keypad.strength(), owner=CHANGE_NEW),
+            CHANGE_NEW: keypad.state(change_new, validate=new_pin_rules(), owner=CHANGE_NEW),
             FORGOT_ID: [entry.FlowText(FEATURE, forgot_id)],
             FORGOT_CODE: [entry.FlowText(FEATURE, forgot_code)],
             FORGOT_PIN: keypad.state(forgot_pin, validate=keypad.strength(), owner=FORGOT_PIN),

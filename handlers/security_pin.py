@@ -1,6 +1,8 @@
 """Changing the PIN (old, then new twice) and a forgotten PIN (ID number + SMS code -> new PIN twice)."""
 from __future__ import annotations
 
+import secrets
+
 from telegram import Update
 from telegram.ext import ContextTypes, ConversationHandler
 
@@ -14,11 +16,28 @@ from wallet.services import pins
 
 
 # --- change PIN --------------------------------------------------------------------------------
+def new_pin_rules() -> keypad.Validate:
+    """The new PIN's first entry: the strength rules, and not the current PIN (told at once, before
+    it is typed a second time; the wallet refuses it too)."""
+    strong = keypad.strength()
+
+    async def check(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str) -> str | None:
+        problem = await strong(update, context, pin)
+        if problem:
+            return problem
+        old = held.recall(context, person_id(update), "old_pin")
+        if old is not None and secrets.compare_digest(old.encode(), pin.encode()):
+            return await ui.explain(update, context, PinWeak(reason="same_as_old"))
+        return None
+    return check
+
+
 async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
-    await keypad.show(update, context, title=t(lang, "sec.change_old"), owner=CHANGE_OLD)
+    if not await keypad.show(update, context, title=t(lang, "sec.change_old"), owner=CHANGE_OLD):
+        return end(context, update)  # the PIN is locked: told, with the reset button
     return CHANGE_OLD
 
 
@@ -37,8 +56,9 @@ async def change_new(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: st
     lang = await ui.language(update, context)
     old = held.recall(context, person_id(update), "old_pin")
     if old is None:  # the bot restarted in between: the old PIN is gone, ask again
-        await keypad.show(update, context, title=t(lang, "sec.change_old"), notice=t(lang, "sec.again_after_restart"),
-                          owner=CHANGE_OLD)
+        if not await keypad.show(update, context, title=t(lang, "sec.change_old"),
+                                 notice=t(lang, "sec.again_after_restart"), owner=CHANGE_OLD):
+            return end(context, update)
         return CHANGE_OLD
     try:
         await pins.change_pin(ui.wallet(context), person_id(update), old, pin)

@@ -22,7 +22,8 @@ async def unfreeze_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await send(update, context, await ui.explain(update, context, NotFrozen(user_id=person_id(update))))
         return end(context, update)
     held.forget(context, person_id(update))
-    await keypad.show(update, context, title=t(lang, "sec.unfreeze_pin"), owner=UNF_PIN)
+    if not await keypad.show(update, context, title=t(lang, "sec.unfreeze_pin"), owner=UNF_PIN):
+        return end(context, update)  # the PIN is locked: told, with the reset button
     return UNF_PIN
 
 
@@ -47,8 +48,9 @@ async def unfreeze_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
     uid, lang = person_id(update), await ui.language(update, context)
     pin, number = held.recall(context, uid, "pin"), held.recall(context, uid, "id_number")
     if pin is None or number is None:
-        await keypad.show(update, context, title=t(lang, "sec.unfreeze_pin"), notice=t(lang, "sec.again_after_restart"),
-                          owner=UNF_PIN)
+        if not await keypad.show(update, context, title=t(lang, "sec.unfreeze_pin"),
+                                 notice=t(lang, "sec.again_after_restart"), owner=UNF_PIN):
+            return end(context, update)
         return UNF_PIN
     draft = ui.draft(context, FEATURE) or ui.new_draft(context, FEATURE, action="unfreeze")
     try:

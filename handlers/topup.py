@@ -70,8 +70,10 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE):
     press.draft["card_id"] = card["card_id"]
     summary = t(lang, "topup.summary", amount=ui.money(press.draft["amount"]), card=entry.card_label(card, lang))
     await update.callback_query.edit_message_text(summary)
-    await keypad.show(update, context, title=t(lang, "topup.pin_title", amount=ui.money(press.draft["amount"])),
-                      owner=PIN)
+    if not await keypad.show(update, context, title=t(lang, "topup.pin_title", amount=ui.money(press.draft["amount"])),
+                             owner=PIN):
+        ui.drop_draft(context, FEATURE)  # the PIN is locked: told, with the reset button
+        return ConversationHandler.END
     return PIN
 
 

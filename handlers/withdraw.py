@@ -94,8 +94,10 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE):
     press.draft["card_id"] = card["card_id"]
     await update.callback_query.edit_message_text(
         press.draft.get("preview", "") + "\n\n" + t(lang, "withdraw.to_card", card=entry.card_label(card, lang)))
-    await keypad.show(update, context, title=t(lang, "withdraw.pin_title", amount=ui.money(press.draft["quoted"])),
-                      owner=PIN)
+    if not await keypad.show(update, context, title=t(lang, "withdraw.pin_title", amount=ui.money(press.draft["quoted"])),
+                             owner=PIN):
+        ui.drop_draft(context, FEATURE)  # the PIN is locked: told, with the reset button
+        return ConversationHandler.END
     return PIN
 
 

@@ -127,7 +127,7 @@ class PinNotSet(WalletError):
 
 @dataclass(eq=False)
 class PinWeak(WalletError):
-    """reason: length, not_digits, all_same, sequence, birthday"""
+    """reason: length, not_digits, all_same, sequence, birthday; same_as_old (a change to the same PIN)"""
     code = "pin_weak"
     reason: str
 

@@ -2,12 +2,9 @@
 
 How a flow uses it (a ConversationHandler state)::
 
-    from handlers.ui import keypad
-
-    PIN = "topup.pin"                                   # a state of your conversation
-
     async def ask_pin(update, context):                 # from the step before
-        await keypad.show(update, context, title=t(lang, "topup.pin_title", amount="¥100.00"), owner=PIN)
+        if not await keypad.show(update, context, title=t(lang, "topup.pin_title", amount="¥100.00"), owner=PIN):
+            return ConversationHandler.END              # the PIN is locked: told until when, reset button
         return PIN
 
     async def on_pin(update, context, pin: str):        # six digits are in (never store or log them)
@@ -15,33 +12,29 @@ How a flow uses it (a ConversationHandler state)::
             result = await cards.top_up(ctx, ..., pin=pin)
         except (PinWrong, PinLocked) as err:
             return await keypad.refused(update, context, err)   # wrong: tries left + a fresh keypad;
-                                                               # locked: until when, and the flow ends
-        ...
-        return ConversationHandler.END
+        ...                                                    # locked: until when, the flow ends
 
     ConversationHandler(..., states={PIN: keypad.state(on_pin, owner=PIN)}, ...)
 
 ``owner`` (optional, the state's name) ties a keypad to the state waiting for it: when two flows
 of one person wait for a PIN at once (a top-up, then /pin), each takes only its own keypad.
+Six digits in, the keypad becomes a neutral "PIN entered" line; a tick once ``on_pin`` returned
+without a refusal (``refused``).
 
-A new PIN entered twice (set or change)::
+A new PIN entered twice (set or change): ``keypad.show(..., twice=True)`` and
+``keypad.state(on_new_pin, validate=keypad.strength(user_id))``. ``validate(update, context, pin)``
+runs on the first entry and returns an error text (typed again) or None; the second entry must
+equal the first. ``on_pin`` then gets the PIN once.
 
-    await keypad.show(update, context, title=..., twice=True)
-    states={NEW_PIN: keypad.state(on_new_pin, validate=keypad.strength(user_id))}
-
-``validate(update, context, pin)`` runs on the first entry and returns an error text (the
-person types it again) or None; the second entry must equal the first ("the two PINs differ"
-otherwise, and the entry starts over). ``on_pin`` then gets the PIN once.
-
-The keypad on the screen (the in-memory entry, the shuffled keys, the rules it keeps) is
-handlers/ui/keypad_screen.py; secrets a flow holds between steps, handlers/ui/held.py.
-``register(app)`` adds the catch-all for presses on keypads no conversation is waiting for
-(after /cancel, a time-out or a restart): add it after every flow.
+The keypad on the screen is handlers/ui/keypad_screen.py; secrets a flow holds between steps,
+handlers/ui/held.py. ``register(app)`` adds the catch-all for presses on keypads no conversation
+waits for (after /cancel, a time-out or a restart): add it after every flow.
 """
 from __future__ import annotations
 
 import re
 import secrets
+import weakref
 from typing import Awaitable, Callable
 
 from telegram import Update
@@ -52,13 +45,18 @@ from telegram.ext import (Application, BaseHandler, CallbackQueryHandler, Comman
 from handlers.i18n import t
 from handlers.ui import common as ui
 from handlers.ui.held import forget
-from handlers.ui.keypad_screen import META, PATTERN, entries, lang_and_tz, redraw, retire, show, takes
+from handlers.ui import keypad_lock
+from handlers.ui.keypad_lock import show  # noqa: F401 (keypad.show: the flows' way in)
+from handlers.ui.keypad_screen import META, PATTERN, entries, lang_and_tz, redraw, relabel, retire, takes
+from handlers.ui.keypad_screen import show as _show
 from wallet.errors import PinLocked, PinWeak, WalletError
 
 _KEY = re.compile(PATTERN)
 
 OnPin = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[object]]
 Validate = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[str | None]]
+# people whose PIN ``refused`` explained while their ``on_pin`` ran: their keypad gets no tick
+_refusals: "weakref.WeakKeyDictionary[Application, set[int]]" = weakref.WeakKeyDictionary()
 
 
 async def close(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None = None) -> None:
@@ -79,13 +77,18 @@ async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: Walle
     lang, tz = await lang_and_tz(update, context)
     text = explain(err, lang, timezone=tz)
     meta = context.user_data.get(META) or {}
+    if update.effective_user is not None:
+        _refusals.setdefault(context.application, set()).add(update.effective_user.id)
     if isinstance(err, PinLocked) or not meta:
         context.user_data.pop(META, None)
         if drop is not None:
             ui.drop_draft(context, drop)
-        await context.bot.send_message(update.effective_chat.id, text)
+        if isinstance(err, PinLocked):  # with the button to reset it
+            await keypad_lock.send(update, context, err)
+        else:
+            await context.bot.send_message(update.effective_chat.id, text)
         return ConversationHandler.END
-    await show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")) or isinstance(err, PinWeak),
+    await _show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")) or isinstance(err, PinWeak),
                notice=text, owner=meta.get("owner"))
     return None
 
@@ -151,23 +154,30 @@ def state(on_pin: OnPin, *, validate: Validate | None = None,
         if entry.twice and entry.first is None:
             problem = await validate(update, context, pin) if validate else None
             if problem:
-                await show(update, context, title=entry.title, twice=True, notice=problem, owner=entry.owner)
+                await _show(update, context, title=entry.title, twice=True, notice=problem, owner=entry.owner)
                 return None
-            await show(update, context, title=entry.title, twice=True, _first=pin, owner=entry.owner)
+            await _show(update, context, title=entry.title, twice=True, _first=pin, owner=entry.owner)
             return None
         if entry.twice and not secrets.compare_digest(entry.first, pin):
-            await show(update, context, title=entry.title, twice=True, notice=t(lang, "keypad.mismatch"),
+            await _show(update, context, title=entry.title, twice=True, notice=t(lang, "keypad.mismatch"),
                        owner=entry.owner)
             return None
         if not entry.twice and validate is not None:
             problem = await validate(update, context, pin)
             if problem:
-                await show(update, context, title=entry.title, notice=problem, owner=entry.owner)
+                await _show(update, context, title=entry.title, notice=problem, owner=entry.owner)
                 return None
-        await retire(context, entry.user_id, lang, "✅ " + entry.title)
+        # a neutral line while the PIN is checked; the tick only once it was taken (no refusal)
+        await retire(context, entry.user_id, lang, t(lang, "keypad.entered", title=entry.title))
+        refusals = _refusals.setdefault(context.application, set())
+        refusals.discard(entry.user_id)
         try:
-            return await on_pin(update, context, pin)
+            state = await on_pin(update, context, pin)
+            if entry.user_id not in refusals:
+                await relabel(context, entry.chat_id, entry.message_id, "✅ " + entry.title)
+            return state
         finally:
+            refusals.discard(entry.user_id)
             if entry.user_id not in entries(context):  # the flow did not ask again
                 context.user_data.pop(META, None)
 
@@ -207,8 +217,8 @@ async def _stale(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str):
     except BadRequest:
         pass
     if live is None and meta:
-        await show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")), owner=meta.get("owner"),
-                   notice=None if shown else t(lang, "keypad.retype"))
+        await _show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")), owner=meta.get("owner"),
+                    notice=None if shown else t(lang, "keypad.retype"))
     return None
 
 

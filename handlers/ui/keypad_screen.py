@@ -144,3 +144,11 @@ async def redraw(context: ContextTypes.DEFAULT_TYPE, entry: _Entry, lang: str) -
                                             message_id=entry.message_id, reply_markup=markup(entry, lang))
     except BadRequest as err:  # "not modified": delete on an empty entry
         log.debug("keypad redraw: %s", err.message)
+
+
+async def relabel(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, text: str) -> None:
+    """Edit a retired keypad's line again (the tick once its PIN was taken)."""
+    try:
+        await context.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+    except BadRequest:
+        pass

@@ -81,14 +81,17 @@ async def to_keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: st
                     owner: str) -> str | None:
     """"Pay" (``ok``) or one of the choices pressed on a confirm screen: the choice kept, the
     buttons taken off and the PIN keypad shown (``owner``, the state that waits for it, is
-    returned). A double tap returns ``owner`` again; a choice never offered, None."""
+    returned). A double tap returns ``owner`` again; a choice never offered, None. A locked PIN
+    shows no keypad (told until when, with a reset button): END; the screen works again later."""
     if draft.get("confirmed"):  # a double tap: the keypad is on its way
         return owner
     if not choose(verb, draft):
         return None
     draft["confirmed"] = True
+    if not await keypad.show(update, context, title=title, owner=owner):
+        draft.pop("confirmed", None)
+        return ConversationHandler.END
     await update.callback_query.edit_message_reply_markup(None)
-    await keypad.show(update, context, title=title, owner=owner)
     return owner
 
 

@@ -110,9 +110,13 @@ async def test_the_right_pin_on_a_keypad_after_wrong_ones_tops_up_once(bot, ctx,
     retry = await keypad(bob, contains="Wrong PIN. 4 tries left")
     assert retry.id != pad.id and "○○○○○○" in retry.text
     used = next(m for m in await bob.messages() if m.id == pad.id)
-    assert used.buttons == [] and used.text.startswith("✅")  # the used keypad: edited to a tick
+    # the used keypad: a neutral line, no tick (the PIN was wrong)
+    assert used.buttons == [] and "PIN entered" in used.text and "✅" not in used.text
     await enter_pin(bob, PIN, pad=retry)
     await bob.expect(contains="Topped up ¥12.50")
+    # the right one: its keypad gets the tick once the PIN was taken
+    await bob.expect(edited=True, where=lambda m: m.id == retry.id and m.text.startswith("✅"), since=0)
+    assert "✅" not in next(m for m in await bob.messages() if m.id == pad.id).text
     assert await wallet_balance(ctx, bob.id) == 1_250
     await scan_secrets(bob, pins=(PIN, "864209"))
 

@@ -2,6 +2,7 @@
 without a PIN while locked, unfreezing later needs PIN + ID number + SMS code; change and forgot PIN."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,9 +40,10 @@ async def test_five_wrong_pins_lock_then_freeze_without_pin_and_unfreeze_later(b
     await bob.send("/topup")  # a frozen wallet cannot top up
     await bob.expect(contains="frozen")
 
-    await bob.send("/unfreeze")  # still locked: says until when, in Shanghai time
-    await enter_pin(bob, PIN, pad=await keypad(bob))
-    await bob.expect(contains=f"locked until {shown}")
+    sent = await bob.send("/unfreeze")  # still locked: says until when, in Shanghai time, before any keypad
+    told = await bob.expect(contains=f"locked until {shown}")
+    assert any("Reset my PIN" in b for b in told.buttons)
+    assert not [m for m in await bob.messages() if m.id > sent.id and any(re.fullmatch(r"\d", b) for b in m.buttons)]
 
     ctx.clock.advance(hours=3, seconds=1)
     await bob.send("/unfreeze")
@@ -128,8 +130,39 @@ async def test_the_lock_says_until_when_in_the_persons_own_time_zone(bot, ctx, b
     await bob.send("5")
     choose = await bob.expect(contains="from which card")
     await bob.press(choose, "****")
-    await enter_pin(bob, PIN, pad=await keypad(bob))
     shown = until.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M")
-    await bob.expect(contains=f"locked until {shown}")
+    told = await bob.expect(contains=f"locked until {shown}")  # said at once: no keypad to type six digits on
+    assert not [m for m in await bob.messages() if m.id > choose.id and any(re.fullmatch(r"\d", b) for b in m.buttons)]
+    await bob.send("5")  # the top-up has ended: nothing waits for a PIN or an amount
+    await bob.expect_none(contains="from which card")
+    await bob.press(told, "Reset my PIN")  # the way out: the forgot-PIN flow
+    await bob.expect(contains="Forgot PIN: send the ID number")
     assert await wallet_balance(ctx, bob.id) == 0
     await scan_secrets(bob, pins=(PIN, WRONG))
+
+
+async def test_a_wrong_pin_when_the_lock_comes_offers_the_reset_button(bot, ctx, bob):
+    await opened(ctx, bob)
+    for _ in range(4):
+        with pytest.raises(PinWrong):
+            await pins.verify_pin(ctx, bob.id, WRONG)
+    await bob.send("/pin")
+    await enter_pin(bob, WRONG, pad=await keypad(bob))
+    told = await bob.expect(contains="locked until")
+    assert any("Reset my PIN" in b for b in told.buttons)
+    await bob.press(told, "Reset my PIN")
+    await bob.expect(contains="Forgot PIN: send the ID number")
+    await scan_secrets(bob, pins=(PIN, WRONG))
+
+
+async def test_a_new_pin_equal_to_the_old_one_is_refused_with_the_reason(bot, ctx, bob):
+    await opened(ctx, bob)
+    await bob.send("/pin")
+    await enter_pin(bob, PIN, pad=await keypad(bob, contains="current payment PIN"))
+    await enter_pin(bob, PIN, pad=await keypad(bob, contains="Choose a new"))
+    await keypad(bob, contains="same as your current one")  # told at the first entry, asked again
+    await enter_pin(bob, "975318", pad=await keypad(bob, contains="Choose a new"))
+    await enter_pin(bob, "975318", pad=await keypad(bob, contains="once more"))
+    await bob.expect(contains="Your payment PIN has been changed")
+    await pins.verify_pin(ctx, bob.id, "975318")
+    await scan_secrets(bob, pins=(PIN, "975318"))

@@ -180,6 +180,27 @@ async def test_change_pin_needs_the_old_pin(ctx):
         await pins.verify_pin(ctx, UID, PIN)
 
 
+async def test_a_new_pin_equal_to_the_old_one_is_refused(ctx):
+    await make_person(ctx, UID)
+    with pytest.raises(errors.PinWeak) as e:
+        await pins.change_pin(ctx, UID, PIN, PIN)
+    assert e.value.reason == "same_as_old"
+    with pytest.raises(errors.PinWrong):  # the old PIN is checked first: a wrong one says so
+        await pins.change_pin(ctx, UID, WRONG, WRONG)
+    await pins.verify_pin(ctx, UID, PIN)
+
+
+async def test_locked_until_tells_a_lock_in_force_only(ctx):
+    await make_person(ctx, UID)
+    assert await pins.locked_until(ctx, UID) is None
+    until = await lock(ctx)
+    assert await pins.locked_until(ctx, UID) == until
+    ctx.clock.advance(hours=3)
+    assert await pins.locked_until(ctx, UID) is None  # ran out
+    with pytest.raises(errors.WalletNotOpen):
+        await pins.locked_until(ctx, 999_999)
+
+
 async def test_change_pin_is_refused_while_locked(ctx):
     await make_person(ctx, UID)
     await lock(ctx)

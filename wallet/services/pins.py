@@ -3,13 +3,14 @@ and outside any database transaction, so a PIN check never holds a lock."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import secrets
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, or_
 
 from wallet import pin as pinlib
 from wallet.context import Context
-from wallet.errors import IdentityMismatch, PinAlreadySet, PinLocked, PinNotSet, PinWrong
+from wallet.errors import IdentityMismatch, PinAlreadySet, PinLocked, PinNotSet, PinWeak, PinWrong
 from wallet.idnumber import validate_id_number
 from wallet.models import users
 from wallet.services import sms_codes
@@ -161,8 +162,22 @@ async def _check(ctx: Context, user_id: int, pin: str) -> None:
         raise error
 
 
+async def locked_until(ctx: Context, user_id: int) -> datetime | None:
+    """When the person's PIN lock (too many wrong tries) ends, or None when the PIN is not locked
+    now (never locked, or the lock ran out). A read: it changes nothing (a check clears a spent lock)."""
+    async def body(conn):
+        user = await load_user(conn, user_id)
+        until = user.pin_locked_until
+        return until if until is not None and until > ctx.now() else None
+    return await read(ctx, body)
+
+
 async def change_pin(ctx: Context, user_id: int, old_pin: str, new_pin: str) -> None:
+    """A new PIN for the right old one; the new one must pass the strength rules and differ from
+    the old (``PinWeak(reason="same_as_old")``)."""
     await verify_pin(ctx, user_id, old_pin)
+    if secrets.compare_digest(old_pin.encode(), new_pin.encode()):
+        raise PinWeak(reason="same_as_old")
     await _store(ctx, user_id, new_pin)
 
 
