@@ -37,8 +37,10 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE):
             [(t(lang, freeze[1]), f"sec:{freeze[0]}"), (t(lang, "sec.button.tips"), "sec:tips")],
             [(t(lang, "ticket.button.report"), "ticket:pick:0")],
             [(t(lang, "flow.home"), "home:back")]]
+    frozen = bool(profile.get("frozen"))
     text = t(lang, "sec.menu", phone=profile.get("phone") or "-",
-             state=t(lang, "sec.state.frozen" if profile.get("frozen") else "sec.state.active"))
+             state=t(lang, "sec.state.frozen" if frozen else "sec.state.active"),
+             hint=t(lang, "sec.menu.hint_frozen" if frozen else "sec.menu.hint_active"))
     await entry.say(update, context, text, confirm.keyboard(rows))
     return ConversationHandler.END  # the menu's buttons are entry points: no state waits (nor times out)
 
@@ -58,7 +60,7 @@ async def freeze_ask(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lang = await ui.language(update, context)
     profile = await ui.person(update, context, fresh=True)
     if profile and profile.get("frozen"):
-        await entry.say(update, context, t(lang, "sec.already_frozen"))
+        await entry.say(update, context, t(lang, "sec.already_frozen"), entry.unfreeze_buttons(lang))
         return end(context, update)
     draft = ui.new_draft(context, FEATURE, action="freeze")
     rows = [[(t(lang, "sec.freeze_yes"), confirm.data("sfz", "yes", 0, draft))],

@@ -12,7 +12,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
-from handlers.i18n import t
+from handlers.i18n import catalog, t
 from handlers.ui import common as ui
 from handlers.ui import held
 from wallet.errors import AccountFrozen, WalletError
@@ -79,12 +79,22 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str
 
 async def begin_unfrozen(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str) -> dict | None:
     """``begin`` for a flow a frozen wallet may not use (top-up, withdraw, transfer): a frozen
-    wallet is told why and gets None."""
+    wallet is told that this operation is refused and how to unfreeze (with the button), and gets None."""
     profile = await begin(update, context, feature)
     if profile is not None and profile.get("frozen"):
-        await say(update, context, await ui.explain(update, context, AccountFrozen(user_id=profile["user_id"])))
+        lang = await ui.language(update, context)
+        operation = f"flow.frozen.{feature}"
+        text = (t(lang, "flow.frozen", operation=t(lang, operation)) if operation in catalog(lang)
+                else await ui.explain(update, context, AccountFrozen(user_id=profile["user_id"])))
+        await say(update, context, text, unfreeze_buttons(lang))
         return None
     return profile
+
+
+def unfreeze_buttons(lang: str) -> InlineKeyboardMarkup:
+    """Unfreeze (the security flow's, PIN + SMS code + ID number) and the way home."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "flow.unfreeze_button"), callback_data="sec:unfreeze"),
+                                  InlineKeyboardButton(t(lang, "flow.home"), callback_data="home:back")]])
 
 
 async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,

@@ -166,3 +166,27 @@ async def test_a_new_pin_equal_to_the_old_one_is_refused_with_the_reason(bot, ct
     await bob.expect(contains="Your payment PIN has been changed")
     await pins.verify_pin(ctx, bob.id, "975318")
     await scan_secrets(bob, pins=(PIN, "975318"))
+
+
+async def test_a_frozen_wallet_is_told_what_is_refused_and_how_to_unfreeze(bot, ctx, alice, bob):
+    await opened(ctx, bob, balance=1_000)
+    await people.freeze(ctx, key=f"freeze-{bob.id}", user_id=bob.id)
+    await bob.send("/topup")
+    told = await bob.expect(contains="frozen")
+    assert "a top-up is not possible" in told.text and "/unfreeze" in told.text
+    assert told.buttons == ["🔓 Unfreeze", "🏠 Wallet"]
+    await bob.send("/withdraw")
+    assert "a withdrawal is not possible" in (await bob.expect(contains="frozen")).text
+    await bob.send("/security")  # the frozen state and Unfreeze, not "press Freeze now"
+    menu = await bob.expect(contains="Security")
+    assert "Freeze now" not in menu.text and "Unfreeze" in menu.text and "frozen" in menu.text
+    assert "🔓 Unfreeze" in menu.buttons and not any("Freeze now" in b for b in menu.buttons)
+    await bob.press(told, "Unfreeze")  # the button on the refusal starts unfreezing
+    await keypad(bob, contains="Unfreeze: enter your payment PIN")
+    await bob.send("/cancel")
+
+    await opened(ctx, alice)
+    await people.freeze(ctx, key=f"freeze-{alice.id}", user_id=alice.id)
+    await alice.send("/topup")
+    assert "暂时不能充值" in (await alice.expect(contains="冻结")).text
+    await scan_secrets(bob)
