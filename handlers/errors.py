@@ -27,6 +27,8 @@ def _field(name: str, value, err: WalletError, lang: str, tz: ZoneInfo):
         return format_amount(value)
     if name == "bank" and value in BANKS:
         return BANKS[value].name(lang)
+    if name == "bank":  # a card number of no bank we know ("unknown")
+        return t(lang, "error.card_not_supported.unknown_bank")
     if name == "period":
         return t(lang, f"period.{value}")
     return value

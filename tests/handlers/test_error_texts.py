@@ -18,7 +18,7 @@ SUB_CODES = {
     "invalid_amount": ["empty", "not_a_number", "negative", "zero", "too_many_decimals", "too_large",
                        "exponent", "not_finite", "not_an_integer"],
     "invalid_id_number": ["length", "format", "region", "birth_date", "checksum"],
-    "pin_weak": ["not_digits", "length", "all_same", "sequence", "birthday"],
+    "pin_weak": ["not_digits", "length", "all_same", "sequence", "birthday", "same_as_old"],
     "card_invalid": ["format", "luhn"],
     "red_packet_invalid": ["kind", "exclusive_needs_user", "exclusive_self", "too_many_shares",
                            "too_few_shares", "share_too_small", "total_too_large", "greeting_too_long"],
@@ -70,6 +70,13 @@ def test_amounts_times_banks_and_counts_are_shown_as_people_read_them():
     locked = explain(errors.PinLocked(until=datetime(2026, 11, 28, 16, 30, tzinfo=timezone.utc)), "zh-CN")
     assert "2026-11-29 00:30" in locked  # Asia/Shanghai
     assert "招商银行" in explain(errors.CardNotSupported(bank="CMB"), "zh")
+    # the bank's name reads as a name of a card, not "Cards of Foreign Visa card"
+    assert explain(errors.CardNotSupported(bank="VISA_INTL"), "en") == (
+        "This card is not supported (Foreign Visa card). Please bind a debit or credit card of a mainland bank.")
+    assert explain(errors.CardNotSupported(bank="VISA_INTL"), "zh-CN") == (
+        "暂不支持这张卡（境外 Visa 卡），请绑定中国大陆银行的借记卡或信用卡。")
+    assert "(card issuer not recognised)" in explain(errors.CardNotSupported(bank="unknown"), "en")
+    assert "（无法识别发卡行）" in explain(errors.CardNotSupported(bank="unknown"), "zh-CN")
     assert "4 tries" in explain(errors.PinWrong(tries_left=4), "en")
     assert "¥200.00" in explain(errors.RedPacketInvalid(reason="total_too_large", limit=20_000), "en")
     assert "100 shares" in explain(errors.RedPacketInvalid(reason="too_many_shares", limit=100), "en")
