@@ -72,14 +72,16 @@ async def render(update: Update, context: ContextTypes.DEFAULT_TYPE, notice: str
              t(lang, "alr.quiet", value=f"{_hm(quiet[0])}–{_hm(quiet[1])}" if quiet else off),
              t(lang, "alr.pin", value=t(lang, "alr.pin_days", days=p["pin_age_days"]) if p["pin_age_days"] else off),
              t(lang, "alr.quiet_note")]
-    rows = [[(_mark(off, low is None), "alr:low:off")]
-            + [(_mark(ui.money(v), low == v), f"alr:low:{v}") for v in LOW_PRESETS]
-            + [(t(lang, "alr.button.low_type"), "alr:lowtype")],
-            [(_mark(t(lang, f"alr.tips.{f}"), p["tips"] == f), f"alr:tips:{f}") for f in alert_prefs.TIPS],
-            [(_mark(f"{_hm(a)}–{_hm(b)}", quiet == (a, b)), f"alr:quiet:{i}") for i, (a, b) in enumerate(QUIET_PRESETS)]
-            + [(_mark(off, quiet is None), "alr:quiet:off")],
-            [(_mark(t(lang, "alr.pin_days", days=d), p["pin_age_days"] == d), f"alr:pin:{d}") for d in PIN_PRESETS]
-            + [(_mark(off, p["pin_age_days"] is None), "alr:pin:off")],
+    # every button says what it sets (never a bare "off" or number)
+    quiet_buttons = [(_mark(t(lang, "alr.button.quiet", hours=f"{_hm(a)}–{_hm(b)}"), quiet == (a, b)), f"alr:quiet:{i}")
+                     for i, (a, b) in enumerate(QUIET_PRESETS)]
+    quiet_buttons.append((_mark(t(lang, "alr.button.quiet_off"), quiet is None), "alr:quiet:off"))
+    pin_buttons = [(_mark(t(lang, "alr.button.pin", days=d), p["pin_age_days"] == d), f"alr:pin:{d}") for d in PIN_PRESETS]
+    pin_buttons.append((_mark(t(lang, "alr.button.pin_off"), p["pin_age_days"] is None), "alr:pin:off"))
+    rows = [[(_mark(t(lang, "alr.button.low", amount=ui.money(v)), low == v), f"alr:low:{v}") for v in LOW_PRESETS],
+            [(t(lang, "alr.button.low_type"), "alr:lowtype"), (_mark(t(lang, "alr.button.low_off"), low is None), "alr:low:off")],
+            [(_mark(t(lang, f"alr.button.tips.{f}"), p["tips"] == f), f"alr:tips:{f}") for f in alert_prefs.TIPS],
+            quiet_buttons[:2], quiet_buttons[2:], pin_buttons[:2], pin_buttons[2:],
             [(t(lang, "set.button.back"), "set:menu"), (t(lang, "flow.home"), "home:back")]]
     text = "\n".join(([notice, ""] if notice else []) + lines)
     await entry.say(update, context, text, confirm.keyboard(rows), edit=edit)

@@ -21,6 +21,19 @@ from wallet.services import people as people_service
 from wallet.uow import read
 
 
+async def test_alert_setting_buttons_say_what_they_set_in_chinese(bot, ctx, alice):
+    await opened(ctx, alice)
+    await alice.send("/settings")
+    menu = await alice.expect(contains="设置")
+    await alice.press(menu, "提醒")
+    screen = await alice.expect(contains="余额提醒：关闭", edited=True)
+    labels = [b.removeprefix("✅ ") for b in screen.buttons]
+    assert len(labels) == len(set(labels)), labels
+    assert {"🔕 不提醒余额", "💡 不推送小贴士", "🌙 不设免打扰", "🔐 不提醒更换密码", "🔔 低于 ¥50.00 提醒"} <= set(labels)
+    await alice.press(screen, "不设免打扰")
+    await alice.expect(contains="免打扰时段：关闭", edited=True)
+
+
 async def test_alert_settings_a_reminder_and_a_tip(bot, ctx, bob):
     await opened(ctx, bob, balance=5_000)
     await bob.send("/settings")
@@ -29,6 +42,11 @@ async def test_alert_settings_a_reminder_and_a_tip(bot, ctx, bob):
     screen = await bob.expect(contains="Low-balance reminder: off", edited=True)
     assert "Security tips: Weekly" in screen.text and "Quiet hours: 22:00–08:00" in screen.text
     assert "PIN-age reminder: 180 days" in screen.text
+    # each button says what it sets: no bare, repeated "off"
+    labels = [b.removeprefix("✅ ") for b in screen.buttons]
+    assert len(labels) == len(set(labels)), labels
+    assert {"🔕 No balance reminder", "💡 No tips", "🌙 No quiet hours", "🔐 No new-PIN reminder"} <= set(labels)
+    assert "✅ 🌙 Quiet 22:00–08:00" in screen.buttons and "✅ 🔐 New-PIN reminder at 180 days" in screen.buttons
 
     await bob.press(screen, "¥100.00")
     screen = await bob.expect(contains="below ¥100.00", edited=True)
