@@ -38,7 +38,7 @@ from telegram.ext import Application, ContextTypes
 from telegram.helpers import escape
 
 from handlers.i18n import t
-from handlers.transfer_card_text import (PREFIX, card_text, lang_of, open_buttons, recipient_buttons,
+from handlers.transfer_card_text import (PREFIX, both_text, card_text, lang_of, open_buttons, recipient_buttons,
                                          revoke_button, tz_of)
 from handlers.ui import card as card_ui
 from handlers.ui import common as ui
@@ -83,16 +83,16 @@ async def post_cards(update: Update, context: ContextTypes.DEFAULT_TYPE, view: d
                                           reply_markup=revoke_button(lang, tid) if delayed else entry.home_button(lang))
     record["sender_msg"] = card_ui.where(mine)
     group = draft.get("group_chat")
-    if group:
+    if group:  # read by people of either language: both, the sender's first
         where, card_lang, tz = group, lang, stz
     else:
         where, card_lang = draft["recipient_id"], await lang_of(context, draft["recipient_id"], lang)
         tz = await tz_of(context, draft["recipient_id"])
+    text = (both_text if group else card_text)(card_lang, view, record, tz=tz)
     try:
-        card = await context.bot.send_message(where, card_text(card_lang, view, record, tz=tz),
-                                              parse_mode=ParseMode.HTML,
-                                              reply_markup=recipient_buttons(context, card_lang, tid, waiting=waiting))
-        record["cards"].append({**card_ui.where(card), "lang": card_lang})
+        card = await context.bot.send_message(where, text, parse_mode=ParseMode.HTML, reply_markup=recipient_buttons(
+            context, card_lang, tid, waiting=waiting, both=bool(group)))
+        record["cards"].append({**card_ui.where(card), "lang": card_lang, **({"both": True} if group else {})})
     except (Forbidden, BadRequest):
         # the recipient never started the bot: the sender passes the link on; the money waits 24 h
         await context.bot.send_message(chat, t(lang, "tc.pass_link", name=escape(draft.get("name") or "?"),
@@ -116,7 +116,8 @@ async def refresh(app: Application, view: dict) -> None:
     if record.get("sender_msg"):
         targets.append((record["sender_msg"], record.get("slang") or "zh_CN"))
     for where, lang in targets:
-        await card_ui.edit(app.bot, where, card_text(lang, view, record), log=log,
+        text = (both_text if where.get("both") else card_text)(lang, view, record)
+        await card_ui.edit(app.bot, where, text, log=log,
                         what=f"transfer card {view['transfer_id']}", parse_mode=ParseMode.HTML, reply_markup=None)
 
 

@@ -63,11 +63,24 @@ def card_text(lang: str, view: dict, record: dict, *, tz=None) -> str:
     return "\n".join(lines)
 
 
-def recipient_buttons(context, lang: str, tid: int, *, waiting: bool = False) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(t(lang, "transfer.accept_button"), callback_data=f"{PREFIX}:acc:{tid}"),
-             InlineKeyboardButton(t(lang, "transfer.return_button"), callback_data=f"{PREFIX}:ret:{tid}")]]
+def both_text(lang: str, view: dict, record: dict, *, tz=None) -> str:
+    """A card in a group, read by people of either language: the sender's language, then the other."""
+    other = "en" if lang == "zh_CN" else "zh_CN"
+    return card_text(lang, view, record, tz=tz) + "\n\n" + card_text(other, view, record, tz=tz)
+
+
+_BOTH = {"transfer.accept_button": "tc.accept_both", "transfer.return_button": "tc.return_both",
+         "tc.open_wallet_button": "tc.open_wallet_both"}  # the labels of a group card, in both languages
+
+
+def recipient_buttons(context, lang: str, tid: int, *, waiting: bool = False, both: bool = False) -> InlineKeyboardMarkup:
+    """Accept / Return (and the deep link for a recipient without a wallet); ``both``: labels in both languages."""
+    def label(msgid: str) -> str:
+        return t(lang, _BOTH[msgid] if both else msgid)
+    rows = [[InlineKeyboardButton(label("transfer.accept_button"), callback_data=f"{PREFIX}:acc:{tid}"),
+             InlineKeyboardButton(label("transfer.return_button"), callback_data=f"{PREFIX}:ret:{tid}")]]
     if waiting:
-        rows.append([InlineKeyboardButton(t(lang, "tc.open_wallet_button"), url=deep_link(context, f"tf_{tid}"))])
+        rows.append([InlineKeyboardButton(label("tc.open_wallet_button"), url=deep_link(context, f"tf_{tid}"))])
     return InlineKeyboardMarkup(rows)
 
 

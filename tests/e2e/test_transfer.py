@@ -161,10 +161,14 @@ async def test_group_transfer_by_reply(bot, ctx, people, alice, bob):
     await enter_pin(alice)
     card = await alice.expect(group, contains="→", regex=r"¥20\.00")
     assert "dinner" in card.text
-    assert "收款" in card.text or any("收款" in b for b in card.buttons)  # in the sender's language
-    refused = await alice.press(card, "收款")
+    # read by the whole group: in both languages, the sender's first; so are its buttons
+    assert card.text.index("等待对方收款") < card.text.index("Waiting for the recipient to accept")
+    assert card.buttons == ["✅ 收款 Accept", "↩️ 退还 Return"]
+    refused = await alice.press(card, "Accept")
     assert refused.show_alert
-    answer = await bob.press(card, "收款")
+    answer = await bob.press(card, "Accept")
     assert "¥20.00" in answer.text
     assert await wallet_balance(ctx, bob.id) == 2_000 and await wallet_balance(ctx, alice.id) == 3_000
+    edited = await bob.expect(group, edited=True, where=lambda m: m.id == card.id, since=0)
+    assert "已收款" in edited.text and "Accepted" in edited.text and not edited.keyboard
     await scan_secrets(alice)
