@@ -1,7 +1,7 @@
 """``/transfer 20 note`` in a group, replying to a member: the confirm and the PIN in private."""
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
@@ -48,6 +48,13 @@ async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await show_confirm(update, context, draft, chat_id=update.effective_user.id, lang=lang)
     except (Forbidden, BadRequest):
         ui.drop_draft(context, FEATURE)
-        await msg.reply_text(t(lang, "transfer.start_private", link=deep_link(context, "wallet")))
+        await msg.reply_text(t(lang, "transfer.start_private", link=deep_link(context, "wallet")),
+                             reply_markup=to_private(context, lang, deep_link(context, "wallet")))
         return
-    await msg.reply_text(t(lang, "transfer.pin_in_private"))
+    await msg.reply_text(t(lang, "transfer.pin_in_private"), reply_markup=to_private(context, lang))
+
+
+def to_private(context: ContextTypes.DEFAULT_TYPE, lang: str, url: str | None = None) -> InlineKeyboardMarkup:
+    """A button that opens the person's private chat with the bot (where the confirmation waits)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "transfer.to_private_button"),
+                                                       url=url or f"https://t.me/{context.bot.username}")]])

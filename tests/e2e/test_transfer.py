@@ -155,7 +155,9 @@ async def test_group_transfer_by_reply(bot, ctx, people, alice, bob):
     group = await people.group("Dinner", alice, bob)
     said = await bob.send(group, "who pays?")
     await alice.send(group, "/transfer 20 dinner", reply_to=said)
-    await alice.expect(group, contains="私聊")
+    note = await alice.expect(group, contains="私聊")
+    # a button to the private chat, where the confirmation waits
+    assert [b.get("url") for row in note.keyboard for b in row] == [f"https://t.me/{bot.bot.username}"]
     screen = await alice.expect(contains="确认向")
     await alice.press(screen, "确认")
     await enter_pin(alice)
