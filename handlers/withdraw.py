@@ -86,8 +86,10 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lang = await ui.language(update, context)
     if await press.cancelled(update, context):
         return ConversationHandler.END
-    card = next((c for c in await cards.list_cards(ui.wallet(context), update.effective_user.id)
-                 if c["card_id"] == press.row_id), None)
+    bound = await cards.list_cards(ui.wallet(context), update.effective_user.id)
+    card = next((c for c in bound if c["card_id"] == press.row_id), None)
+    if card is None and bound:  # not one of the person's cards (crafted, or unbound since): the choice again
+        return await ask_card(update, context, preview=press.draft.get("preview", ""), notice=t(lang, "card.not_yours"))
     if card is None:
         await update.callback_query.edit_message_text(t(lang, "card.none"))
         return ConversationHandler.END
