@@ -65,7 +65,8 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         view = await operation(ui.wallet(context), key=ui.op_key(update, op, str(tid)),
                                user_id=update.effective_user.id, transfer_id=tid)
     except NotYourTransfer:
-        await query.answer(t(lang, "tc.taken" if verb == "take" else "transfer.not_yours"), show_alert=True)
+        refusal = {"take": "tc.taken", "rev": "tc.revoke_sender_only"}.get(verb, "transfer.not_yours")
+        await query.answer(t(lang, refusal), show_alert=True)
         return
     except (WalletNotOpen, NotVerified):  # its recipient, or a would-be taker, without an open wallet
         await open_first(update, context, lang, "wallet" if verb == "take" else f"tf_{tid}")

@@ -122,7 +122,7 @@ async def test_delayed_transfer_revoked(bot, ctx, alice, bob):
     assert early.show_alert and await wallet_balance(ctx, bob.id) == 0
     # Bob cannot revoke Alice's transfer
     sneaky = await crafted(bot, bob, mine.keyboard[0][0]["callback_data"])
-    assert sneaky.show_alert
+    assert sneaky.show_alert and "Only the sender can revoke" in sneaky.text  # not "only its recipient"
     answer = await alice.press(mine, "撤回")
     assert "¥15.00" in answer.text
     assert await wallet_balance(ctx, alice.id) == 5_000

@@ -83,6 +83,7 @@ async def test_inline_transfer_taken_back_or_refunded_and_the_card_edited(bot, c
     live = await post_inline_transfer(alice, pair, "12")
     refused = await bob.press(live, "收回")  # only the sender may take it back
     assert refused.show_alert and await wallet_balance(ctx, alice.id) == 3_800
+    assert "Only the sender can revoke" in refused.text
     back = await alice.press(live, "收回")
     assert "¥12.00" in back.text and await wallet_balance(ctx, alice.id) == 5_000
     revoked = await alice.expect(pair, edited=True, from_bot=None, contains="撤回",
