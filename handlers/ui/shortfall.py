@@ -11,8 +11,10 @@ confirm screen. When the balance is short and the person has a card, the screen 
 shows its PIN keypad as for "Pay" (``to_keypad`` does both), and runs the payment through ``pay``, which hands it to
 wallet/services/funded.py (one PIN for the whole; a decline or time-out pays nothing). A balance
 found short only after the PIN (it changed meanwhile) gets the same choices through
-``after_refusal``, and the PIN is asked again for the chosen one. ``refused`` answers any
-refusal after the PIN the same way for every paying flow.
+``after_refusal``, and the PIN is asked again for the chosen one. A card that declines pays
+nothing: ``after_decline`` offers the same choices with another bound card (a new attempt, a new
+key), else buttons to the cards, a top-up and home. ``refused`` answers any refusal after the PIN
+the same way for every paying flow.
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from telegram.ext import ContextTypes, ConversationHandler
 from handlers.i18n import t
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad
-from wallet.errors import BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, PinLocked, PinWrong, WalletError
+from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, PinLocked, PinWrong,
+                           WalletError)
 from wallet.services import bills, cards, funded
 
 TOP_UP, CARD = "st", "sc"
@@ -39,9 +42,11 @@ class Offer:
     rows: list[list[tuple[str, str]]]     # the two choices as (label, callback_data)
 
 
-async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, amount: int, prefix: str) -> Offer | None:
-    """The choices when the balance is short of ``amount`` (kept in the draft as ``short``);
-    None when the balance covers it, or there is no card to charge (the wallet then explains)."""
+async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, amount: int, prefix: str, *,
+                card: dict | None = None) -> Offer | None:
+    """The choices when the balance is short of ``amount`` (kept in the draft as ``short``), from
+    ``card`` or the default card; None when the balance covers it, or there is no card to charge
+    (the wallet then explains)."""
     wallet = ui.wallet(context)
     uid = update.effective_user.id
     balance = (await bills.balance(wallet, uid))["wallet"]
@@ -49,7 +54,7 @@ async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict,
     draft.pop("funding", None)
     if balance >= amount:
         return None
-    card = await cards.default_card(wallet, uid)
+    card = card or await cards.default_card(wallet, uid)
     if card is None:
         return None
     short = amount - balance
@@ -102,6 +107,8 @@ async def pay(context: ContextTypes.DEFAULT_TYPE, draft: dict, *, key: str, user
     funding = draft.get("funding")
     if not funding:
         return await pay(key=key, pin=pin, pin_checked=False)
+    if draft.get("declines"):  # a card declined before (nothing was paid): this attempt is a new one
+        key = f"{key}:d{draft['declines']}"
     done = await funded.pay_funded(ui.wallet(context), key=key, user_id=user_id, card_id=funding["card_id"],
                                    top_up=funding["top_up"], pin=pin,
                                    pay=lambda step: pay(key=step, pin=None, pin_checked=True))
@@ -160,6 +167,35 @@ async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: Walle
         ui.drop_draft(context, feature)
         await say(await ui.explain(update, context, err))
         return ConversationHandler.END
+    if isinstance(err, BankDeclined) and draft.get("funding"):
+        return await after_decline(update, context, err, draft, feature=feature, amount=amount, prefix=prefix,
+                                   confirm_state=confirm_state)
     ui.drop_draft(context, feature)
     await say(await explain(update, context, err, draft))
+    return ConversationHandler.END
+
+
+async def after_decline(update: Update, context: ContextTypes.DEFAULT_TYPE, err: BankDeclined, draft: dict, *,
+                        feature: str, amount: int, prefix: str, confirm_state: str):
+    """The chosen card declined (nothing was paid): the reason, and the ways on. Another bound card:
+    the two choices with it (the PIN asked again; a new key, the declined attempt stays declined),
+    returns ``confirm_state``. None: the flow ends with buttons to the cards, a top-up and home."""
+    declined = draft["funding"]["card_id"]
+    draft["declines"] = draft.get("declines", 0) + 1
+    draft.pop("confirmed", None)
+    lang = await ui.language(update, context)
+    text = await explain(update, context, err, draft)
+    bound = await cards.list_cards(ui.wallet(context), update.effective_user.id)
+    others = sorted((c for c in bound if c["card_id"] != declined), key=lambda c: not c["default"])
+    found = await offer(update, context, draft, amount, prefix, card=others[0]) if others else None
+    if found is not None:
+        rows = found.rows + [[(t(lang, "flow.cancel_button"), confirm.data(prefix, "no", 0, draft))]]
+        await context.bot.send_message(update.effective_chat.id, "\n".join([text, found.line]),
+                                       parse_mode=ParseMode.HTML, reply_markup=confirm.keyboard(rows))
+        return confirm_state
+    ui.drop_draft(context, feature)
+    rows = [[(t(lang, "short.cards_button"), "home:cards")],
+            [(t(lang, "short.topup_button"), "home:topup"), (t(lang, "flow.home"), "home:back")]]
+    await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML,
+                                   reply_markup=confirm.keyboard(rows))
     return ConversationHandler.END

@@ -13,7 +13,7 @@ from tests.e2e.flows import bot, enter_pin, keypad, opened, scan_secrets  # noqa
 from tests.e2e.test_red_packet import five
 from tests.e2e.test_shop import code_and_link, crafted, register_shop
 from tests.e2e.test_transfer import _send
-from tests.wallet.helpers import PIN, card_for, wallet_balance
+from tests.wallet.helpers import PIN, bind, card_for, wallet_balance
 from wallet import errors
 from wallet.models import bank_ops, red_packets, transfers as transfers_t
 from wallet.services import cards, transfers
@@ -68,6 +68,12 @@ async def test_a_transfer_paid_with_the_card_and_a_declined_card(bot, ctx, alice
     assert "→" not in refused.text
     assert await wallet_balance(ctx, alice.id) == 500 and await count(ctx, transfers_t) == 0
     assert await charges(ctx, alice.id) == [(500, "succeeded"), (2_000, "failed")]
+    # no other card: the ways on, as buttons that work (not a dead end)
+    assert refused.buttons == ["💳 换一张卡：我的银行卡", "💰 充值", "🏠 钱包"]
+    await alice.press(refused, "充值")
+    await alice.expect(contains="要向零钱充值多少")
+    await alice.send("/cancel")
+    await alice.expect(contains="已取消")
 
     # again, the card pays exactly this transfer: the balance stays ¥5.00
     screen = await _send(alice, bob, "20")
@@ -78,6 +84,30 @@ async def test_a_transfer_paid_with_the_card_and_a_declined_card(bot, ctx, alice
     await bob.press(card, "Accept")
     assert await wallet_balance(ctx, alice.id) == 500 and await wallet_balance(ctx, bob.id) == 2_000
     await scan_secrets(alice)
+
+
+async def test_a_declined_card_offers_another_bound_card_and_pays_with_it(bot, ctx, alice, bob):
+    await opened(ctx, alice, balance=500)
+    await opened(ctx, bob)
+    await bob.send("/start")
+    other = await bind(ctx, alice.id, card=card_for(alice.id, "621700"))  # a second card (CCB)
+    first = card_for(alice.id)[-4:]
+    screen = await _send(alice, bob, "20")
+    ctx.bank.fail_next("charge", "insufficient_funds")
+    await alice.press(screen, f"用尾号{first}的卡支付 ¥20.00")
+    await enter_pin(alice)
+    again = await alice.expect(contains="银行")  # declined: the same choices with the other card
+    assert "还差 ¥15.00" in again.text and any(f"尾号{other['last4']}" in b for b in again.buttons)
+    assert not any(first in b for b in again.buttons)
+    await alice.press(again, f"用尾号{other['last4']}的卡支付 ¥20.00")
+    await enter_pin(alice)
+    await alice.expect(contains=f"已从尾号{other['last4']}的卡扣款 ¥20.00")
+    card = await bob.expect(contains="→", regex=r"¥20\.00")
+    await bob.press(card, "Accept")
+    assert await wallet_balance(ctx, alice.id) == 500 and await wallet_balance(ctx, bob.id) == 2_000
+    assert await charges(ctx, alice.id) == [(500, "succeeded"), (2_000, "failed"), (2_000, "succeeded")]
+    assert await count(ctx, transfers_t) == 1
+    await scan_secrets(alice, extra=(card_for(alice.id, "621700"),))
 
 
 async def test_a_red_packet_topped_up_from_the_card(bot, ctx, people, alice, bob, carol):
