@@ -4,6 +4,7 @@ delayed transfer's card shown at once with its arrival time, and the cards edite
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from jobs.sweeps import sweep_once
 from tests.e2e.flows import bot, enter_pin, opened, scan_secrets  # noqa: F401 (bot: the fixture)
@@ -92,6 +93,16 @@ async def test_delayed_card_shows_the_arrival_and_both_cards_are_edited(bot, ctx
     assert "Accepted" in done.text and not done.keyboard
     theirs = await alice.expect(edited=True, where=lambda m: m.id == mine.id, since=0)  # Revoke gone
     assert "已收款" in theirs.text and not theirs.keyboard
+
+
+def test_the_readme_says_when_a_delayed_transfer_is_seen_as_the_test_above_shows():
+    """The README's money rules and its walk through the cards agree with the chat: the card comes
+    at once with "arrives at", Accept works from then on (it once said the friend sees it only after)."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    rule = " ".join(readme.split("- **Transfers.**", 1)[1].split("\n- **", 1)[0].split())
+    assert "sees it only after" not in rule
+    assert "at once" in rule and "arrives at HH:MM" in rule and "revoke it until it arrives" in rule
+    assert 'a delayed one shows "arrives at HH:MM" at once (Accept works from then on)' in " ".join(readme.split())
 
 
 async def test_returned_and_expired_cards_are_edited(bot, ctx, alice, bob):

@@ -1,7 +1,7 @@
 """Transfers between people. The money waits in escrow until the recipient accepts it; the
 recipient may return it at once; unaccepted after 24 h it is refunded. With delayed arrival
-(a safety option) the recipient sees it only after 2 h or 24 h, and the sender may revoke it
-until then. Every transfer ends exactly once: the status moves from 'pending' by a
+(a safety option) the recipient may accept it only after 2 h or 24 h (``arrive_at``; the 24 h to
+accept start then), and the sender may revoke it until then. Every transfer ends exactly once: the status moves from 'pending' by a
 conditional update, and each ending posts one journal transaction.
 
 Two kinds of recipient the chat needs (both here, as rules, not in the handlers):
