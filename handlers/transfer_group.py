@@ -1,7 +1,7 @@
 """``/transfer 20 note`` in a group, replying to a member: the confirm and the PIN in private."""
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
@@ -9,6 +9,7 @@ from handlers import transfer_people as who
 from handlers.i18n import t
 from handlers.transfer_confirm import FEATURE, show_confirm
 from handlers.ui import common as ui
+from handlers.ui import entry
 from handlers.ui.card import deep_link
 from wallet.errors import WalletError
 from wallet.money import parse_amount, require_amount
@@ -49,12 +50,7 @@ async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except (Forbidden, BadRequest):
         ui.drop_draft(context, FEATURE)
         await msg.reply_text(t(lang, "transfer.start_private", link=deep_link(context, "wallet")),
-                             reply_markup=to_private(context, lang, deep_link(context, "wallet")))
+                             reply_markup=entry.private_chat_button(context, lang))
         return
-    await msg.reply_text(t(lang, "transfer.pin_in_private"), reply_markup=to_private(context, lang))
+    await msg.reply_text(t(lang, "transfer.pin_in_private"), reply_markup=entry.private_chat_button(context, lang))
 
-
-def to_private(context: ContextTypes.DEFAULT_TYPE, lang: str, url: str | None = None) -> InlineKeyboardMarkup:
-    """A button that opens the person's private chat with the bot (where the confirmation waits)."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "transfer.to_private_button"),
-                                                       url=url or f"https://t.me/{context.bot.username}")]])
