@@ -14,13 +14,32 @@ from bot.rate_limit import WalletRateLimiter
 from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
-from handlers import (cards, home, inline, onboarding, pay, receive, red_packet, red_packet_confirm, security, shop, start,
-                      topup, transfer, transfer_card_press, transfer_inline, withdraw)
-from handlers import bills
-from handlers import tickets, tickets_admin, tickets_admin_freeze
-from handlers import settings as settings_flow
-from handlers import blocked, fallback, settings_alerts, tip
-from handlers.i18n import load_all
+from handlers.cards import menu as cards
+from handlers.home import screen as home
+from handlers.inline import query as inline
+from handlers.onboarding import flow as onboarding
+from handlers.shop import pay
+from handlers.shop import receive
+from handlers.red_packet import hongbao as red_packet
+from handlers.red_packet import confirm as red_packet_confirm
+from handlers.security import menu as security
+from handlers.shop import menu as shop
+from handlers.start import help as start
+from handlers.topup_withdraw import topup
+from handlers.transfer import flow as transfer
+from handlers.transfer import card_press as transfer_card_press
+from handlers.transfer import inline as transfer_inline
+from handlers.topup_withdraw import withdraw
+from handlers.bills import listing as bills
+from handlers.tickets import report as tickets
+from handlers.tickets import admin as tickets_admin
+from handlers.tickets import admin_freeze as tickets_admin_freeze
+from handlers.settings import menu as settings_flow
+from handlers import fallback
+from handlers.start import blocked
+from handlers.alerts import settings as settings_alerts
+from handlers.alerts import tip
+from chat.i18n import load_all
 from handlers.ui import common, failure, keypad
 from jobs import alerts, outbox, shop_summary, sweeps
 from jobs import ticket_notices

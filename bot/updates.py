@@ -20,7 +20,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
-from handlers.i18n import lang_of, t
+from chat.i18n import lang_of, t
 
 KEYSTROKES = ("pin:",)  # presses that are never dropped as repeats
 

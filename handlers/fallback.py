@@ -16,8 +16,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from handlers import home
-from handlers.i18n import t
+from handlers.home import screen as home
+from chat.i18n import t
 from handlers.ui import callbacks
 from handlers.ui import common as ui
 from handlers.ui import entry

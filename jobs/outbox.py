@@ -33,7 +33,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from handlers.i18n import normalize, t
+from chat.i18n import normalize, t
 from wallet import outbox
 from wallet.models import users
 from wallet.money import format_amount
@@ -121,7 +121,7 @@ async def _chart(wallet, notice: dict, lang: str | None) -> tuple[bytes | None, 
     month = notice["params"].get("chart_month")
     if not month:
         return None, None
-    from handlers.render import chart, safe
+    from chat.render import chart, safe
     from wallet.services import statements
 
     try:

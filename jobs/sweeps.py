@@ -38,11 +38,11 @@ async def sweep_once(app: Application) -> dict:
         # settlement); deliver now rather than at the outbox job's next round
         await _guarded("outbox", outbox.drain_once, app)
     if refunded:  # their cards say so (both people are told by the outbox)
-        from handlers import transfer_card
+        from handlers.transfer import card as transfer_card
 
         await _guarded("transfer_cards", transfer_card.on_refunded, app, refunded)
     if packets:  # their cards in the groups say so (the senders are told by the outbox)
-        from handlers import red_packet
+        from handlers.red_packet import hongbao as red_packet
 
         await _guarded("red_packet_cards", red_packet.on_expired, app, packets)
     return {"transfers": refunded, "red_packets": packets, "bank_ops": settled}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The merchant QR test reads the collection code's picture back with zbar (Debian's
 # zbar-tools: zbarimg). fonts-wqy-microhei is a system CJK font: the charts and PDFs no longer
-# need it (they embed the copy shipped in handlers/render/assets/, handlers/render/fonts.py), the
+# need it (they embed the copy shipped in chat/render/assets/, chat/render/fonts.py), the
 # system one is only their last resort. Install what is missing when we may. Never fails: without
 # zbarimg the decoding test says why it skips.
 set -u

@@ -47,8 +47,8 @@ from telegram import Update
 from telegram.warnings import PTBUserWarning
 from telegram.ext import BaseHandler, CallbackContext, CommandHandler, ContextTypes, ConversationHandler, TypeHandler
 
-from handlers.errors import explain as _explain
-from handlers.i18n import LANGUAGES, lang_of, normalize, t
+from chat.errors import explain as _explain
+from chat.i18n import LANGUAGES, lang_of, normalize, t
 from handlers.ui import callbacks
 from wallet.context import Context
 from wallet.errors import WalletError, WalletNotOpen
@@ -162,7 +162,7 @@ def local_time(moment: datetime, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> s
 
 
 async def explain(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError) -> str:
-    """A wallet refusal in the person's language, times in their zone (``handlers.errors``)."""
+    """A wallet refusal in the person's language, times in their zone (``chat.errors``)."""
     tz = await timezone(update, context)
     return _explain(err, await language(update, context), timezone=tz.key)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from handlers.i18n import t
+from chat.i18n import t
 from handlers.ui import common as ui
 
 

@@ -12,7 +12,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
-from handlers.i18n import catalog, t
+from chat.i18n import catalog, t
 from handlers.ui import common as ui
 from handlers.ui import held
 from wallet.errors import AccountFrozen, WalletError
@@ -142,7 +142,7 @@ def home_fallback(feature: str) -> CallbackQueryHandler:
     """The home button pressed while ``feature``'s flow waits: the flow ends (its draft and held
     values dropped, no time-out message later) and the home is shown in that message."""
     async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        from handlers import home
+        from handlers.home import screen as home
 
         held.forget(context, update.effective_user.id)
         ui.drop_draft(context, feature)

@@ -20,7 +20,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from handlers.i18n import lang_of, t
+from chat.i18n import lang_of, t
 from handlers.ui import common as ui
 from wallet import attempts
 from wallet.services import outcomes

@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from handlers.i18n import t
+from chat.i18n import t
 from handlers.ui import common as ui
 from wallet.errors import InvalidIdNumber
 from wallet.idnumber import validate_id_number

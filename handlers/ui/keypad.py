@@ -42,7 +42,7 @@ from telegram.error import BadRequest
 from telegram.ext import (Application, BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler,
                           MessageHandler, filters)
 
-from handlers.i18n import t
+from chat.i18n import t
 from handlers.ui import common as ui
 from handlers.ui.held import forget
 from handlers.ui import keypad_lock
@@ -72,7 +72,7 @@ async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: Walle
     """Explain a PIN refusal. A wrong PIN (tries left) or a weak new PIN gets a fresh keypad on
     the same step (returns None: the state stays); a locked PIN (until when, in the person's time
     zone) ends the flow (returns ConversationHandler.END), dropping the draft of feature ``drop``."""
-    from handlers.errors import explain
+    from chat.errors import explain
 
     lang, tz = await lang_and_tz(update, context)
     text = explain(err, lang, timezone=tz)
@@ -96,7 +96,7 @@ async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: Walle
 def strength(user_id_of: Callable[[Update], int] | None = None) -> Validate:
     """A ``validate`` for a new PIN: the wallet's strength rules (all-same, straight runs, the
     person's birthday from their ID number), each refused with its reason."""
-    from handlers.errors import explain
+    from chat.errors import explain
     from wallet.pin import check_pin_strength
     from wallet.services import people
 

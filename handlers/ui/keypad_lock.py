@@ -6,20 +6,20 @@
 
 ``keypad.show`` asks ``locked_notice`` first for a PIN the person must already have (not a new
 PIN entered twice); ``keypad.refused`` sends the same notice when a check finds the PIN locked.
-The button opens the forgot-PIN flow (``sec:forgot``, handlers/security_pin.py): a reset lifts the lock.
+The button opens the forgot-PIN flow (``sec:forgot``, handlers/security/pin.py): a reset lifts the lock.
 """
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from handlers.i18n import t
+from chat.i18n import t
 from handlers.ui import common as ui
 from handlers.ui.keypad_screen import show as show_keypad
 from wallet.errors import PinLocked, WalletNotOpen
 from wallet.services import pins
 
-RESET = "sec:forgot"  # the forgot-PIN flow's entry point (handlers/security.py)
+RESET = "sec:forgot"  # the forgot-PIN flow's entry point (handlers/security/menu.py)
 
 
 def reset_markup(lang: str) -> InlineKeyboardMarkup:

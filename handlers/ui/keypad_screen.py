@@ -22,7 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes
 
-from handlers.i18n import t
+from chat.i18n import t
 from handlers.ui import callbacks
 from handlers.ui import common as ui
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 from telegram import InlineKeyboardButton
 
-from handlers.i18n import t
+from chat.i18n import t
 from wallet.money import format_amount
 
 

@@ -25,7 +25,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes, ConversationHandler
 
-from handlers.i18n import t
+from chat.i18n import t
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad
 from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, PinLocked, PinWrong,

@@ -342,7 +342,7 @@ async def test_home_button_english_time_zone_accept_from_the_bills_and_an_empty_
 
 
 async def test_i_dont_recognise_this_on_a_bill_opens_a_report(bot, ctx, alice):
-    """The bill detail's button leads into the report flow (handlers/tickets.py): the two flows meet."""
+    """The bill detail's button leads into the report flow (handlers/tickets/report.py): the two flows meet."""
     from wallet.services import tickets
 
     await opened(ctx, alice, balance=4_200)

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 async def test_web_chat_pays_a_shop_by_clicking_its_payment_link(emulator, bot, ctx, people, page):
     from playwright.async_api import expect
 
-    from handlers.render.qr import pay_link
+    from chat.render.qr import pay_link
 
     world = emulator.world
     seed_demo(world)

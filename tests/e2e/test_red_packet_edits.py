@@ -8,7 +8,7 @@ import asyncio
 import math
 import time
 
-from handlers import red_packet_card
+from handlers.red_packet import card as red_packet_card
 from tests.e2e.flows import bot, opened  # noqa: F401 (bot: the fixture)
 from tests.e2e.test_red_packet import send_packet
 from tests.wallet.helpers import wallet_balance

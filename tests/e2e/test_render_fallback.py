@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from handlers.render.fonts import cjk_font_path
+from chat.render.fonts import cjk_font_path
 from jobs.alerts import alerts_once
 from tests.e2e.flows import bot, opened, scan_secrets  # noqa: F401 (bot: the fixture)
 from tests.e2e.steps import bot_settings

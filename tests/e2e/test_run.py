@@ -71,7 +71,7 @@ def test_token_never_reaches_a_log_line(capfd, restore_logging):
 
 
 def test_catalogs_translate_the_same_keys():
-    from handlers.i18n import catalog, normalize, t
+    from chat.i18n import catalog, normalize, t
 
     assert set(catalog("zh_CN")) == set(catalog("en"))
     assert normalize("zh-TW") == normalize("zh-hans") == "zh_CN"
@@ -81,9 +81,9 @@ def test_catalogs_translate_the_same_keys():
     assert t("en", "no.such.key") == "no.such.key"
 
 
-@pytest.mark.parametrize("path", ["handlers/locales/zh_CN/LC_MESSAGES/messages.po", "handlers/locales/en/LC_MESSAGES/messages.po"])
+@pytest.mark.parametrize("path", ["chat/locales/zh_CN/LC_MESSAGES/messages.po", "chat/locales/en/LC_MESSAGES/messages.po"])
 def test_catalog_placeholders_match(path):
-    from handlers.i18n import catalog
+    from chat.i18n import catalog
 
     lang = path.split("/")[2]
     for key, text in catalog(lang).items():

@@ -2,7 +2,7 @@
 <out dir> <mode>`` in a process that sees no system font (an empty fontconfig, a fresh matplotlib
 cache, ``MPL_IGNORE_SYSTEM_FONTS``): renders the chart, the export (CSV + statement PDF) and the
 evidence pack (CSV + PDF) from the pickled data with the real renderers, the way the chat does
-(handlers/render/safe.py), writes the files to <out dir> and prints a JSON report.
+(chat/render/safe.py), writes the files to <out dir> and prints a JSON report.
 
 mode ``shipped``: as installed. mode ``unshipped``: the shipped font file is taken away (its path
 made to point at a file that does not exist), so nothing is left to draw Chinese with."""
@@ -24,7 +24,7 @@ async def main(data_path: Path, out: Path, mode: str) -> dict:
     import matplotlib
     from matplotlib import font_manager
 
-    from handlers.render import chart, csv_export, evidence_pdf, fonts, safe, statement_pdf
+    from chat.render import chart, csv_export, evidence_pdf, fonts, safe, statement_pdf
 
     if mode == "unshipped":
         fonts.SHIPPED = out / "taken-away" / fonts.SHIPPED.name

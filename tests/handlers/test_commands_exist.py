@@ -1,4 +1,4 @@
-"""Every /command a text of the bot names (the error texts of handlers/errors.py included) is a
+"""Every /command a text of the bot names (the error texts of chat/errors.py included) is a
 command the bot answers: a CommandHandler of the built Application, inside a flow or not."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.app import build_application
 from bot.settings import Settings
-from handlers.i18n import LANGUAGES, catalog
+from chat.i18n import LANGUAGES, catalog
 
 COMMAND = re.compile(r"(?<![\w/<])/([a-z][a-z0-9_]*)")
 
@@ -40,7 +40,7 @@ def test_every_command_named_in_a_text_exists(tmp_path):
 
 
 def test_the_command_menu_lists_the_flows_and_only_answered_commands(tmp_path):
-    from handlers.start import COMMANDS, commands
+    from handlers.start.help import COMMANDS, commands
 
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
     app = build_application(settings, token="123:TEST")
@@ -55,8 +55,8 @@ def test_the_command_menu_lists_the_flows_and_only_answered_commands(tmp_path):
 def test_help_and_the_menu_name_every_command_the_bot_answers(tmp_path):
     """/help (both languages) and the command menu list every command the bot handles: /freeze, the
     emergency one, included (issue 21, finding 11)."""
-    from handlers.i18n import t
-    from handlers.start import COMMANDS
+    from chat.i18n import t
+    from handlers.start.help import COMMANDS
 
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
     app = build_application(settings, token="123:TEST")

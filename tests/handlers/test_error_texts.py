@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 import wallet.errors as errors
-from handlers.errors import explain
-from handlers.i18n import catalog
+from chat.errors import explain
+from chat.i18n import catalog
 
 ERRORS = [c for c in vars(errors).values()
           if isinstance(c, type) and issubclass(c, errors.WalletError) and c is not errors.WalletError]

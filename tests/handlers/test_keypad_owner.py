@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import Application, ConversationHandler
 from telegram.request import BaseRequest
 
-from handlers.i18n import load_all
+from chat.i18n import load_all
 from handlers.ui import keypad
 
 BOT = {"id": 1, "is_bot": True, "first_name": "Wallet", "username": "WalletDemoBot"}

@@ -4,7 +4,7 @@ text, and buttons whose labels are in the reader's language."""
 from __future__ import annotations
 
 from jobs.outbox import keyboard, render
-from handlers.i18n import t
+from chat.i18n import t
 
 
 def notice(msgid: str, **params) -> dict:

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from handlers.render import chart, csv_export, qr, statement_pdf
+from chat.render import chart, csv_export, qr, statement_pdf
 from tests.wallet.helpers import PIN, make_person, wallet_balance
 from tests.wallet.mixed import ALICE, CAROL, MONTHS, mixed_bills
 from wallet.money import format_amount

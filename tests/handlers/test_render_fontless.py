@@ -1,7 +1,7 @@
 """Charts and PDFs on a fresh machine (issue 21, finding 2): with no system font visible at all
 (an empty fontconfig, a fresh matplotlib cache, matplotlib told to ignore the system's fonts), the
 chart, the export (CSV + statement PDF) and the evidence pack (CSV + PDF) still come with their
-Chinese text, drawn with the font shipped in handlers/render/assets/. The same run with the shipped
+Chinese text, drawn with the font shipped in chat/render/assets/. The same run with the shipped
 file taken away finds no font at all and falls back (the CSVs and a sentence saying why), which
 proves the shipped file is what made the first run work. Each run is a subprocess
 (tests/handlers/fontless.py), so matplotlib's font cache and fontconfig start empty."""
@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from handlers.render import fonts
+from chat.render import fonts
 from tests.wallet.mixed import ALICE, mixed_bills
 from wallet.services import bills, statements, tickets
 

@@ -41,7 +41,7 @@ from wallet.uow import insert_ignore, internal_key, read, transaction
 
 log = logging.getLogger("wallet.alerts")
 
-TIP_COUNT = 24  # tip.01 .. tip.24 in handlers/locales/*/LC_MESSAGES/tips.po
+TIP_COUNT = 24  # tip.01 .. tip.24 in chat/locales/*/LC_MESSAGES/tips.po
 TIP_WINDOW = (10 * 60, 20 * 60)  # the daytime window of tips, local minutes [start, end)
 WEEKLY_AT = time(9, 0)  # Monday, local
 WEEKLY_LATE = timedelta(days=1)

@@ -27,7 +27,7 @@ async def tell_reporter(conn, t, *, number: str, event_id: int, kind: str, text:
 
 
 def party(line: dict):
-    """The other side of a bill, for any reader (handlers/render/labels.party, language-free)."""
+    """The other side of a bill, for any reader (chat/render/labels.party, language-free)."""
     if line.get("shop_name") and line["amount"] < 0:
         return line["shop_name"]
     if line.get("counterparty_name"):

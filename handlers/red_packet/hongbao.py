@@ -1,0 +1,187 @@
+"""Red packets (红包): the ``/hongbao`` command and the inline result that make the waiting card.
+
+- In a group: ``/hongbao <total> <shares> [lucky|equal] [greeting]``; replying to a member's
+  message, ``/hongbao <amount> [greeting]`` is an exclusive packet for that member. The command is
+  checked at once (``red_packets.validate``: the reason if refused; more shares than members is
+  a warning). The bot posts a "waiting for the sender's confirmation" card with a deep link to
+  the private chat (``/start hb_<nonce>``): PINs are never entered in a group.
+- Inline: ``@bot hb 20 5 greeting`` (or ``@bot 20``) offers "Red packet ¥20"
+  (handlers/red_packet/inline.py, asked by handlers/inline/query.py); the chosen message is the same
+  waiting card.
+- The confirm in private (``/start hb_<nonce>``, the PIN, the shortfall choices) is
+  handlers/red_packet/confirm.py.
+- The draft is a persisted one (``user_data["draft:hongbao"]``, stored in the database by the
+  persistence) with a nonce; ``red_packets.create`` takes a key derived from it, so a second
+  PIN entry or a re-delivered update makes one packet. No money moves before the PIN.
+- After the PIN the waiting card becomes the live card, edited as packets are claimed
+  (handlers/red_packet/card.py); the presses on it, "Open 拆" and "Details", are
+  handlers/red_packet/claim.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from chat.i18n import t
+from handlers.red_packet.card import on_expired  # noqa: F401 - jobs.sweeps calls red_packet.on_expired
+from handlers.red_packet.claim import on_press
+from handlers.ui import common as ui
+from handlers.ui.card import deep_link
+from wallet.errors import InvalidAmount, RedPacketInvalid, WalletError
+from wallet.money import parse_amount
+from wallet.services import red_packets
+
+FEATURE = "hongbao"
+PIN = "hongbao.pin"
+# ``hb_<nonce>_<owner tag>`` (the tag tells the sender's link from someone else's; older links
+# carry no tag): group 1 the nonce, group 2 the tag
+DEEP_LINK = re.compile(r"^/start(?:@\w+)? hb_([A-Za-z0-9_-]{6,16}?)(?:_([0-9a-f]{6}))?$")
+
+
+def owner_tag(user_id: int) -> str:
+    """Six hex digits of the sender's id: whoever follows the confirm link can tell whether the
+    packet is theirs, and the link does not carry the sender's id."""
+    return hashlib.sha256(f"hb:{user_id}".encode()).hexdigest()[:6]
+
+
+def confirm_link(context: ContextTypes.DEFAULT_TYPE, draft: dict, sender_id: int) -> str:
+    return deep_link(context, f"hb_{draft['nonce']}_{owner_tag(sender_id)}")
+
+
+# --- parsing ---------------------------------------------------------------------------------
+class Refused(Exception):
+    """A command that cannot become a packet: ``msgid`` says why and what to do (``then``: a
+    second text after it, e.g. the usage)."""
+
+    def __init__(self, msgid: str, *, then: str | None = None, **fields) -> None:
+        super().__init__(msgid)
+        self.msgid, self.then, self.fields = msgid, then, fields
+
+    def text(self, lang: str) -> str:
+        said = t(lang, self.msgid, **self.fields)
+        return f"{said}\n\n{t(lang, self.then)}" if self.then else said
+
+
+def parse(args: list[str], *, exclusive: bool) -> dict:
+    """``/hongbao`` arguments -> kind, amount (fen, per share for equal), shares, greeting."""
+    if not args:
+        raise Refused("rp.usage_exclusive" if exclusive else "rp.usage")
+    try:
+        total = parse_amount(args[0])
+    except InvalidAmount:
+        raise Refused("rp.bad_amount", given=args[0][:20]) from None
+    if exclusive:
+        return {"kind": "exclusive", "amount": total, "total": total, "shares": 1,
+                "greeting": " ".join(args[1:]).strip() or None}
+    if len(args) < 2:
+        raise Refused("rp.missing_shares", then="rp.usage")
+    if not re.fullmatch(r"\d{1,4}", args[1]):
+        raise Refused("rp.bad_shares", given=args[1][:20])
+    shares = int(args[1])
+    rest = args[2:]
+    kind = "lucky"
+    if rest and rest[0].lower() in ("lucky", "equal", "拼手气", "普通"):
+        kind = "equal" if rest[0].lower() in ("equal", "普通") else "lucky"
+        rest = rest[1:]
+    amount = total
+    if kind == "equal":
+        if shares < 1 or total % shares:
+            raise Refused("rp.equal_uneven", total=ui.money(total), shares=shares)
+        amount = total // shares
+    return {"kind": kind, "amount": amount, "total": total, "shares": shares,
+            "greeting": " ".join(rest).strip() or None}
+
+
+def check(context: ContextTypes.DEFAULT_TYPE, sender_id: int, spec: dict, exclusive_user_id: int | None) -> None:
+    """The service's rules (≤ ¥200, ≤ 100 shares, ≥ ¥0.01 a share, a short greeting), before
+    anything is asked. A greeting too long raises Refused (the limit and what to do)."""
+    try:
+        red_packets.validate(ui.wallet(context), sender_id=sender_id, kind=spec["kind"], amount=spec["amount"],
+                             shares=spec["shares"], exclusive_user_id=exclusive_user_id, greeting=spec["greeting"])
+    except RedPacketInvalid as err:
+        if err.reason != "greeting_too_long":
+            raise
+        raise Refused("rp.greeting_too_long", limit=err.limit, length=len(spec["greeting"])) from None
+
+
+def describe(lang: str, draft: dict) -> str:
+    kind = t(lang, f"rp.kind.{draft['kind']}")
+    return t(lang, "rp.summary", total=ui.money(draft["total"]), shares=draft["shares"], kind=kind,
+             greeting=draft.get("greeting") or t(lang, "rp.default_greeting"))
+
+
+def waiting_card(context: ContextTypes.DEFAULT_TYPE, lang: str, draft: dict, sender: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = t(lang, "rp.waiting", sender=sender, summary=describe(lang, draft))
+    button = InlineKeyboardButton(t(lang, "rp.confirm_button"), url=confirm_link(context, draft, draft["sender_id"]))
+    return text, InlineKeyboardMarkup([[button]])
+
+
+# --- in the group ----------------------------------------------------------------------------
+async def hongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/hongbao`` in a group: check it, keep the draft, post the waiting card."""
+    message = update.effective_message
+    lang = await ui.language(update, context)
+    if update.effective_chat.type == ChatType.PRIVATE:
+        await message.reply_text(t(lang, "rp.groups_only"))
+        return
+    user = update.effective_user
+    target = message.reply_to_message.from_user if message.reply_to_message else None
+    if target is not None and (target.is_bot or target.id == user.id):
+        target = None if target.is_bot else target
+    exclusive = target is not None
+    try:
+        spec = parse(list(context.args or []), exclusive=exclusive)
+        if exclusive and target.id == user.id:
+            raise Refused("rp.not_yourself")
+        check(context, user.id, spec, target.id if exclusive else None)
+    except Refused as err:
+        await message.reply_text(err.text(lang))
+        return
+    except WalletError as err:
+        await message.reply_text(await ui.explain(update, context, err))
+        return
+    if not ui.is_open(await ui.person(update, context)):
+        await message.reply_text(t(lang, "rp.sender_no_wallet"),
+                                 reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+                                     t(lang, "rp.open_wallet_button"), url=deep_link(context, "rp"))]]))
+        return
+    notes = []
+    if not exclusive:
+        try:
+            members = await context.bot.get_chat_member_count(update.effective_chat.id) - 1  # not the bot
+        except TelegramError:
+            members = None
+        if members is not None and spec["shares"] > members:
+            notes.append(t(lang, "rp.more_shares_than_members", shares=spec["shares"], members=members))
+    draft = ui.new_draft(context, FEATURE, **spec, chat_id=update.effective_chat.id,
+                         exclusive_user_id=target.id if exclusive else None,
+                         exclusive_name=target.first_name if exclusive else None, sender=user.first_name,
+                         sender_id=user.id)
+    text, markup = waiting_card(context, lang, draft, user.first_name)
+    if notes:
+        text = "\n".join([text, "", *notes])
+    card = await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    draft["card"] = {"chat_id": card.chat_id, "message_id": card.message_id}
+
+
+async def home_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``home:redpacket``: red packets are sent in groups or inline; how."""
+    query = update.callback_query
+    lang = await ui.language(update, context)
+    await query.answer()
+    await context.bot.send_message(update.effective_chat.id,
+                                   t(lang, "rp.how_to", bot=context.bot.username or "bot"))
+
+
+def register(app: Application) -> None:
+    """The group command, the card's presses and the home button (the private confirm with the
+    PIN, ``/start hb_<nonce>``, is handlers/red_packet/confirm.py)."""
+    app.add_handler(CommandHandler("hongbao", hongbao))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=r"^rp:"))
+    app.add_handler(CallbackQueryHandler(home_button, pattern=r"^home:redpacket$"))
+    # inline mode: handlers/inline/query.py asks handlers/red_packet/inline.py

@@ -1,0 +1,62 @@
+"""Red packets in inline mode: ``@bot hb 20 5 greeting`` (or ``@bot 20``) offers "Red packet ¥20"
+(``inline_results``, asked by handlers/inline/query.py); choosing it posts the waiting card of
+handlers/red_packet/hongbao.py, and ``chosen`` keeps its ``inline_message_id`` with the draft. A query that
+breaks a rule the sender can fix by typing (a greeting too long) gets one result that says so.
+"""
+from __future__ import annotations
+
+import re
+
+from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram.ext import ContextTypes
+
+from chat.i18n import t
+from handlers.red_packet.hongbao import FEATURE, Refused, check, describe, waiting_card
+from handlers.ui import common as ui
+from wallet.errors import InvalidAmount, WalletError
+from wallet.money import parse_amount
+
+INLINE = re.compile(r"^\s*(?:hb\s+|红包\s*)?(\d+(?:\.\d{1,2})?)(?:\s+(\d{1,3}))?(?:\s+(.*))?$", re.S)
+
+
+async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[InlineQueryResultArticle]:
+    """The "Red packet ¥20" result for ``@bot 20`` / ``@bot hb 20 5 greeting`` (none if it does not
+    parse or break the rules). Choosing it posts the waiting card; the draft is kept now."""
+    query = update.inline_query.query
+    found = INLINE.match(query or "")
+    if not found:
+        return []
+    lang = await ui.language(update, context)
+    user = update.effective_user
+    try:
+        total = parse_amount(found.group(1))
+        spec = {"kind": "lucky", "amount": total, "total": total, "shares": int(found.group(2) or 1),
+                "greeting": (found.group(3) or "").strip() or None}
+        check(context, user.id, spec, None)
+    except Refused as err:  # a greeting too long: say so (and the limit) instead of offering nothing
+        return [refusal(lang, err)]
+    except (InvalidAmount, WalletError):
+        return []
+    draft = ui.new_draft(context, FEATURE, **spec, chat_id=None, exclusive_user_id=None, exclusive_name=None,
+                         sender=user.first_name, sender_id=user.id)
+    text, markup = waiting_card(context, lang, draft, user.first_name)
+    return [InlineQueryResultArticle(
+        id=f"hb:{draft['nonce']}", title=t(lang, "rp.inline_title", total=ui.money(total)),
+        description=describe(lang, draft), input_message_content=InputTextMessageContent(text),
+        reply_markup=markup)]
+
+
+def refusal(lang: str, err: Refused) -> InlineQueryResultArticle:
+    """An inline result that only says why no packet is offered (choosing it posts that text)."""
+    return InlineQueryResultArticle(
+        id=f"hb:refused:{err.msgid}"[:64], title=t(lang, f"{err.msgid}.title", **err.fields),
+        description=t(lang, f"{err.msgid}.inline", **err.fields),
+        input_message_content=InputTextMessageContent(t(lang, f"{err.msgid}.title", **err.fields)))
+
+
+async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The waiting card was posted: remember its inline_message_id with the draft."""
+    result = update.chosen_inline_result
+    draft = ui.draft(context, FEATURE)
+    if draft and result.result_id == f"hb:{draft['nonce']}" and result.inline_message_id:
+        draft["card"] = {"inline": result.inline_message_id}

@@ -1,0 +1,113 @@
+"""Security (``/security`` or the home button): the menu, the tips, freeze now, and the conversation.
+
+The steps: change the PIN (old, new twice) and forgot the PIN (ID number + SMS code -> new PIN
+twice) in handlers/security/pin.py; unfreeze (PIN + ID number + SMS code) in
+handlers/security/unfreeze.py; what they share in handlers/security/steps.py. Freeze now needs
+no PIN, one confirmation: it works even while the PIN is locked.
+
+Shortcuts: ``/pin`` (change), ``/forgotpin``, ``/freeze``, ``/unfreeze``, ``/tips``.
+An old PIN, an ID number or an SMS code typed in one step is held for the next in memory only
+(``held.hold``); after a restart the flow asks for it again.
+"""
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler
+
+from chat.i18n import t
+from handlers.security.pin import (change_new, change_old, change_start, forgot_code, forgot_id, forgot_pin,
+                                   forgot_start, new_pin_rules)
+from handlers.security.steps import (CHANGE_NEW, CHANGE_OLD, FEATURE, FORGOT_CODE, FORGOT_ID, FORGOT_PIN, FREEZE,
+                                     UNF_CODE, UNF_ID, UNF_PIN, end, person_id)
+from handlers.security.unfreeze import unfreeze_code, unfreeze_id, unfreeze_pin, unfreeze_start
+from handlers.ui import common as ui
+from handlers.ui import confirm, entry, held, keypad
+from wallet.services import people
+
+
+# --- menu ------------------------------------------------------------------------------------
+async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    profile = await entry.begin(update, context, FEATURE)
+    if profile is None:
+        return ConversationHandler.END
+    lang = await ui.language(update, context)
+    held.forget(context, person_id(update))
+    freeze = ("unfreeze", "sec.button.unfreeze") if profile.get("frozen") else ("freeze", "sec.button.freeze")
+    rows = [[(t(lang, "sec.button.change"), "sec:change"), (t(lang, "sec.button.forgot"), "sec:forgot")],
+            [(t(lang, freeze[1]), f"sec:{freeze[0]}"), (t(lang, "sec.button.tips"), "sec:tips")],
+            [(t(lang, "ticket.button.report"), "ticket:pick:0")],
+            [(t(lang, "flow.home"), "home:back")]]
+    frozen = bool(profile.get("frozen"))
+    text = t(lang, "sec.menu", phone=profile.get("phone") or "-",
+             state=t(lang, "sec.state.frozen" if frozen else "sec.state.active"),
+             hint=t(lang, "sec.menu.hint_frozen" if frozen else "sec.menu.hint_active"))
+    await entry.say(update, context, text, confirm.keyboard(rows))
+    return ConversationHandler.END  # the menu's buttons are entry points: no state waits (nor times out)
+
+
+async def tips(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    if await entry.begin(update, context, FEATURE) is None:
+        return ConversationHandler.END
+    lang = await ui.language(update, context)
+    await entry.say(update, context, t(lang, "sec.tips"), entry.home_button(lang))
+    return end(context, update)
+
+
+# --- freeze ------------------------------------------------------------------------------------
+async def freeze_ask(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    if await entry.begin(update, context, FEATURE) is None:
+        return ConversationHandler.END
+    lang = await ui.language(update, context)
+    profile = await ui.person(update, context, fresh=True)
+    if profile and profile.get("frozen"):
+        await entry.say(update, context, t(lang, "sec.already_frozen"), entry.unfreeze_buttons(lang))
+        return end(context, update)
+    draft = ui.new_draft(context, FEATURE, action="freeze")
+    rows = [[(t(lang, "sec.freeze_yes"), confirm.data("sfz", "yes", 0, draft))],
+            [(t(lang, "flow.cancel_button"), confirm.data("sfz", "no", 0, draft))]]
+    await entry.say(update, context, t(lang, "sec.freeze_ask"), confirm.keyboard(rows))
+    return FREEZE
+
+
+async def freeze_do(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    press = await confirm.pressed(update, context, FEATURE)
+    if press is None:
+        return None
+    lang = await ui.language(update, context)
+    if press.verb != "yes":
+        await update.callback_query.edit_message_text(t(lang, "keypad.cancelled"))
+        return end(context, update)
+    await people.freeze(ui.wallet(context), key=ui.op_key(update, "freeze", press.draft), user_id=person_id(update))
+    await update.callback_query.edit_message_text(t(lang, "sec.frozen"))
+    return end(context, update)
+
+
+def conversation() -> ConversationHandler:
+    return ui.conversation(
+        FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
+        entry_points=[CommandHandler("security", menu), CallbackQueryHandler(menu, pattern=r"^home:security$"),
+                      CommandHandler("freeze", freeze_ask), CommandHandler("unfreeze", unfreeze_start),
+                      CommandHandler("pin", change_start), CommandHandler("forgotpin", forgot_start),
+                      CommandHandler("tips", tips),
+                      # the menu's buttons work from any menu message, also an old one
+                      CallbackQueryHandler(change_start, pattern=r"^sec:change$"),
+                      CallbackQueryHandler(forgot_start, pattern=r"^sec:forgot$"),
+                      CallbackQueryHandler(freeze_ask, pattern=r"^sec:freeze$"),
+                      CallbackQueryHandler(unfreeze_start, pattern=r"^sec:unfreeze$"),
+                      CallbackQueryHandler(tips, pattern=r"^sec:tips$")],
+        states={
+            FREEZE: [CallbackQueryHandler(freeze_do, pattern=confirm.pattern("sfz"))],
+            CHANGE_OLD: keypad.state(change_old, owner=CHANGE_OLD),
+            CHANGE_NEW: keypad.state(change_new, validate=new_pin_rules(), owner=CHANGE_NEW),
+            FORGOT_ID: [entry.FlowText(FEATURE, forgot_id)],
+            FORGOT_CODE: [entry.FlowText(FEATURE, forgot_code)],
+            FORGOT_PIN: keypad.state(forgot_pin, validate=keypad.strength(), owner=FORGOT_PIN),
+            UNF_PIN: keypad.state(unfreeze_pin, owner=UNF_PIN),
+            UNF_ID: [entry.FlowText(FEATURE, unfreeze_id)],
+            UNF_CODE: [entry.FlowText(FEATURE, unfreeze_code)],
+        },
+    )
+
+
+def register(app: Application) -> None:
+    app.add_handler(conversation())

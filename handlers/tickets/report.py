@@ -1,0 +1,223 @@
+"""Abnormal transactions (异常交易), the reporter's side, in the private chat.
+
+- ``ticket:report:<journal_id>`` (the "I don't recognise this" button of a bill's detail) or
+  ``/report`` / ``ticket:pick:0`` (the security menu): the person's last 10 bills to pick from,
+  or a reference number typed -> what is wrong (``ticket:why:<i>:<nonce>``) -> a description
+  or ``ticket:skip:0:<nonce>`` -> ``tickets.open_ticket`` (key from the draft's nonce) ->
+  "Report <number> opened" with **Freeze now** (``ticket:freeze:<ticket_id>``, no PIN) and
+  **Change PIN** (``sec:change``, the security flow), and the evidence pack as CSV and PDF documents.
+- ``/tickets``: the person's reports with their status (``ticket:show:<ticket_id>``: one with
+  its history; handlers/tickets/listing.py); an admin sees the open ones instead
+  (handlers/tickets/admin.py).
+
+Every press is checked by the wallet: a bill or a report that is not the presser's is refused
+with a popup (``BillNotFound`` / ``TicketNotFound``) and nothing changes. What admins do reaches
+the reporter through the outbox (written with each change, sent by jobs/outbox.py).
+"""
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters
+from telegram.helpers import escape
+
+from chat.i18n import t
+from handlers.tickets.cards import admin_ids, bill_line, notify_soon, send_pack
+from handlers.tickets.listing import show_list, show_one
+from handlers.ui import common as ui
+from handlers.ui import confirm, entry
+from wallet.errors import TicketInvalid, WalletError
+from wallet.services import bills, tickets
+
+log = logging.getLogger("handlers.tickets.report")
+
+FEATURE = "ticket"
+PICK, WHY, DETAILS = "ticket.pick", "ticket.why", "ticket.details"
+RECENT = 10
+SKIP_WORDS = {"skip", "跳过", "-"}
+
+
+def _b(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+# --- which bill ----------------------------------------------------------------------------------
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """``/report`` and ``ticket:pick:0``: the last bills as buttons, or a reference typed."""
+    profile = await entry.begin(update, context, FEATURE)
+    if profile is None:
+        return ConversationHandler.END
+    ui.drop_draft(context, FEATURE)
+    lang, tz = await ui.language(update, context), await ui.timezone(update, context)
+    page = await bills.bills(ui.wallet(context), profile["user_id"], per_page=RECENT)
+    rows = [[_b(bill_line(lang, ln, tz), f"ticket:report:{ln['journal_id']}")] for ln in page["items"]]
+    key = "ticket.pick" if rows else "ticket.pick_none"
+    await entry.say(update, context, t(lang, key), InlineKeyboardMarkup(rows) if rows else None)
+    return PICK
+
+
+async def typed_reference(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    typed = "".join((update.effective_message.text or "").split())  # "2026 1128 …" as copied
+    journal_id = bills.journal_id_of_reference(typed)
+    if journal_id is None:
+        await update.effective_message.reply_text(await ui.text(update, context, "ticket.bad_reference"))
+        return None
+    return await _ask_why(update, context, journal_id)
+
+
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """``ticket:report:<journal_id>``: from a bill's detail or the picker."""
+    query = update.callback_query
+    if not (entry.private(update) and ui.is_open(await ui.person(update, context, fresh=True))):
+        return await entry.begin(update, context)  # says why (a popup), returns None
+    return await _ask_why(update, context, int(query.data.split(":")[2]))
+
+
+async def _ask_why(update: Update, context: ContextTypes.DEFAULT_TYPE, journal_id: int):
+    lang, tz = await ui.language(update, context), await ui.timezone(update, context)
+    try:
+        line = await bills.bill(ui.wallet(context), ui.user_id(update), journal_id)
+    except WalletError as err:  # not the person's bill (crafted data, someone else's reference)
+        log.info("user=%s op=ticket_report journal=%s refused: %s", ui.user_id(update), journal_id, err.code)
+        await entry.refuse(update, context, err)
+        return None
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    entry.activate(update, FEATURE)
+    draft = ui.new_draft(context, FEATURE, journal_id=journal_id)
+    rows = [[_b(t(lang, f"ticket.reason.{r}"), confirm.data(FEATURE, "why", i, draft))]
+            for i, r in enumerate(tickets.REASONS)]
+    rows.append([_b(t(lang, "flow.cancel_button"), confirm.data(FEATURE, "no", 0, draft))])
+    text = t(lang, "ticket.why", bill=escape(bill_line(lang, line, tz)), reference=line["reference"])
+    await entry.say(update, context, text, InlineKeyboardMarkup(rows))
+    return WHY
+
+
+# --- what is wrong, a description, the ticket ------------------------------------------------------
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """``ticket:why|skip|no:<i>:<nonce>`` on the live draft's screens."""
+    press = await confirm.pressed(update, context, FEATURE)
+    if press is None:
+        return None
+    lang = await ui.language(update, context)
+    if press.verb == "no":
+        ui.drop_draft(context, FEATURE)
+        await update.callback_query.edit_message_text(t(lang, "flow.cancelled"))
+        return ConversationHandler.END
+    if press.verb == "skip" and press.draft.get("reason"):
+        return await _open(update, context, press.draft, None)
+    if press.verb != "why" or not 0 <= press.row_id < len(tickets.REASONS):
+        await context.bot.send_message(update.effective_chat.id,
+                                       await ui.explain(update, context, TicketInvalid(reason="reason")))
+        return None
+    press.draft["reason"] = tickets.REASONS[press.row_id]
+    skip = InlineKeyboardMarkup([[_b(t(lang, "ticket.skip"), confirm.data(FEATURE, "skip", 0, press.draft))]])
+    await update.callback_query.edit_message_text(
+        t(lang, "ticket.details", reason=t(lang, f"ticket.reason.{press.draft['reason']}"), limit=tickets.DETAILS_MAX),
+        parse_mode=ParseMode.HTML, reply_markup=skip)
+    return DETAILS
+
+
+async def typed_details(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    draft = ui.draft(context, FEATURE)
+    if not draft or not draft.get("reason"):
+        return ConversationHandler.END
+    text = update.effective_message.text or ""
+    return await _open(update, context, draft, None if text.strip().lower() in SKIP_WORDS else text)
+
+
+async def _open(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, details: str | None):
+    wallet, uid = ui.wallet(context), ui.user_id(update)
+    lang = await ui.language(update, context)
+    try:
+        ticket = await tickets.open_ticket(wallet, key=ui.op_key(update, "ticket_open", draft), reporter_id=uid,
+                                           journal_id=draft["journal_id"], reason=draft["reason"], details=details,
+                                           admin_ids=admin_ids(context))
+    except TicketInvalid as err:  # too long: same step
+        await context.bot.send_message(update.effective_chat.id, await ui.explain(update, context, err))
+        return None
+    except WalletError as err:  # open already, or the bill is gone
+        ui.drop_draft(context, FEATURE)
+        await context.bot.send_message(update.effective_chat.id, await ui.explain(update, context, err))
+        return ConversationHandler.END
+    ui.drop_draft(context, FEATURE)
+    log.info("user=%s op=ticket_open ticket=%s journal=%s reason=%s", uid, ticket["ticket_id"],
+             draft["journal_id"], draft["reason"])
+    rows = [[_b(t(lang, "ticket.freeze_now"), f"ticket:freeze:{ticket['ticket_id']}"),
+             _b(t(lang, "ticket.change_pin"), "sec:change")],
+            [_b(t(lang, "ticket.my_tickets"), "ticket:list:0")]]
+    await context.bot.send_message(update.effective_chat.id, t(lang, "ticket.opened", number=ticket["number"]),
+                                   parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
+    await send_evidence(update, context, ticket["ticket_id"])
+    notify_soon(context)
+    return ConversationHandler.END
+
+
+async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
+    """The evidence pack (the bill and the activity around it) as CSV and PDF documents to keep."""
+    lang, tz = await ui.language(update, context), await ui.timezone(update, context)
+    pack = await tickets.evidence(ui.wallet(context), ticket_id, viewer_id=ui.user_id(update))
+    await send_pack(context, update.effective_chat.id, pack, lang, tz.key)
+
+
+# --- after the ticket: freeze now -------------------------------------------------------------------
+async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``ticket:freeze:<ticket_id>``: the reporter freezes their own wallet at once, no PIN."""
+    query = update.callback_query
+    profile = await ui.person(update, context, fresh=True)
+    if profile is None:
+        await query.answer(await ui.text(update, context, "home.not_open"), show_alert=True)
+        return
+    if profile.get("frozen"):  # nothing to do (the admins knew, or it was frozen from /security)
+        await query.answer(await ui.text(update, context, "sec.already_frozen"), show_alert=True)
+        return
+    ticket_id = int(query.data.split(":")[2])
+    try:
+        await tickets.freeze_self(ui.wallet(context), key=ui.op_key(update, "ticket_freeze", f"t{ticket_id}"),
+                                  user_id=ui.user_id(update), ticket_id=ticket_id, admin_ids=admin_ids(context))
+    except WalletError as err:
+        log.info("user=%s op=ticket_freeze ticket=%s refused: %s", ui.user_id(update), ticket_id, err.code)
+        await entry.refuse(update, context, err)
+        return
+    log.info("user=%s op=ticket_freeze ticket=%s: frozen", ui.user_id(update), ticket_id)
+    lang = await ui.language(update, context)
+    await query.answer(t(lang, "ticket.frozen_popup"))
+    try:  # the freeze button is done; change PIN and the list stay
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(
+            [[_b(t(lang, "ticket.change_pin"), "sec:change"), _b(t(lang, "ticket.my_tickets"), "ticket:list:0")]]))
+    except Exception:  # noqa: BLE001 - an old message may be gone
+        pass
+    await context.bot.send_message(update.effective_chat.id, t(lang, "ticket.frozen"))
+    notify_soon(context)
+
+
+async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A ``ticket:`` press nothing above took (an old screen, crafted data): a popup, no change."""
+    await update.callback_query.answer(await ui.text(update, context, "confirm.stale"), show_alert=True)
+
+
+def conversation() -> ConversationHandler:
+    private = filters.ChatType.PRIVATE
+    return ui.conversation(
+        FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
+        entry_points=[CommandHandler("report", pick, filters=private),
+                      CallbackQueryHandler(pick, pattern=r"^ticket:pick:0$"),
+                      CallbackQueryHandler(report, pattern=r"^ticket:report:\d{1,12}$")],
+        states={
+            PICK: [entry.FlowText(FEATURE, typed_reference)],
+            WHY: [CallbackQueryHandler(on_press, pattern=confirm.pattern(FEATURE))],
+            DETAILS: [CallbackQueryHandler(on_press, pattern=confirm.pattern(FEATURE)),
+                      entry.FlowText(FEATURE, typed_details)],
+        },
+    )
+
+
+def register(app: Application) -> None:
+    app.add_handler(conversation())
+    app.add_handler(CommandHandler("tickets", show_list, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(show_list, pattern=r"^ticket:list:0$"))
+    app.add_handler(CallbackQueryHandler(freeze_now, pattern=r"^ticket:freeze:\d{1,12}$"))
+    app.add_handler(CallbackQueryHandler(show_one, pattern=r"^ticket:show:\d{1,12}$"))
+    app.add_handler(CallbackQueryHandler(stale, pattern=r"^ticket:"))  # old screens, crafted data
