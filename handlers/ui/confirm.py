@@ -8,6 +8,10 @@
     press = await confirm.pressed(update, context, "withdraw")   # None: stale (popup sent)
     press.verb, press.row_id                                     # "card", 42
 
+Each feature names its confirm button once, in its ``callbacks.py``: ``Confirm = confirm.button("wd")``
+(a typed ``callbacks.Button``: ``<prefix>:<action>:<row id>:<nonce>``); ``data`` and ``pattern``
+below build and match it.
+
 The operation's key is ``ui.op_key(update, op, draft)``: a double tap, or Telegram delivering the
 press again, finds the same draft and the same key, and the wallet replays the first result.
 A press whose nonce is not the live draft's (an old screen) is refused with a popup.
@@ -15,28 +19,43 @@ A press whose nonce is not the live draft's (an old screen) is refused with a po
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from chat.i18n import t
 from handlers.ui import common as ui
+from handlers.ui.callbacks import Button
+
+
+@dataclass(frozen=True)
+class ConfirmPress(Button):
+    """A press on a confirm screen: ``<prefix>:<action>:<row id>:<nonce>`` (the draft's nonce)."""
+
+    action: str
+    row_id: int
+    nonce: str
+
+
+@lru_cache(maxsize=None)
+def button(prefix: str) -> type[ConfirmPress]:
+    """The confirm button of the feature with this prefix (one class per prefix)."""
+    return type(f"Confirm[{prefix}]", (ConfirmPress,), {"__module__": __name__}, prefix=prefix)
 
 
 def data(prefix: str, verb: str, row_id: int, draft: dict) -> str:
-    """``<prefix>:<verb>:<id>:<nonce>`` (at most 64 bytes)."""
-    out = f"{prefix}:{verb}:{int(row_id)}:{draft['nonce']}"
-    if len(out.encode()) > 64:
-        raise ValueError("callback_data longer than 64 bytes")
-    return out
+    """``<prefix>:<verb>:<id>:<nonce>`` (at most 64 bytes; ValueError otherwise)."""
+    return button(prefix)(verb, int(row_id), draft["nonce"]).data()
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=cb) for label, cb in row] for row in rows])
 
 
-def pattern(prefix: str) -> str:
-    return rf"^{prefix}:[a-z]+:\d+:[A-Za-z0-9_-]+$"
+def pattern(prefix: str):
+    """For ``CallbackQueryHandler(pattern=...)``: this feature's confirm presses, ids in bounds."""
+    return button(prefix).pattern()
 
 
 @dataclass
@@ -62,9 +81,10 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: s
     """The press on a confirm screen of ``feature``'s live draft, answered; None (with a popup)
     when the screen is old. Private chats only, so the presser is the draft's owner."""
     query = update.callback_query
-    _, verb, row_id, nonce = query.data.split(":")
+    parsed = button((query.data or "").split(":", 1)[0]).parse(query.data)  # matched by pattern(prefix)
+    verb, row_id, nonce = (parsed.action, parsed.row_id, parsed.nonce) if parsed else ("", 0, "")
     draft = ui.draft(context, feature)
-    if draft is None or draft.get("nonce") != nonce:
+    if parsed is None or draft is None or draft.get("nonce") != nonce:
         lang = await ui.language(update, context)
         await query.answer(t(lang, "confirm.stale"), show_alert=True)
         try:
