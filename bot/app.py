@@ -21,12 +21,14 @@ from handlers.onboarding import flow as onboarding
 from handlers.shop import pay
 from handlers.shop import receive
 from handlers.red_packet import hongbao as red_packet
+from handlers.red_packet import card as red_packet_card
 from handlers.red_packet import confirm as red_packet_confirm
 from handlers.security import menu as security
 from handlers.shop import menu as shop
 from handlers.start import help as start
 from handlers.topup_withdraw import topup
 from handlers.transfer import flow as transfer
+from handlers.transfer import card as transfer_card
 from handlers.transfer import card_press as transfer_card_press
 from handlers.transfer import inline as transfer_inline
 from handlers.topup_withdraw import withdraw
@@ -130,6 +132,8 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     common.register(app)
     fallback.register(app)  # last: whatever no flow took still gets an answer
     sweeps.register(app, settings.sweep_interval_seconds)
+    sweeps.after("transfers", transfer_card.on_refunded)   # a refunded transfer's card says so
+    sweeps.after("red_packets", red_packet_card.on_expired)  # an expired packet's card says so
     outbox.register(app, settings.outbox_interval_seconds)
     shop_summary.register(app, settings.sweep_interval_seconds)
     ticket_notices.register(app, settings.outbox_interval_seconds)

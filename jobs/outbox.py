@@ -28,29 +28,17 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from chat.i18n import normalize, t
 from wallet import outbox
-from wallet.models import users
 from wallet.money import format_amount
 from wallet.services import people
-from wallet.uow import read
 
 log = logging.getLogger("jobs.outbox")
 MAX_BACKOFF = 300
-
-
-async def _readers(wallet, ids: set[int]) -> dict[int, tuple[str | None, bool, str | None, str | None]]:
-    """language, blocked, first name, time zone of each person (missing: not a wallet user)."""
-    async def body(conn):
-        rows = await conn.execute(select(users.c.id, users.c.language, users.c.blocked_bot, users.c.first_name,
-                                         users.c.timezone).where(users.c.id.in_(ids)))
-        return {r.id: (r.language, bool(r.blocked_bot), r.first_name, r.timezone) for r in rows}
-    return await read(wallet, body)
 
 
 def _zone(name: str | None) -> ZoneInfo:
@@ -141,7 +129,7 @@ async def drain_once(app: Application, *, limit: int = 50) -> dict[str, int]:
     if not notices:
         return counts
     wanted = {n["user_id"] for n in notices} | {n["params"].get("counterparty_id") for n in notices} - {None}
-    readers = await _readers(wallet, wanted)
+    readers = await people.readers(wallet, wanted)
     for n in notices:
         counts[await _deliver(app, wallet, n, readers)] += 1
     return counts

@@ -12,6 +12,18 @@ from wallet.services import cards, red_packets, transfers
 
 log = logging.getLogger("jobs.sweeps")
 
+# What the chat does after a sweep, registered by bot/app.py (jobs never import the flows): the
+# cards of refunded transfers and of expired red packets are edited to say so. Each hook is
+# ``async fn(app, items)``; registering the same hook again changes nothing.
+AFTER: dict[str, list] = {"transfers": [], "red_packets": []}
+
+
+def after(what: str, hook) -> None:
+    """Run ``hook(app, items)`` after each sweep of ``what`` ("transfers" or "red_packets") that
+    found something."""
+    if hook not in AFTER[what]:
+        AFTER[what].append(hook)
+
 
 async def _guarded(name: str, fn, *args, **kwargs):
     """Run one sweep; a failure is logged and the other sweeps still run (each item inside a
@@ -37,14 +49,9 @@ async def sweep_once(app: Application) -> dict:
         # the people concerned are told through the outbox (written with each refund and
         # settlement); deliver now rather than at the outbox job's next round
         await _guarded("outbox", outbox.drain_once, app)
-    if refunded:  # their cards say so (both people are told by the outbox)
-        from handlers.transfer import card as transfer_card
-
-        await _guarded("transfer_cards", transfer_card.on_refunded, app, refunded)
-    if packets:  # their cards in the groups say so (the senders are told by the outbox)
-        from handlers.red_packet import hongbao as red_packet
-
-        await _guarded("red_packet_cards", red_packet.on_expired, app, packets)
+    for what, items in (("transfers", refunded), ("red_packets", packets)):
+        for hook in AFTER[what] if items else ():  # their cards say so (people are told by the outbox)
+            await _guarded(f"{what} cards", hook, app, items)
     return {"transfers": refunded, "red_packets": packets, "bank_ops": settled}
 
 

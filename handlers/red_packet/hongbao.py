@@ -28,7 +28,6 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from chat.i18n import t
-from handlers.red_packet.card import on_expired  # noqa: F401 - jobs.sweeps calls red_packet.on_expired
 from handlers.red_packet.claim import on_press
 from handlers.ui import common as ui
 from handlers.ui.card import deep_link

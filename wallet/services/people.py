@@ -49,6 +49,19 @@ async def profile(ctx: Context, user_id: int) -> dict:
     return await read(ctx, body)
 
 
+async def readers(ctx: Context, ids: set[int]) -> dict[int, tuple[str | None, bool, str | None, str | None]]:
+    """What a notice needs of each reader: language, blocked the bot, first name, time zone (a
+    person missing from the answer has no wallet)."""
+    if not ids:
+        return {}
+
+    async def body(conn):
+        rows = await conn.execute(select(users.c.id, users.c.language, users.c.blocked_bot, users.c.first_name,
+                                         users.c.timezone).where(users.c.id.in_(ids)))
+        return {r.id: (r.language, bool(r.blocked_bot), r.first_name, r.timezone) for r in rows}
+    return await read(ctx, body)
+
+
 async def set_language(ctx: Context, user_id: int, language: str) -> None:
     if language not in ("zh-CN", "en"):
         raise ValueError("language must be zh-CN or en")

@@ -22,7 +22,9 @@ from sqlalchemy.exc import DBAPIError
 
 from wallet import ledger, uow
 from wallet.context import Context
+from wallet.services.limits import OUTGOING_KINDS
 from wallet.services.pg_batch import iso_sql, take_batch
+from wallet.services.transfer_rules import NOTICES, notice_key_sql
 from wallet.services.limits import local_day_start
 from wallet.uow import request_hash
 
@@ -44,11 +46,14 @@ FAST_PATH = os.environ.get("WALLET_TRANSFER_FAST_PATH", "1") != "0"
 # no row; it then goes through the general path above, which replays a finished key or raises
 # the precise error. Same rows, same journal conventions, same result as the general path.
 
+# the outgoing kinds that count against the caps (limits.OUTGOING_KINDS), as SQL
+_OUTGOING_SQL = ", ".join(f"'{k}'" for k in OUTGOING_KINDS)
+
 _SPENT_SQL = """
   spent AS (SELECT COALESCE(SUM(CASE WHEN j.created_at >= CAST(:day AS timestamp) THEN -e.amount ELSE 0 END), 0) AS day_used,
                    COALESCE(SUM(-e.amount), 0) AS year_used
             FROM entries e JOIN journal j ON j.id = e.tx_id
-            WHERE e.account_id = (SELECT id FROM src) AND j.kind IN ('transfer_hold', 'rp_create', 'pay')
+            WHERE e.account_id = (SELECT id FROM src) AND j.kind IN (""" + _OUTGOING_SQL + """)
               AND j.created_at >= CAST(:year AS timestamp) AND e.amount < 0)"""
 
 _SEND_SQL = text(f"""
@@ -95,13 +100,15 @@ FROM (SELECT (SELECT result FROM op) AS result, (SELECT count(*) FROM op) AS ops
              (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM en) AS entries) AS n
 """)
 
-# the sender's notice, in the outbox, as transfers.NOTICES["accepted"] writes it on the general path
-_ACCEPT_NOTICE = """nt AS (INSERT INTO outbox (key, user_id, msgid, params, status, attempts, not_before, created_at)
-         SELECT 'sys:notice:transfer_accepted:' || {src}.id || ':' || 'sender', {src}.sender_id,
-                'notice.transfer_accepted_sender',
+# the sender's notice, in the outbox, as transfer_rules.NOTICES["accepted"] says (one notice, to
+# the sender: the statement below is built for exactly that, and refuses to build otherwise)
+assert [role for role, _ in NOTICES["accepted"]] == ["sender"], "the accept statement tells the sender only"
+_ACCEPT_NOTICE = ("""nt AS (INSERT INTO outbox (key, user_id, msgid, params, status, attempts, not_before, created_at)
+         SELECT """ + notice_key_sql("accepted", "{src}.id", "sender") + """, {src}.sender_id,
+                '""" + NOTICES["accepted"][0][1] + """',
                 json_build_object('amount', {src}.amount, 'counterparty_id', {src}.recipient_id)::text,
                 'pending', 0, {now}, {now}
-         FROM {src} WHERE EXISTS (SELECT 1 FROM st) ON CONFLICT DO NOTHING RETURNING 1)"""
+         FROM {src} WHERE EXISTS (SELECT 1 FROM st) ON CONFLICT DO NOTHING RETURNING 1)""")
 
 # The accepts find their transfer by primary key. Their status test is written `(status || '')`
 # so that the partial indexes on pending transfers (migration 0013) cannot serve it: with
@@ -250,7 +257,7 @@ _SPENT_LATERAL = """
   LATERAL (SELECT COALESCE(SUM(CASE WHEN j.created_at >= r.day THEN -e.amount ELSE 0 END), 0) AS day_used,
                   COALESCE(SUM(-e.amount), 0) AS year_used
            FROM entries e JOIN journal j ON j.id = e.tx_id
-           WHERE e.account_id = a.id AND j.kind IN ('transfer_hold', 'rp_create', 'pay')
+           WHERE e.account_id = a.id AND j.kind IN (""" + _OUTGOING_SQL + """)
              AND j.created_at >= r.year AND e.amount < 0) AS sp"""
 
 _GUARD = """

@@ -8,8 +8,8 @@ Same rows, same journal conventions (``wallet.ledger``), same stored operations 
 outbox notice as the general path in ``wallet.services.transfers``, and the same rules from the
 same sources: the guards of ``wallet.services.guards`` (frozen, verified), the caps of
 ``ctx.rules`` over ``limits.OUTGOING_KINDS`` from ``limits.local_day_start``, the debit of
-``ledger.post`` (``allow_negative OR balance - amount >= 0``), the answer of ``transfers._view``,
-the notices of ``transfers.NOTICES``. Anything unusual — a replayed key, any failed check, a
+``ledger.post`` (``allow_negative OR balance - amount >= 0``), the answer of ``transfer_rules.view``,
+the notices of ``transfer_rules.NOTICES``. Anything unusual — a replayed key, any failed check, a
 recipient without an open verified wallet, an unknown transfer — writes nothing and returns
 None: the general path then runs and raises the precise error or replays.
 ``tests/wallet/test_same_outcome.py`` holds both paths to the same outcome, case by case.
@@ -33,6 +33,7 @@ from wallet.errors import WalletError
 from wallet.models import UTCDateTime
 from wallet.services import guards, transfer_fastpath
 from wallet.services.limits import OUTGOING_KINDS, local_day_start
+from wallet.services.transfer_rules import NOTICES, notice_key, view
 from wallet.uow import read, request_hash, require_stored_key
 
 log = logging.getLogger("wallet.transfers.sqlite")
@@ -129,7 +130,6 @@ def _move(db, key: str, kind: str, src: int, dst: int, amount: int, *, user_id, 
 
 @_declining
 def _send(db: sqlite3.Connection, p: dict) -> dict:
-    from wallet.services.transfers import _view
 
     _fresh_key(db, p["key"])
     sender = _user(db, p["sender"])
@@ -147,7 +147,7 @@ def _send(db: sqlite3.Connection, p: dict) -> dict:
         (p["sender"], p["recipient"], amount, p["note"], p["escrow"], p["now"], p["arrive"], p["expires"])).lastrowid
     _move(db, p["key"], "transfer_hold", src, p["escrow"], amount, user_id=p["sender"],
           counterparty_id=p["recipient"], note=p["note"], ref_id=tid, now=p["now"])
-    result = json.loads(json.dumps(_view(SimpleNamespace(
+    result = json.loads(json.dumps(view(SimpleNamespace(
         id=tid, sender_id=p["sender"], recipient_id=p["recipient"], amount=amount, note=p["note"], status="pending",
         created_at=p["now_dt"], arrive_at=p["arrive_dt"], expires_at=p["expires_dt"])), default=str))
     db.execute(_OPERATION, (p["key"], "transfer_send", p["sender"], p["hash"], json.dumps(result), p["now"]))
@@ -183,7 +183,6 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amo
 
 @_declining
 def _accept(db: sqlite3.Connection, p: dict) -> dict:
-    from wallet.services.transfers import NOTICES, _view, notice_key
 
     _fresh_key(db, p["key"])
     row = db.execute("SELECT id, sender_id, recipient_id, amount, note, status, escrow_account_id, created_at, "
@@ -214,7 +213,7 @@ def _accept(db: sqlite3.Connection, p: dict) -> dict:
                    "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING",
                    (nkey, told, msgid, json.dumps({"amount": t.amount, "counterparty_id": other}, sort_keys=True,
                                                   default=str), p["now"], p["now"]))
-    result = json.loads(json.dumps({**_view(t), "status": "accepted"}, default=str))
+    result = json.loads(json.dumps({**view(t), "status": "accepted"}, default=str))
     db.execute(_OPERATION, (p["key"], "transfer_accept", p["user"], p["hash"], json.dumps(result), p["now"]))
     return result
 

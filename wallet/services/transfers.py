@@ -40,25 +40,13 @@ from wallet.services.guards import load_user, payee, payer, require_verified
 from wallet.services import transfer_fastpath as fastpath
 from wallet.services import transfer_sqlite
 from wallet.services.limits import check_outgoing
+from wallet.services.transfer_rules import ENDING_KIND, NOTICES, notice_key, view
 from wallet.services.pins import verify_pin
 from wallet.money import require_amount
 from wallet.uow import caller_key, idempotent, internal_key, read, transaction
 
 
 log = logging.getLogger("wallet.transfers")
-
-_ENDING_KIND = {"accepted": "transfer_accept", "returned": "transfer_return",
-                "refunded": "transfer_refund", "revoked": "transfer_revoke"}
-
-
-def _view(t) -> dict:
-    return {
-        "transfer_id": t.id, "sender_id": t.sender_id, "recipient_id": t.recipient_id,
-        "amount": t.amount, "note": t.note, "status": t.status,
-        "created_at": t.created_at.isoformat(), "arrive_at": t.arrive_at.isoformat(),
-        "expires_at": t.expires_at.isoformat(),
-    }
-
 
 async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | None, amount: int,
                pin: str | None, note: str | None = None, delay_seconds: int = 0,
@@ -113,7 +101,7 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
                           now=now, user_id=sender_id, counterparty_id=recipient_id, note=note,
                           ref_type="transfer", ref_id=t.id)
         # the same answer as the fast path's unless the money waits for a newcomer
-        return {**_view(t), "recipient_waiting": True} if waiting else _view(t)
+        return {**view(t), "recipient_waiting": True} if waiting else view(t)
 
     return await idempotent(ctx, key=key, op="transfer_send", user_id=sender_id, fn=body, request=request)
 
@@ -145,7 +133,7 @@ async def _end(ctx: Context, conn, t, *, new_status: str, key: str, to_sender: b
         raise TransferNotPending(transfer_id=t.id, status=current)
     owner = t.sender_id if to_sender else t.recipient_id
     target = await ledger.wallet_account(conn, owner)
-    await ledger.post(conn, key=key, kind=_ENDING_KIND[new_status],
+    await ledger.post(conn, key=key, kind=ENDING_KIND[new_status],
                       legs=[(t.escrow_account_id, -t.amount), (target, t.amount)], now=now,
                       user_id=owner, counterparty_id=t.recipient_id if to_sender else t.sender_id,
                       note=t.note, ref_type="transfer", ref_id=t.id)
@@ -155,20 +143,7 @@ async def _end(ctx: Context, conn, t, *, new_status: str, key: str, to_sender: b
             continue
         await outbox.enqueue(conn, key=notice_key(new_status, t.id, role), user_id=told, msgid=msgid,
                              now=now, amount=t.amount, counterparty_id=other)
-    return {**_view(t), "status": new_status}
-
-
-# who is told when a transfer ends, in the same transaction (the outbox); a revoked transfer was
-# never seen by its recipient, so nobody is told
-NOTICES = {
-    "accepted": (("sender", "notice.transfer_accepted_sender"),),
-    "returned": (("sender", "notice.transfer_returned_sender"),),
-    "refunded": (("sender", "notice.transfer_refunded_sender"), ("recipient", "notice.transfer_refunded_recipient")),
-}
-
-
-def notice_key(status: str, transfer_id: int, who: str) -> str:
-    return internal_key("notice", f"transfer_{status}", transfer_id, who)
+    return {**view(t), "status": new_status}
 
 
 async def _load(conn, transfer_id: int):
@@ -320,5 +295,5 @@ async def get(ctx: Context, transfer_id: int, *, viewer_id: int) -> dict:
             raise TransferNotFound(transfer_id=transfer_id)
         if viewer_id not in (t.sender_id, t.recipient_id):
             raise NotYourTransfer(transfer_id=transfer_id)
-        return _view(t)
+        return view(t)
     return await read(ctx, body)
