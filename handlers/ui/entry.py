@@ -7,6 +7,8 @@ security, settings): the checks at the door, the card labels, the way back home.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
@@ -19,13 +21,20 @@ from wallet.errors import AccountFrozen, WalletError
 
 
 # the flow each person used last (user id -> feature): text steps of other flows still waiting
-# (a top-up's amount step when the person went on to /bind) leave the person's messages to it
-_active: dict[int, str] = {}
+# (a top-up's amount step when the person went on to /bind) leave the person's messages to it.
+# The most recent ACTIVE_MAX people are kept (least recently active dropped first): someone who
+# fell out of it simply has no "last flow", and any waiting step takes their text again.
+ACTIVE_MAX = 50_000
+_active: OrderedDict[int, str] = OrderedDict()
 
 
 def activate(update: Update, feature: str) -> None:
     if update.effective_user is not None:
-        _active[update.effective_user.id] = feature
+        uid = update.effective_user.id
+        _active[uid] = feature
+        _active.move_to_end(uid)
+        while len(_active) > ACTIVE_MAX:
+            _active.popitem(last=False)
 
 
 def is_active(update: Update, feature: str) -> bool:
