@@ -22,7 +22,8 @@ from telegram.helpers import escape
 
 from chat.i18n import t
 from chat.render.labels import group_name, party, status_name
-from handlers.bills.callbacks import ACTIONS, Accept, Detail, List, Return, Revoke, View, Waiting, any_of, button
+from handlers.bills.callbacks import (ACTIONS, Accept, Detail, List, Return, Revoke, View, Waiting, any_of, button,
+                                      parse_any)
 from handlers.bills.common import FEATURE, local, pressed
 from handlers.tickets.callbacks import Report
 from handlers.ui import common as ui
@@ -130,7 +131,7 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     checks who may do it (the same services as the transfer cards)."""
     query = update.callback_query
     lang = await ui.language(update, context)
-    press = next(p for p in (k.parse(query.data) for k in ACTIONS) if p is not None)  # the pattern parsed it
+    press = parse_any(query.data, *ACTIONS)  # never None: the handler's pattern parsed it
     tid, nonce, uid = press.transfer_id, press.nonce, update.effective_user.id
     draft = ui.draft(context, FEATURE)
     if (draft is None or draft.get("nonce") != nonce or draft.get("tid") != tid
