@@ -1,11 +1,12 @@
 """A bill's detail (handlers/bills/listing.py draws the list): every field a person needs to recognise
 the line (time, kind, counterparty, signed amount, fee, status, note) and its reference number
-(交易单号); "I don't recognise this" (``ticket:report:<journal id>``: the abnormal-transaction
-flow, handled elsewhere); Revoke on one's own delayed transfer that has not arrived (or an inline
-one nobody took); "Back to list" to the same page and filters. A transfer sent to the person and
-not accepted yet is not a bill line: its own screen (``bill:wt``) has Accept and Return.
+(交易单号); "I don't recognise this" (the abnormal-transaction flow's ``Report`` button,
+handlers/tickets/callbacks.py); Revoke on one's own delayed transfer that has not arrived (or an
+inline one nobody took); "Back to list" to the same page and filters. A transfer sent to the person
+and not accepted yet is not a bill line: its own screen (``Waiting``) has Accept and Return.
 
-``bill:acc|ret|rev:<transfer id>:<nonce>``: the nonce is the live detail's draft (``draft:bills``:
+Accept / Return / Revoke (``bill:acc|ret|rev:<transfer id>:<nonce>``, handlers/bills/callbacks.py):
+the nonce is the live detail's draft (``draft:bills``:
 the transfer, the line, the list's view, the verbs it offers); the operation's key comes from it,
 so a double tap or a re-delivered press replays the first result. The wallet checks who may do
 it (the same services as the transfer cards), and the transfer's cards are edited after.
@@ -13,16 +14,18 @@ it (the same services as the transfer cards), and the transfer's cards are edite
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 from telegram.helpers import escape
 
-from handlers.bills.listing import FEATURE, View, button, local, pressed
 from chat.i18n import t
 from chat.render.labels import group_name, party, status_name
+from handlers.bills.callbacks import (ACTIONS, Accept, Detail, List, Return, Revoke, View, Waiting, any_of, button,
+                                      parse_any)
+from handlers.bills.common import FEATURE, local, pressed
+from handlers.tickets.callbacks import Report
 from handlers.ui import common as ui
 from handlers.ui import entry, pages
 from wallet.errors import NotYourTransfer, TransferNotFound, WalletError
@@ -30,10 +33,7 @@ from wallet.services import bills, people, transfers
 
 log = logging.getLogger("handlers.bills.detail")
 
-ACTION = re.compile(r"bill:(acc|ret|rev):(\d{1,12}):([A-Za-z0-9_-]{6,20})")
-ACTIONS = {"acc": ("transfer_accept", transfers.accept, "accepted"),
-           "ret": ("transfer_return", transfers.give_back, "returned"),
-           "rev": ("transfer_revoke", transfers.revoke, "revoked")}
+OPERATIONS = {Accept: transfers.accept, Return: transfers.give_back, Revoke: transfers.revoke}
 
 
 async def detail_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, journal_id: int, view: View,
@@ -54,16 +54,17 @@ async def detail_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, jour
         text.append(t(lang, "bill.detail.note", note=escape(line["note"])))
     text.append(t(lang, "bill.detail.balance", balance=ui.money(await bills.balance_after(ctx, uid, journal_id))))
     text.append(t(lang, "bill.detail.reference", reference=line["reference"]))
-    rows = [[button(t(lang, "bill.report_button"), f"ticket:report:{journal_id}")]]
+    rows = [[button(t(lang, "bill.report_button"), Report(journal_id))]]
     if line["ref_type"] == "transfer" and line.get("ref_status") == "pending" and line["amount"] < 0:
         tf = await transfers.get(ctx, line["ref_id"], viewer_id=uid)
         arrive = datetime.fromisoformat(tf["arrive_at"])
         if arrive > ctx.now():
             text.append(t(lang, "bill.detail.arrives", time=ui.local_time(arrive, tz)))
         if tf["sender_id"] == uid and (arrive > ctx.now() or tf["recipient_id"] is None):
-            draft = _draft(context, keep_draft, tid=tf["transfer_id"], jid=journal_id, view=view.token, verbs=["rev"])
-            rows.append([button(t(lang, "bill.revoke_button"), f"bill:rev:{tf['transfer_id']}:{draft['nonce']}")])
-    rows.append([button(t(lang, "bills.back"), f"bill:ls:0:{view.token}")])
+            draft = _draft(context, keep_draft, tid=tf["transfer_id"], jid=journal_id, view=view.token,
+                           verbs=[Revoke.verb])
+            rows.append([button(t(lang, "bill.revoke_button"), Revoke(tf["transfer_id"], draft["nonce"]))])
+    rows.append([button(t(lang, "bills.back"), List.of(view))])
     return "\n".join(text), InlineKeyboardMarkup(rows)
 
 
@@ -96,22 +97,23 @@ async def waiting_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, tra
     rows = []
     if tf["status"] == "pending":
         text.append(t(lang, "bill.waiting.expires", time=local(tf["expires_at"], tz)))
-        draft = _draft(context, keep_draft, tid=transfer_id, jid=None, view=view.token, verbs=["acc", "ret"])
-        rows.append([button(t(lang, "bill.accept_button"), f"bill:acc:{transfer_id}:{draft['nonce']}"),
-                     button(t(lang, "bill.return_button"), f"bill:ret:{transfer_id}:{draft['nonce']}")])
-    rows.append([button(t(lang, "bills.back"), f"bill:ls:0:{view.token}")])
+        draft = _draft(context, keep_draft, tid=transfer_id, jid=None, view=view.token,
+                       verbs=[Accept.verb, Return.verb])
+        rows.append([button(t(lang, "bill.accept_button"), Accept(transfer_id, draft["nonce"])),
+                     button(t(lang, "bill.return_button"), Return(transfer_id, draft["nonce"]))])
+    rows.append([button(t(lang, "bills.back"), List.of(view))])
     return "\n".join(text), InlineKeyboardMarkup(rows)
 
 
 async def on_detail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``bill:dt:<journal id>`` and ``bill:wt:<transfer id>``: the person's own rows only."""
-    press = await pressed(update, context)
+    """``Detail`` (a journal id) and ``Waiting`` (a transfer id): the person's own rows only."""
+    press = await pressed(update, context, Detail, Waiting)
     if press is None:
         return
-    verb, row_id, view = press
+    verb, row_id, view = press.verb, press.row_id, press.shown
     query = update.callback_query
     try:
-        screen = (await detail_screen(update, context, row_id, view) if verb == "dt"
+        screen = (await detail_screen(update, context, row_id, view) if isinstance(press, Detail)
                   else await waiting_screen(update, context, row_id, view))
     except (NotYourTransfer, TransferNotFound):
         await query.answer(await ui.text(update, context, "error.bill_not_found"), show_alert=True)
@@ -129,17 +131,17 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     checks who may do it (the same services as the transfer cards)."""
     query = update.callback_query
     lang = await ui.language(update, context)
-    verb, raw_id, nonce = ACTION.fullmatch(query.data).groups()
-    tid, uid = int(raw_id), update.effective_user.id
+    press = parse_any(query.data, *ACTIONS)  # never None: the handler's pattern parsed it
+    tid, nonce, uid = press.transfer_id, press.nonce, update.effective_user.id
     draft = ui.draft(context, FEATURE)
-    if (draft is None or draft.get("nonce") != nonce or draft.get("tid") != tid or verb not in draft.get("verbs", ())
-            or not entry.private(update)):
+    if (draft is None or draft.get("nonce") != nonce or draft.get("tid") != tid
+            or press.verb not in draft.get("verbs", ()) or not entry.private(update)):
         await query.answer(t(lang, "confirm.stale"), show_alert=True)
         return
-    op, operation, status = ACTIONS[verb]
+    op, status = press.op, press.done
     key = ui.op_key(update, op, f"{tid}.{nonce}")
     try:
-        result = await operation(ui.wallet(context), key=key, user_id=uid, transfer_id=tid)
+        result = await OPERATIONS[type(press)](ui.wallet(context), key=key, user_id=uid, transfer_id=tid)
     except WalletError as err:
         log.info("bill %s refused user=%s transfer=%s: %s", op, uid, tid, err.code)
         await query.answer((await ui.explain(update, context, err))[:200], show_alert=True)
@@ -155,3 +157,9 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         screen = await waiting_screen(update, context, tid, view, keep_draft=True)
     await entry.say(update, context, *screen)
+
+
+def register(app: Application) -> None:
+    """Added by handlers/bills/listing.py (``register``), before the bills' catch-all."""
+    app.add_handler(CallbackQueryHandler(on_detail, pattern=any_of(Detail, Waiting)))
+    app.add_handler(CallbackQueryHandler(on_action, pattern=any_of(*ACTIONS)))

@@ -2,12 +2,13 @@
 (a month or a typed date range, as a CSV document and a PDF statement), from the bills list
 (handlers/bills/listing.py).
 
-- ``bill:sum:0:<view>``: the chart of the list's month (this month when the list shows all
+- ``Summary`` (``bill:sum:0:<view>``): the chart of the list's month (this month when the list shows all
   months): money in and out for the last 6 months and the month's spending by kind
   (chat/render/chart.py), drawn off the event loop. When it cannot be drawn (no CJK font,
   any drawing error) the figures come as a text message that says why the picture is missing.
-- ``bill:ex:0:<view>``: the export step: pick one of the last 12 months (``bill:xm:<YYYYMM>``,
-  also outside the step) or type a range ``2026-11-01 2026-11-30`` (one day alone is that day).
+- ``Export`` (``bill:ex:0:<view>``): the export step: pick one of the last 12 months
+  (``ExportMonth``, ``bill:xm:<YYYYMM>``, also outside the step) or type a range
+  ``2026-11-01 2026-11-30`` (one day alone is that day).
   Both files come from one statement (``statements.statement``, one snapshot): the CSV (UTF-8
   with a BOM, so a spreadsheet shows the Chinese text) and the PDF whose opening balance plus
   its lines is its closing balance. Times are shown in the person's time zone. The CSV is always
@@ -17,16 +18,18 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import date, datetime
+from typing import Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler
 
-from handlers.bills import listing as bills_flow
 from chat.i18n import t
 from chat.render import chart, csv_export, safe, statement_pdf
 from chat.render.labels import group_name
+from handlers.bills.callbacks import Export, ExportMonth, List, Summary, button
+from handlers.bills.common import FEATURE, last_months, pressed
 from handlers.ui import common as ui
 from handlers.ui import entry
 from wallet.errors import InvalidDateRange, WalletError
@@ -34,10 +37,19 @@ from wallet.services import statements
 
 log = logging.getLogger("handlers.bills.export")
 
-FEATURE = bills_flow.FEATURE
 RANGE = "bills.range"
-MONTH_CALLBACK = r"^bill:xm:(\d{6})$"
 _RANGE_RE = re.compile(r"\s*(\S+?)\s*(?:(?:\s|~|～|至|到|to|—|–)+\s*(\S+))?\s*", re.IGNORECASE)
+
+
+def parse_range(text: str) -> tuple[date, date]:
+    """``2026-11-01 2026-11-30`` (also ``~``, ``至``, ``to``, a dash between), or one day alone:
+    (first, last). Raises InvalidDateRange(format) for anything else (the order and the length
+    are the statement's to check)."""
+    m = _RANGE_RE.fullmatch(text or "")
+    if m is None:
+        raise InvalidDateRange(reason="format")
+    first = statements.parse_day(m.group(1))
+    return first, statements.parse_day(m.group(2)) if m.group(2) else first
 
 
 # --- the monthly summary ---------------------------------------------------------------------------
@@ -54,10 +66,10 @@ def summary_caption(lang: str, data: dict) -> str:
 
 
 async def on_summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    press = await bills_flow.pressed(update, context)
+    press = await pressed(update, context, Summary)
     if press is None:
         return
-    view = press[2]
+    view = press.shown
     ctx, uid = ui.wallet(context), update.effective_user.id
     lang = await ui.language(update, context)
     await update.callback_query.answer(t(lang, "bills.sum.drawing"))
@@ -105,44 +117,37 @@ async def send_export(update: Update, context: ContextTypes.DEFAULT_TYPE, *, mon
 
 
 async def ask_export(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    press = await bills_flow.pressed(update, context)
+    press = await pressed(update, context, Export)
     if press is None:
         return ConversationHandler.END
     await update.callback_query.answer()
     entry.activate(update, FEATURE)
     lang = await ui.language(update, context)
-    months = bills_flow.last_months(ui.wallet(context))
-    flat = [InlineKeyboardButton(m, callback_data=f"bill:xm:{m.replace('-', '')}") for m in months]
+    flat = [button(m, ExportMonth.of(m)) for m in last_months(ui.wallet(context))]
     rows = [flat[i:i + 3] for i in range(0, len(flat), 3)]
-    rows.append([InlineKeyboardButton(t(lang, "bills.back"), callback_data=f"bill:ls:0:{press[2].token}")])
+    rows.append([button(t(lang, "bills.back"), List.of(press.shown))])
     await context.bot.send_message(update.effective_chat.id, t(lang, "bills.export.ask"), parse_mode=ParseMode.HTML,
                                    reply_markup=InlineKeyboardMarkup(rows))
     return RANGE
 
 
 async def on_month(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    """``bill:xm:<YYYYMM>``, in the export step or from an older export message."""
+    """``ExportMonth``, in the export step or from an older export message (a month that is not
+    one never gets here: the bills' catch-all refuses it)."""
     query = update.callback_query
-    raw = re.fullmatch(MONTH_CALLBACK, query.data).group(1)
+    press = ExportMonth.parse(query.data)
     if not entry.private(update) or not ui.is_open(await ui.person(update, context)):
         await query.answer(await ui.text(update, context, "home.not_open"), show_alert=True)
         return None
-    if not (1 <= int(raw[4:]) <= 12 and int(raw[:4]) >= 1970):  # a crafted month
-        await query.answer(await ui.text(update, context, "bills.bad_button"), show_alert=True)
-        return None
     await query.answer(await ui.text(update, context, "bills.export.sending"))
-    await send_export(update, context, month=f"{raw[:4]}-{raw[4:]}")
+    await send_export(update, context, month=press.month)
     return ConversationHandler.END
 
 
 async def on_range(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """``2026-11-01 2026-11-30`` (or one day): the export; a bad range says why and waits."""
-    m = _RANGE_RE.fullmatch(update.effective_message.text or "")
     try:
-        if m is None:
-            raise InvalidDateRange(reason="format")
-        first = statements.parse_day(m.group(1))
-        last = statements.parse_day(m.group(2)) if m.group(2) else first
+        first, last = parse_range(update.effective_message.text or "")
         await send_export(update, context, first=first, last=last)
     except WalletError as err:
         await update.effective_message.reply_text(await ui.explain(update, context, err))
@@ -150,17 +155,17 @@ async def on_range(update: Update, context: ContextTypes.DEFAULT_TYPE):
     return ConversationHandler.END
 
 
-async def back_to_bills(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    """``/bills`` during the export step: the step ends, the list is shown."""
-    await bills_flow.open_bills(update, context)
-    return ConversationHandler.END
+def register(app: Application, *, open_list: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]) -> None:
+    """Added by handlers/bills/listing.py (``register``), which passes ``open_list``: ``/bills``
+    during the export step ends the step and shows the list."""
+    async def back_to_bills(update: Update, context: ContextTypes.DEFAULT_TYPE):
+        await open_list(update, context)
+        return ConversationHandler.END
 
-
-def register(app: Application) -> None:
-    view = bills_flow.VIEW
     app.add_handler(ui.conversation(
-        FEATURE, entry_points=[CallbackQueryHandler(ask_export, pattern=rf"^bill:ex:0:{view}$")],
-        states={RANGE: [entry.FlowText(FEATURE, on_range), CallbackQueryHandler(on_month, pattern=MONTH_CALLBACK)]},
+        FEATURE, entry_points=[CallbackQueryHandler(ask_export, pattern=Export.pattern())],
+        states={RANGE: [entry.FlowText(FEATURE, on_range),
+                        CallbackQueryHandler(on_month, pattern=ExportMonth.pattern())]},
         fallbacks=[entry.home_fallback(FEATURE), CommandHandler("bills", back_to_bills)]))
-    app.add_handler(CallbackQueryHandler(on_month, pattern=MONTH_CALLBACK))
-    app.add_handler(CallbackQueryHandler(on_summary, pattern=rf"^bill:sum:0:{view}$"))
+    app.add_handler(CallbackQueryHandler(on_month, pattern=ExportMonth.pattern()))
+    app.add_handler(CallbackQueryHandler(on_summary, pattern=Summary.pattern()))

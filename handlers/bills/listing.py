@@ -6,19 +6,15 @@ last 12, a kind) and Prev / "n/m" / Next. Transfers that wait for the person to 
 not bills yet; page 1 of the unfiltered list shows them on top, each with Accept / Return.
 
 A line's detail, Accept / Return / Revoke: handlers/bills/detail.py; the monthly summary and the
-exports: handlers/bills/export.py. ``bills.register`` adds all three.
+exports: handlers/bills/export.py. ``register`` here adds all three (bot/app.py calls it).
 
-callback_data: ``bill:<verb>:<id>:<view>`` where ``<view>`` is the list's page and filters
-(``2.o.tr.202611``: page 2, money out, transfers, November 2026; ``1.a..``: page 1, all): ls (the
-list), mo / ki (the month / kind pickers), dt <journal id> (a line's detail), wt <transfer id> (a
-transfer waiting for the person), sum / ex (summary, export). Every press reads the person's own
-rows only; anything else is a popup.
+The buttons (``bill:<verb>:<id>:<view>``, the view being the list's page and filters) are stated
+in handlers/bills/callbacks.py. Every press reads the person's own rows only; anything else is a
+popup.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -26,64 +22,18 @@ from telegram.helpers import escape
 
 from chat.i18n import t
 from chat.render.labels import group_name, party, status_name
+from handlers.bills import detail, export
+from handlers.bills.callbacks import (DIRECTIONS, Detail, Export, KindPicker, List, MonthPicker, Summary, View, Waiting,
+                                      any_of, button, home_bills, is_bill)
+from handlers.bills.common import last_months, local, pressed
 from handlers.ui import common as ui
 from handlers.ui import entry, pages
 from wallet.services import bills
 
-FEATURE = "bills"
 PER_PAGE = 10
 SHORT = "%m-%d %H:%M"  # a list line's local time
 WAITING_SHOWN = 5  # transfers waiting for the person, on top of page 1
 PICKABLE = ("transfer", "red_packet", "topup", "withdraw", "payment", "fee")
-CODES = {"transfer": "tr", "red_packet": "rp", "topup": "tu", "withdraw": "wd", "payment": "py", "fee": "fe",
-         "savings": "sv", "interest": "it", "other": "ot"}
-GROUP_OF = {v: k for k, v in CODES.items()}
-DIRECTIONS = {"a": None, "i": "in", "o": "out"}
-VIEW = r"\d{1,4}\.[aio]\.[a-z]{0,2}\.(?:\d{6})?"
-CALLBACK = re.compile(rf"bill:(ls|mo|ki|dt|wt|sum|ex):(\d{{1,12}}):({VIEW})")
-
-
-@dataclass(frozen=True)
-class View:
-    """A page of the list and its filters, as carried in callback_data."""
-    page: int = 1
-    direction: str = "a"
-    kind: str | None = None
-    month: str | None = None  # local 'YYYY-MM'
-
-    @property
-    def token(self) -> str:
-        return f"{self.page}.{self.direction}.{CODES.get(self.kind, '')}.{(self.month or '').replace('-', '')}"
-
-    def at(self, page: int) -> str:
-        return replace(self, page=page).token
-
-    @classmethod
-    def parse(cls, token: str) -> "View | None":
-        page, direction, kind, month = token.split(".")
-        if (kind and kind not in GROUP_OF) or int(page) < 1 or (month and not (1 <= int(month[4:]) <= 12
-                                                                               and int(month[:4]) >= 1970)):
-            return None
-        return cls(int(page), direction, GROUP_OF.get(kind), f"{month[:4]}-{month[4:]}" if month else None)
-
-
-def button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
-
-
-def local(iso: str, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return ui.local_time(datetime.fromisoformat(iso), tz, fmt)
-
-
-def last_months(ctx, n: int = 12) -> list[str]:
-    """This local month and the n-1 before it, newest first ('YYYY-MM')."""
-    month = bills.current_month(ctx)
-    year, mon = int(month[:4]), int(month[5:])
-    out = []
-    for _ in range(n):
-        out.append(f"{year:04d}-{mon:02d}")
-        year, mon = (year - 1, 12) if mon == 1 else (year, mon - 1)
-    return out
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -108,7 +58,7 @@ def _waiting(lang: str, tz, waiting: list[dict], view: View) -> tuple[list[str],
         amount, name = ui.money(w["amount"]), w["sender_name"] or "?"
         text.append(t(lang, "bills.waiting_line", amount=amount, name=escape(name), time=local(w["time"], tz, SHORT)))
         rows.append([button(t(lang, "bills.waiting_button", amount=amount, name=name),
-                            f"bill:wt:{w['transfer_id']}:{view.token}")])
+                            Waiting.of(view, w["transfer_id"]))])
     return text, rows
 
 
@@ -117,9 +67,9 @@ def _filter_rows(lang: str, view: View) -> list[list[InlineKeyboardButton]]:
     month = view.month or t(lang, "bills.month.all")
     kind = group_name(lang, view.kind) if view.kind else t(lang, "bills.kind.all")
     return [[button(("✓ " if view.direction == d else "") + t(lang, f"bills.dir.{d}"),
-                    f"bill:ls:0:{replace(view, page=1, direction=d).token}") for d in DIRECTIONS],
-            [button(t(lang, "bills.month_button", month=month), f"bill:mo:0:{view.token}"),
-             button(t(lang, "bills.kind_button", kind=kind), f"bill:ki:0:{view.token}")]]
+                    List.of(replace(view, page=1, direction=d))) for d in DIRECTIONS],
+            [button(t(lang, "bills.month_button", month=month), MonthPicker.of(view)),
+             button(t(lang, "bills.kind_button", kind=kind), KindPicker.of(view))]]
 
 
 async def list_screen(update: Update, context: ContextTypes.DEFAULT_TYPE,
@@ -142,12 +92,13 @@ async def list_screen(update: Update, context: ContextTypes.DEFAULT_TYPE,
         text.append(_line(lang, i, line, tz))
         label = f"{i}. {local(line['time'], tz, SHORT)} {group_name(lang, line['group'])} "
         label += pages.signed(line["amount"])
-        rows.append([button(label, f"bill:dt:{line['journal_id']}:{view.token}")])
+        rows.append([button(label, Detail.of(view, line["journal_id"]))])
     rows += _filter_rows(lang, view)
-    rows.append(pages.nav_row(lang, page=page["page"], pages=page["pages"], data=lambda p: f"bill:ls:0:{view.at(p)}"))
-    rows.append([button(t(lang, "bills.summary_button"), f"bill:sum:0:{view.token}"),
-                 button(t(lang, "bills.export_button"), f"bill:ex:0:{view.token}")])
-    rows.append([button(t(lang, "flow.home"), "home:back")])
+    rows.append(pages.nav_row(lang, page=page["page"], pages=page["pages"],
+                              data=lambda p: List(0, view.at(p)).data()))
+    rows.append([button(t(lang, "bills.summary_button"), Summary.of(view)),
+                 button(t(lang, "bills.export_button"), Export.of(view))])
+    rows += entry.home_button(lang).inline_keyboard
     return "\n".join(text), InlineKeyboardMarkup(rows)
 
 
@@ -159,39 +110,23 @@ async def open_bills(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await entry.say(update, context, text, markup)
 
 
-async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str, int, View] | None:
-    """A ``bill:<verb>:<id>:<view>`` press by someone with an open wallet in the private chat, or
-    None (answered with a popup)."""
-    query = update.callback_query
-    lang = await ui.language(update, context)
-    m = CALLBACK.fullmatch(query.data or "")
-    view = View.parse(m.group(3)) if m else None
-    if view is None:
-        await query.answer(t(lang, "bills.bad_button"), show_alert=True)
-        return None
-    if not entry.private(update) or not ui.is_open(await ui.person(update, context)):
-        await query.answer(t(lang, "home.not_open"), show_alert=True)
-        return None
-    return m.group(1), int(m.group(2)), view
-
-
 async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    press = await pressed(update, context)
+    press = await pressed(update, context, List)
     if press is None:
         return
     await update.callback_query.answer()
-    await entry.say(update, context, *await list_screen(update, context, press[2]))
+    await entry.say(update, context, *await list_screen(update, context, press.shown))
 
 
 async def on_picker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``bill:mo`` (all months, or one of the last 12) and ``bill:ki`` (all kinds, or one)."""
-    press = await pressed(update, context)
+    press = await pressed(update, context, MonthPicker, KindPicker)
     if press is None:
         return
-    verb, _, view = press
+    view = press.shown
     await update.callback_query.answer()
     lang = await ui.language(update, context)
-    if verb == "mo":
+    if isinstance(press, MonthPicker):
         choices = [(t(lang, "bills.month.all"), replace(view, page=1, month=None))]
         choices += [(m, replace(view, page=1, month=m)) for m in last_months(ui.wallet(context))]
         current, title = view.month, t(lang, "bills.pick_month")
@@ -201,26 +136,22 @@ async def on_picker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         choices += [(group_name(lang, g), replace(view, page=1, kind=g)) for g in PICKABLE]
         current, title = view.kind, t(lang, "bills.pick_kind")
         chosen = [c[1].kind for c in choices]
-    flat = [button(("✓ " if value == current else "") + label, f"bill:ls:0:{v.token}")
+    flat = [button(("✓ " if value == current else "") + label, List.of(v))
             for (label, v), value in zip(choices, chosen)]
     rows = [flat[:1]] + [flat[i:i + 3] for i in range(1, len(flat), 3)]
-    rows.append([button(t(lang, "bills.back"), f"bill:ls:0:{view.token}")])
+    rows.append([button(t(lang, "bills.back"), List.of(view))])
     await entry.say(update, context, title, InlineKeyboardMarkup(rows))
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("bills", open_bills))
-    app.add_handler(CallbackQueryHandler(open_bills, pattern=r"^home:bills$"))
-    app.add_handler(CallbackQueryHandler(on_list, pattern=r"^bill:ls:"))
-    app.add_handler(CallbackQueryHandler(on_picker, pattern=r"^bill:(mo|ki):"))
-    from handlers.bills import detail as bill_detail
-    from handlers.bills import export as bills_export
-
-    app.add_handler(CallbackQueryHandler(bill_detail.on_detail, pattern=r"^bill:(dt|wt):"))
-    app.add_handler(CallbackQueryHandler(bill_detail.on_action, pattern=f"^{bill_detail.ACTION.pattern}$"))
-    bills_export.register(app)  # the monthly summary and the exports
+    app.add_handler(CallbackQueryHandler(open_bills, pattern=home_bills))
+    app.add_handler(CallbackQueryHandler(on_list, pattern=List.pattern()))
+    app.add_handler(CallbackQueryHandler(on_picker, pattern=any_of(MonthPicker, KindPicker)))
+    detail.register(app)  # a line's detail, Accept / Return / Revoke
+    export.register(app, open_list=open_bills)  # the monthly summary and the exports
     # any other ``bill:`` press (crafted, or from an older version of the bot): a popup
-    app.add_handler(CallbackQueryHandler(on_unknown, pattern=r"^bill:"))
+    app.add_handler(CallbackQueryHandler(on_unknown, pattern=is_bill))
 
 
 async def on_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,8 +1,8 @@
 """A collection code: its QR picture and payment link, and the QR / revoke buttons on one's own codes.
 
-``send_code`` is shared with handlers/shop/receive.py (the personal receive code). callback_data
-``shop:qr|rv|rvy:<code id>`` and ``shop:rvn:0``, checked on every press against the presser's
-own codes.
+``send_code`` is shared with handlers/shop/receive.py (the personal receive code). The buttons
+``ShowQr``, ``Revoke``, ``RevokeYes`` (a code id) and ``RevokeNo`` (handlers/shop/callbacks.py) are
+checked on every press against the presser's own codes.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from telegram.helpers import escape
 
 from chat.i18n import t
 from chat.render.qr import pay_link, qr_png
+from handlers.shop.callbacks import NewCode, OpenShop, Revoke, RevokeNo, RevokeYes, ShowQr, button
 from handlers.ui import common as ui
 from handlers.ui import entry
 from wallet.errors import WalletError
@@ -23,17 +24,13 @@ from wallet.services import merchants
 log = logging.getLogger("handlers.shop.menu")
 
 
-def button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
-
-
 def code_amount(lang: str, code: dict) -> str:
     return ui.money(code["amount"]) if code["amount"] is not None else t(lang, "shop.any_amount")
 
 
 def code_buttons(lang: str, shop_id: int) -> list[list[InlineKeyboardButton]]:
-    return [[button(t(lang, "shop.new_code_button"), f"shop:code:{shop_id}"),
-             button(t(lang, "shop.open_button"), f"shop:open:{shop_id}")]]
+    return [[button(t(lang, "shop.new_code_button"), NewCode(shop_id)),
+             button(t(lang, "shop.open_button"), OpenShop(shop_id))]]
 
 
 # --- the QR picture and the link (shared with handlers/shop/receive.py) ---------------------------
@@ -60,7 +57,7 @@ async def own_code(update: Update, context: ContextTypes.DEFAULT_TYPE, code_id: 
 
 # --- a code's buttons ----------------------------------------------------------------------
 async def on_qr(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    code = await own_code(update, context, int(update.callback_query.data.rsplit(":", 1)[1]))
+    code = await own_code(update, context, ShowQr.parse(update.callback_query.data).code_id)
     if code is None:
         return
     lang = await ui.language(update, context)
@@ -73,17 +70,17 @@ async def on_qr(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``shop:rv:<id>`` asks; ``shop:rvy:<id>`` revokes (twice is harmless: the same key replays)."""
+    """``Revoke`` asks; ``RevokeYes`` revokes (twice is harmless: the same key replays)."""
     query = update.callback_query
-    _, verb, raw = query.data.split(":")
-    code = await own_code(update, context, int(raw))
+    press = Revoke.parse(query.data) or RevokeYes.parse(query.data)
+    code = await own_code(update, context, press.code_id)
     if code is None:
         return
     lang = await ui.language(update, context)
-    if verb == "rv":
+    if isinstance(press, Revoke):
         await query.answer()
-        rows = [[button(t(lang, "shop.revoke_yes"), f"shop:rvy:{code['code_id']}"),
-                 button(t(lang, "flow.cancel_button"), "shop:rvn:0")]]
+        rows = [[button(t(lang, "shop.revoke_yes"), RevokeYes(code["code_id"])),
+                 button(t(lang, "flow.cancel_button"), RevokeNo())]]
         await entry.say(update, context, t(lang, "shop.revoke_ask", amount=code_amount(lang, code)),
                         InlineKeyboardMarkup(rows), edit=False)
         return

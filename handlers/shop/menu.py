@@ -9,10 +9,9 @@
   "Pay / Collect" menu (handlers/shop/receive.py).
 
 A code's QR picture, link and buttons: handlers/shop/codes.py; the draft steps (register a shop,
-a new code's amount): handlers/shop/steps.py. Paying a code is handlers/shop/pay.py. callback_data: ``shop:<verb>:<id>`` (list, open <shop id>,
-code <shop id>, qr / rv / rvy <code id>) for the screens, checked on every press against the
-presser's own shops and codes; ``shn:cat:<i>:<nonce>`` and ``shc:open:0:<nonce>`` for the
-steps of a draft (register, new code).
+a new code's amount): handlers/shop/steps.py. Paying a code is handlers/shop/pay.py. The buttons
+(``shop:<verb>:<id>`` for the screens, checked on every press against the presser's own shops and
+codes; ``shn`` / ``shc`` for the steps of a draft) are stated in handlers/shop/callbacks.py.
 """
 from __future__ import annotations
 
@@ -21,11 +20,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from telegram.helpers import escape
 
 from chat.i18n import t
-from handlers.shop.codes import button, code_amount, on_qr, on_revoke, on_revoke_no
+from handlers.shop.callbacks import (CodeConfirm, NameConfirm, NewCode, NewShop, OpenShop, ReceiveAmount, Revoke,
+                                     RevokeNo, RevokeYes, Shops, ShowQr, any_of, button)
+from handlers.shop.codes import code_amount, on_qr, on_revoke, on_revoke_no
 from handlers.shop.steps import (AMOUNT, CATEGORY, FEATURE, NAME, ask_amount, ask_name, leave_for_receive, on_amount,
                                  on_category, on_name, on_open_amount)
 from handlers.ui import common as ui
-from handlers.ui import confirm, entry
+from handlers.ui import entry
 from wallet.errors import WalletError
 from wallet.services import merchants
 
@@ -34,7 +35,7 @@ MAX_CODES_SHOWN = 8
 
 # --- the list of shops -------------------------------------------------------------------------
 async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    """``/shop`` (also during a step of this flow: the step ends) and ``shop:list:0``."""
+    """``/shop`` (also during a step of this flow: the step ends) and ``Shops``."""
     ui.drop_draft(context, FEATURE)
     profile = await entry.begin(update, context)
     if profile is None:
@@ -44,9 +45,9 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lines = [t(lang, "shop.list_title")]
     lines += [t(lang, "shop.list_line", name=escape(s["name"]), category=t(lang, f"shop.category.{s['category']}"))
               for s in shops] or [t(lang, "shop.none")]
-    rows = [[button("🏪 " + s["name"], f"shop:open:{s['shop_id']}")] for s in shops]
-    rows.append([button(t(lang, "shop.register_button"), "shop:new:0")])
-    rows.append([button(t(lang, "flow.home"), "home:back")])
+    rows = [[button("🏪 " + s["name"], OpenShop(s["shop_id"]))] for s in shops]
+    rows.append([button(t(lang, "shop.register_button"), NewShop())])
+    rows += entry.home_button(lang).inline_keyboard
     await entry.say(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
     return ConversationHandler.END
 
@@ -55,7 +56,7 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
 async def show_shop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     lang = await ui.language(update, context)
-    shop_id = int(query.data.rsplit(":", 1)[1])
+    shop_id = OpenShop.parse(query.data).shop_id
     try:
         codes = await merchants.codes_of(ui.wallet(context), update.effective_user.id, shop_id=shop_id)
     except WalletError as err:  # not this person's shop (or none): nothing shown
@@ -69,10 +70,10 @@ async def show_shop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines += [t(lang, "shop.code_line", n=i + 1, amount=code_amount(lang, c)) for i, c in enumerate(shown)]
     if not shown:
         lines.append(t(lang, "shop.no_codes"))
-    rows = [[button(t(lang, "shop.qr_button", n=i + 1), f"shop:qr:{c['code_id']}"),
-             button(t(lang, "shop.revoke_button", n=i + 1), f"shop:rv:{c['code_id']}")] for i, c in enumerate(shown)]
-    rows += [[button(t(lang, "shop.new_code_button"), f"shop:code:{shop_id}"),
-              button(t(lang, "shop.my_shops_button"), "shop:list:0")]]
+    rows = [[button(t(lang, "shop.qr_button", n=i + 1), ShowQr(c["code_id"])),
+             button(t(lang, "shop.revoke_button", n=i + 1), Revoke(c["code_id"]))] for i, c in enumerate(shown)]
+    rows += [[button(t(lang, "shop.new_code_button"), NewCode(shop_id)),
+              button(t(lang, "shop.my_shops_button"), Shops())]]
     await entry.say(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
@@ -81,15 +82,16 @@ def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE, fallbacks=[entry.home_fallback(FEATURE), CommandHandler("shop", show_list, filters=private),
                             CommandHandler("receive", leave_for_receive, filters=private)],
-        entry_points=[CallbackQueryHandler(ask_name, pattern=r"^shop:new:0$"),
-                      CallbackQueryHandler(ask_amount, pattern=r"^shop:(code:\d+|rca:0)$"),
+        entry_points=[CallbackQueryHandler(ask_name, pattern=NewShop.pattern()),
+                      CallbackQueryHandler(ask_amount, pattern=any_of(NewCode, ReceiveAmount)),
                       # an older step's buttons: a popup (stale)
-                      CallbackQueryHandler(on_category, pattern=confirm.pattern("shn")),
-                      CallbackQueryHandler(on_open_amount, pattern=confirm.pattern("shc"))],
+                      CallbackQueryHandler(on_category, pattern=NameConfirm.pattern()),
+                      CallbackQueryHandler(on_open_amount, pattern=CodeConfirm.pattern())],
         states={
             NAME: [entry.FlowText(FEATURE, on_name)],
-            CATEGORY: [CallbackQueryHandler(on_category, pattern=confirm.pattern("shn"))],
-            AMOUNT: [entry.FlowText(FEATURE, on_amount), CallbackQueryHandler(on_open_amount, pattern=confirm.pattern("shc"))],
+            CATEGORY: [CallbackQueryHandler(on_category, pattern=NameConfirm.pattern())],
+            AMOUNT: [entry.FlowText(FEATURE, on_amount), CallbackQueryHandler(on_open_amount,
+                                                                               pattern=CodeConfirm.pattern())],
         },
     )
 
@@ -98,8 +100,8 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(conversation())
     app.add_handler(CommandHandler("shop", show_list, filters=private))
-    app.add_handler(CallbackQueryHandler(show_list, pattern=r"^shop:list:0$"))
-    app.add_handler(CallbackQueryHandler(show_shop, pattern=r"^shop:open:\d+$"))
-    app.add_handler(CallbackQueryHandler(on_qr, pattern=r"^shop:qr:\d+$"))
-    app.add_handler(CallbackQueryHandler(on_revoke, pattern=r"^shop:(rv|rvy):\d+$"))
-    app.add_handler(CallbackQueryHandler(on_revoke_no, pattern=r"^shop:rvn:0$"))
+    app.add_handler(CallbackQueryHandler(show_list, pattern=Shops.pattern()))
+    app.add_handler(CallbackQueryHandler(show_shop, pattern=OpenShop.pattern()))
+    app.add_handler(CallbackQueryHandler(on_qr, pattern=ShowQr.pattern()))
+    app.add_handler(CallbackQueryHandler(on_revoke, pattern=any_of(Revoke, RevokeYes)))
+    app.add_handler(CallbackQueryHandler(on_revoke_no, pattern=RevokeNo.pattern()))

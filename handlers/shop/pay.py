@@ -10,8 +10,10 @@ Refused with the reason: an unknown or revoked code, one's own shop or code, a p
 collect; a person without a wallet is told how to open one. Not enough balance: the confirm
 screen offers to top up the shortfall or pay with a card (handlers/ui/shortfall.py).
 
-callback_data ``pay:ok|st|sc|no:0:<nonce>`` (the nonce of the person's live draft: an old screen or a
-double tap cannot pay twice; private chats only, so the presser is the draft's owner).
+The confirm screen's buttons are ``PayConfirm`` (``pay:ok|st|sc|no:0:<nonce>``,
+handlers/shop/callbacks.py; the shortfall's choices are built by handlers/ui/shortfall.py with the
+same prefix): the nonce of the person's live draft, so an old screen or a double tap cannot pay
+twice; private chats only, so the presser is the draft's owner.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from telegram.helpers import escape
 
 from chat.i18n import t
+from handlers.shop.callbacks import PAY_PREFIX, PayConfirm
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
@@ -33,7 +36,7 @@ from wallet.services import merchants
 log = logging.getLogger("handlers.shop.pay")
 
 FEATURE = "pay"
-PREFIX = "pay"
+PREFIX = PAY_PREFIX  # the confirm screen's (shortfall.offer builds its choices with it)
 AMOUNT, CONFIRM, PIN = "pay.amount", "pay.confirm", "pay.pin"
 DEEP_LINK = re.compile(r"^/start(?:@\w+)? pay_([A-Za-z0-9_-]{1,60})$")
 
@@ -97,8 +100,9 @@ async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft
     if short is not None:
         lines.append(short.line)
     rows = (short.rows if short is not None else
-            [[(t(lang, "pay.confirm_button", amount=ui.money(draft["amount"])), confirm.data(PREFIX, "ok", 0, draft))]])
-    rows.append([(t(lang, "flow.cancel_button"), confirm.data(PREFIX, "no", 0, draft))])
+            [[(t(lang, "pay.confirm_button", amount=ui.money(draft["amount"])),
+               PayConfirm("ok", 0, draft["nonce"]).data())]])
+    rows.append([(t(lang, "flow.cancel_button"), PayConfirm("no", 0, draft["nonce"]).data())])
     await _say(update, context, "\n".join(lines), confirm.keyboard(rows))
     return CONFIRM
 
@@ -144,7 +148,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
 
 
 def conversation() -> ConversationHandler:
-    press = CallbackQueryHandler(on_press, pattern=confirm.pattern(PREFIX))
+    press = CallbackQueryHandler(on_press, pattern=PayConfirm.pattern())
     return ui.conversation(
         FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
         entry_points=[CommandHandler("start", start, filters=filters.ChatType.PRIVATE & filters.Regex(DEEP_LINK)),

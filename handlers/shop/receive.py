@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from chat.i18n import t
+from handlers.shop.callbacks import MyReceiveCode, ReceiveAmount, Revoke, Shops, button, home_pay
 from handlers.shop.codes import send_code
 from handlers.ui import common as ui
 from handlers.ui import entry
@@ -20,8 +21,8 @@ from wallet.services import merchants
 
 
 def buttons(lang: str, code: dict) -> list[list[InlineKeyboardButton]]:
-    return [[InlineKeyboardButton(t(lang, "receive.set_amount_button"), callback_data="shop:rca:0"),
-             InlineKeyboardButton(t(lang, "receive.revoke_button"), callback_data=f"shop:rv:{code['code_id']}")]]
+    return [[button(t(lang, "receive.set_amount_button"), ReceiveAmount()),
+             button(t(lang, "receive.revoke_button"), Revoke(code["code_id"]))]]
 
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -48,13 +49,12 @@ async def pay_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await entry.begin(update, context) is None:
         return
     lang = await ui.language(update, context)
-    rows = [[InlineKeyboardButton(t(lang, "receive.button"), callback_data="shop:rc:0"),
-             InlineKeyboardButton(t(lang, "shop.my_shops_button"), callback_data="shop:list:0")],
-            [InlineKeyboardButton(t(lang, "flow.home"), callback_data="home:back")]]
+    rows = [[button(t(lang, "receive.button"), MyReceiveCode()), button(t(lang, "shop.my_shops_button"), Shops())],
+            *entry.home_button(lang).inline_keyboard]
     await entry.say(update, context, t(lang, "shop.pay_menu"), InlineKeyboardMarkup(rows))
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("receive", show, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(show, pattern=r"^shop:rc:0$"))
-    app.add_handler(CallbackQueryHandler(pay_menu, pattern=r"^home:pay$"))
+    app.add_handler(CallbackQueryHandler(show, pattern=MyReceiveCode.pattern()))
+    app.add_handler(CallbackQueryHandler(pay_menu, pattern=home_pay))

@@ -1,7 +1,8 @@
 """The steps of a shop draft: registering a shop (name, category) and a new collection code's amount.
 
-callback_data ``shn:cat:<i>:<nonce>`` (the category) and ``shc:open:0:<nonce>`` (an open amount),
-the nonce of the person's live draft. The conversation is put together in handlers/shop/menu.py.
+Buttons ``NameConfirm`` (``shn:cat:<i>:<nonce>``, the category) and ``CodeConfirm``
+(``shc:open:0:<nonce>``, an open amount), with the nonce of the person's live draft
+(handlers/shop/callbacks.py). The conversation is put together in handlers/shop/menu.py.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes, ConversationHandler
 from telegram.helpers import escape
 
-from handlers.shop import receive
 from chat.i18n import t
+from handlers.shop import receive
+from handlers.shop.callbacks import CodeConfirm, NameConfirm, NewCode
 from handlers.shop.codes import code_buttons, send_code
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
@@ -48,7 +50,7 @@ async def on_name(update: Update, context: ContextTypes.DEFAULT_TYPE):
                                                         "error.shop_invalid.name_empty", limit=merchants.NAME_MAX))
         return None
     draft["name"] = name
-    rows = [[(t(lang, f"shop.category.{c}"), confirm.data("shn", "cat", i, draft))]
+    rows = [[(t(lang, f"shop.category.{c}"), NameConfirm("cat", i, draft["nonce"]).data())]
             for i, c in enumerate(merchants.CATEGORIES)]
     await update.effective_message.reply_text(t(lang, "shop.ask_category", name=escape(name)), parse_mode=ParseMode.HTML,
                                               reply_markup=confirm.keyboard(rows))
@@ -82,10 +84,10 @@ async def on_category(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 # --- a new code: fixed amount or open (a shop's, or a receive code with an amount) ------------
 async def ask_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    """``shop:code:<shop id>`` (a shop's new code) or ``shop:rca:0`` (a receive code with an amount)."""
+    """``NewCode`` (a shop's new code) or ``ReceiveAmount`` (a receive code with an amount)."""
     query = update.callback_query
-    _, verb, raw = query.data.split(":")
-    shop_id = int(raw) if verb == "code" else None
+    new_code = NewCode.parse(query.data)
+    shop_id = new_code.shop_id if new_code is not None else None
     if shop_id is not None:
         try:  # only one's own shop
             await merchants.codes_of(ui.wallet(context), update.effective_user.id, shop_id=shop_id)
@@ -96,7 +98,7 @@ async def ask_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
         return ConversationHandler.END
     lang = await ui.language(update, context)
     draft = ui.new_draft(context, FEATURE, step="code", shop_id=shop_id)
-    rows = [[(t(lang, "shop.open_amount_button"), confirm.data("shc", "open", 0, draft))]] if shop_id else []
+    rows = [[(t(lang, "shop.open_amount_button"), CodeConfirm("open", 0, draft["nonce"]).data())]] if shop_id else []
     await context.bot.send_message(update.effective_chat.id,
                                    t(lang, "shop.ask_amount" if shop_id else "receive.ask_amount"),
                                    reply_markup=confirm.keyboard(rows) if rows else None)

@@ -1,11 +1,11 @@
 """Abnormal-transaction reports, the admins' side (admins: ``Settings.admin_ids``,
 ``WALLET_ADMIN_IDS``), in an admin's private chat.
 
-Each new report reaches every admin as a card (through the outbox) with ``tka:reply:<id>``
-(asks for the text, sent to the reporter), ``tka:resolve:<id>``, ``tka:freeze:<id>`` (freeze the
-account on the other side of the bill: handlers/tickets/admin_freeze.py) and ``tka:evidence:<id>``
-(the evidence CSV and PDF); ``/tickets`` lists the open ones (``tka:show:<id>``: the card again).
-Anyone else pressing a ``tka:`` button,
+Each new report reaches every admin as a card (through the outbox) with Reply (asks for the text,
+sent to the reporter), Resolve, Freeze (the account on the other side of the bill:
+handlers/tickets/admin_freeze.py) and Evidence (the evidence CSV and PDF); ``/tickets`` lists the
+open ones (``ShowCard``: the card again). The buttons (``tka:<verb>:<ticket id>``) are stated in
+handlers/tickets/callbacks.py. Anyone else pressing a ``tka:`` button,
 or sending crafted ``tka:`` data, gets a popup and nothing changes (the wallet checks the admin
 list too: ``NotAdmin``). Every change is an event the reporter is told of by the notice job.
 
@@ -26,7 +26,8 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Conver
 from telegram.helpers import escape
 
 from chat.i18n import lang_of, t
-from handlers.tickets.cards import admin_ids, admin_press, button, card, is_admin, notify_soon, refused, send_pack
+from handlers.tickets.callbacks import Evidence, Reply, Resolve, ShowCard, button, is_admin_press
+from handlers.tickets.cards import admin_ids, admin_press, card, is_admin, notify_soon, refused, send_pack
 from handlers.ui import common as ui
 from handlers.ui import entry
 from wallet.errors import TicketClosed, TicketInvalid, WalletError
@@ -39,7 +40,7 @@ REPLY = "tka.reply"
 
 
 async def on_show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ticket_id = await admin_press(update, context)
+    ticket_id = await admin_press(update, context, ShowCard)
     if ticket_id is None:
         return
     try:
@@ -60,7 +61,7 @@ async def _redraw(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id:
 
 
 async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ticket_id = await admin_press(update, context)
+    ticket_id = await admin_press(update, context, Resolve)
     if ticket_id is None:
         return
     uid = ui.user_id(update)
@@ -77,7 +78,7 @@ async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def on_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ticket_id = await admin_press(update, context)
+    ticket_id = await admin_press(update, context, Evidence)
     if ticket_id is None:
         return
     lang, tz = await ui.language(update, context), await ui.timezone(update, context)
@@ -93,7 +94,7 @@ async def on_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 # --- reply: the text -------------------------------------------------------------------------------
 async def reply_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    ticket_id = await admin_press(update, context)
+    ticket_id = await admin_press(update, context, Reply)
     if ticket_id is None:
         return None
     try:
@@ -151,7 +152,7 @@ async def show_open(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lines.append(t(lang, "tka.list_line", number=x["number"], name=escape(x["reporter_name"] or "-"),
                        reason=t(lang, f"ticket.reason.{x['reason']}"),
                        opened=ui.local_time(datetime.fromisoformat(x["created_at"]), tz)))
-    rows = [[button(x["number"], f"tka:show:{x['ticket_id']}")] for x in found[:20]]
+    rows = [[button(x["number"], ShowCard(x["ticket_id"]))] for x in found[:20]]
     await context.bot.send_message(update.effective_chat.id, "\n".join(lines), parse_mode=ParseMode.HTML,
                                    reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
@@ -166,13 +167,13 @@ def register_reply(app: Application) -> None:
     """Reply → the text: before every other flow (bot/app.py), so no text step of another flow
     takes the reply."""
     app.add_handler(ui.conversation(
-        FEATURE, entry_points=[CallbackQueryHandler(reply_start, pattern=r"^tka:reply:\d{1,12}$")],
+        FEATURE, entry_points=[CallbackQueryHandler(reply_start, pattern=Reply.pattern())],
         states={REPLY: [entry.FlowText(FEATURE, reply_text)]}))
 
 
 def register(app: Application) -> None:
     """The other admin buttons (the reply's conversation: ``register_reply``)."""
-    app.add_handler(CallbackQueryHandler(on_show, pattern=r"^tka:show:\d{1,12}$"))
-    app.add_handler(CallbackQueryHandler(on_resolve, pattern=r"^tka:resolve:\d{1,12}$"))
-    app.add_handler(CallbackQueryHandler(on_evidence, pattern=r"^tka:evidence:\d{1,12}$"))
-    app.add_handler(CallbackQueryHandler(stale, pattern=r"^tka:"))
+    app.add_handler(CallbackQueryHandler(on_show, pattern=ShowCard.pattern()))
+    app.add_handler(CallbackQueryHandler(on_resolve, pattern=Resolve.pattern()))
+    app.add_handler(CallbackQueryHandler(on_evidence, pattern=Evidence.pattern()))
+    app.add_handler(CallbackQueryHandler(stale, pattern=is_admin_press))

@@ -1,6 +1,7 @@
-"""An admin freezes the account on the other side of a report's bill: ``tka:freeze:<id>`` (on the
-report's card) asks first, ``tka:freezeok:<id>`` freezes (``tickets.freeze_counterparty``, one
-idempotency key per admin and report: a double tap replays), ``tka:freezeno:<id>`` leaves it.
+"""An admin freezes the account on the other side of a report's bill: ``FreezeAsk`` (``tka:freeze:<id>``,
+on the report's card) asks first, ``FreezeYes`` (``tka:freezeok:<id>``) freezes
+(``tickets.freeze_counterparty``, one idempotency key per admin and report: a double tap replays),
+``FreezeNo`` (``tka:freezeno:<id>``) leaves it (handlers/tickets/callbacks.py).
 Registered before handlers/tickets/admin.py, whose catch-all refuses any other ``tka:`` press.
 """
 from __future__ import annotations
@@ -11,7 +12,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from chat.i18n import t
-from handlers.tickets.cards import admin_ids, admin_press, button, notify_soon, refused
+from handlers.tickets.callbacks import FreezeAsk, FreezeNo, FreezeYes, button
+from handlers.tickets.cards import admin_ids, admin_press, notify_soon, refused
 from handlers.ui import common as ui
 from wallet.errors import TicketClosed, TicketNoCounterparty, WalletError
 from wallet.services import tickets
@@ -23,7 +25,7 @@ async def on_freeze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The first press asks: freezing someone stops their wallet until they unfreeze it
     themselves (PIN, SMS code, ID number), so a stray tap must not do it. Why there is nothing
     to freeze (a closed report, a bill with nobody on the other side) is told at once."""
-    ticket_id = await admin_press(update, context)
+    ticket_id = await admin_press(update, context, FreezeAsk)
     if ticket_id is None:
         return
     try:
@@ -38,14 +40,14 @@ async def on_freeze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await update.callback_query.answer()
     lang = await ui.language(update, context)
-    markup = InlineKeyboardMarkup([[button(t(lang, "tka.button.freeze_confirm"), f"tka:freezeok:{ticket_id}"),
-                                    button(t(lang, "tka.button.freeze_keep"), f"tka:freezeno:{ticket_id}")]])
+    markup = InlineKeyboardMarkup([[button(t(lang, "tka.button.freeze_confirm"), FreezeYes(ticket_id)),
+                                    button(t(lang, "tka.button.freeze_keep"), FreezeNo(ticket_id))]])
     await context.bot.send_message(update.effective_chat.id, t(lang, "tka.freeze_ask", number=x["number"]),
                                    reply_markup=markup)
 
 
 async def on_freeze_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ticket_id = await admin_press(update, context)
+    ticket_id = await admin_press(update, context, FreezeYes)
     if ticket_id is None:
         return
     uid = ui.user_id(update)
@@ -67,7 +69,7 @@ async def on_freeze_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 
 async def on_freeze_kept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ticket_id = await admin_press(update, context)
+    ticket_id = await admin_press(update, context, FreezeNo)
     if ticket_id is None:
         return
     said = await ui.text(update, context, "tka.freeze_kept")
@@ -79,6 +81,6 @@ async def on_freeze_kept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(on_freeze, pattern=r"^tka:freeze:\d{1,12}$"))
-    app.add_handler(CallbackQueryHandler(on_freeze_confirmed, pattern=r"^tka:freezeok:\d{1,12}$"))
-    app.add_handler(CallbackQueryHandler(on_freeze_kept, pattern=r"^tka:freezeno:\d{1,12}$"))
+    app.add_handler(CallbackQueryHandler(on_freeze, pattern=FreezeAsk.pattern()))
+    app.add_handler(CallbackQueryHandler(on_freeze_confirmed, pattern=FreezeYes.pattern()))
+    app.add_handler(CallbackQueryHandler(on_freeze_kept, pattern=FreezeNo.pattern()))

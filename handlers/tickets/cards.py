@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, ContextTypes
 from telegram.helpers import escape
 
@@ -18,6 +18,7 @@ from chat.render import safe
 from chat.render.csv_export import evidence_csv
 from chat.render.evidence_pdf import evidence_pdf
 from chat.render.labels import group_name, party
+from handlers.tickets.callbacks import AdminButton, Evidence, FreezeAsk, Reply, Resolve, button
 from handlers.ui import common as ui
 from wallet.errors import NotAdmin, WalletError, WalletNotOpen
 from wallet.services import people, tickets
@@ -54,13 +55,10 @@ async def reader(app: Application, user_id: int) -> tuple[str, str]:
         return (chosen if chosen in LANGUAGES else DEFAULT), wallet.rules.timezone
 
 
-def button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
-
-
-async def admin_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-    """The ticket id of a ``tka:<verb>:<id>`` press by an admin (0 for a malformed id, which the
-    wallet then refuses); anyone else gets a popup and None."""
+async def admin_press(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                      kind: type[AdminButton] | None = None) -> int | None:
+    """The ticket id of an admin's press of a ``kind`` button (its handler's pattern parsed it; 0
+    without a kind: the catch-all of ``tka:`` presses); anyone else gets a popup and None."""
     query = update.callback_query
     uid = ui.user_id(update)
     if not is_admin(context, uid):
@@ -69,8 +67,8 @@ async def admin_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
         return None
     if context.user_data is not None and "lang" not in context.user_data:
         context.user_data["lang"] = lang_of(update.effective_user)  # the notices' language
-    parts = query.data.split(":")
-    return int(parts[2]) if len(parts) == 3 and parts[2].isascii() and parts[2].isdigit() and len(parts[2]) <= 12 else 0
+    press = kind.parse(query.data) if kind is not None else None
+    return press.ticket_id if press is not None else 0
 
 
 async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError) -> None:
@@ -96,10 +94,9 @@ async def card(app: Application, admin_id: int, ticket_id: int) -> tuple[str, In
     if x["status"] != "open":
         return text, None
     tid = x["ticket_id"]
-    rows = [[button(t(lang, "tka.button.reply"), f"tka:reply:{tid}"),
-             button(t(lang, "tka.button.resolve"), f"tka:resolve:{tid}")],
-            [button(t(lang, "tka.button.freeze"), f"tka:freeze:{tid}"),
-             button(t(lang, "tka.button.evidence"), f"tka:evidence:{tid}")]]
+    rows = [[button(t(lang, "tka.button.reply"), Reply(tid)), button(t(lang, "tka.button.resolve"), Resolve(tid))],
+            [button(t(lang, "tka.button.freeze"), FreezeAsk(tid)),
+             button(t(lang, "tka.button.evidence"), Evidence(tid))]]
     return text, InlineKeyboardMarkup(rows)
 
 

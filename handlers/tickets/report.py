@@ -1,14 +1,15 @@
 """Abnormal transactions (异常交易), the reporter's side, in the private chat.
 
-- ``ticket:report:<journal_id>`` (the "I don't recognise this" button of a bill's detail) or
-  ``/report`` / ``ticket:pick:0`` (the security menu): the person's last 10 bills to pick from,
-  or a reference number typed -> what is wrong (``ticket:why:<i>:<nonce>``) -> a description
-  or ``ticket:skip:0:<nonce>`` -> ``tickets.open_ticket`` (key from the draft's nonce) ->
-  "Report <number> opened" with **Freeze now** (``ticket:freeze:<ticket_id>``, no PIN) and
-  **Change PIN** (``sec:change``, the security flow), and the evidence pack as CSV and PDF documents.
-- ``/tickets``: the person's reports with their status (``ticket:show:<ticket_id>``: one with
-  its history; handlers/tickets/listing.py); an admin sees the open ones instead
-  (handlers/tickets/admin.py).
+- ``Report`` (the "I don't recognise this" button of a bill's detail) or ``/report`` / ``Pick``
+  (the security menu): the person's last 10 bills to pick from, or a reference number typed ->
+  what is wrong (``Confirm`` why, the i-th reason) -> a description or ``Confirm`` skip ->
+  ``tickets.open_ticket`` (key from the draft's nonce) -> "Report <number> opened" with
+  **Freeze now** (``Freeze``, no PIN) and **Change PIN** (the security flow), and the evidence
+  pack as CSV and PDF documents.
+- ``/tickets``: the person's reports with their status (``Show``: one with its history;
+  handlers/tickets/listing.py); an admin sees the open ones instead (handlers/tickets/admin.py).
+
+The buttons are stated in handlers/tickets/callbacks.py.
 
 Every press is checked by the wallet: a bill or a report that is not the presser's is refused
 with a popup (``BillNotFound`` / ``TicketNotFound``) and nothing changes. What admins do reaches
@@ -18,12 +19,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters
 from telegram.helpers import escape
 
 from chat.i18n import t
+from handlers.tickets.callbacks import (Confirm, Freeze, Mine, Pick, Report, Show, button, change_pin_button,
+                                        is_ticket)
 from handlers.tickets.cards import admin_ids, bill_line, notify_soon, send_pack
 from handlers.tickets.listing import show_list, show_one
 from handlers.ui import common as ui
@@ -39,20 +42,16 @@ RECENT = 10
 SKIP_WORDS = {"skip", "跳过", "-"}
 
 
-def _b(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
-
-
 # --- which bill ----------------------------------------------------------------------------------
 async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    """``/report`` and ``ticket:pick:0``: the last bills as buttons, or a reference typed."""
+    """``/report`` and ``Pick``: the last bills as buttons, or a reference typed."""
     profile = await entry.begin(update, context, FEATURE)
     if profile is None:
         return ConversationHandler.END
     ui.drop_draft(context, FEATURE)
     lang, tz = await ui.language(update, context), await ui.timezone(update, context)
     page = await bills.bills(ui.wallet(context), profile["user_id"], per_page=RECENT)
-    rows = [[_b(bill_line(lang, ln, tz), f"ticket:report:{ln['journal_id']}")] for ln in page["items"]]
+    rows = [[button(bill_line(lang, ln, tz), Report(ln["journal_id"]))] for ln in page["items"]]
     key = "ticket.pick" if rows else "ticket.pick_none"
     await entry.say(update, context, t(lang, key), InlineKeyboardMarkup(rows) if rows else None)
     return PICK
@@ -68,11 +67,11 @@ async def typed_reference(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    """``ticket:report:<journal_id>``: from a bill's detail or the picker."""
+    """``Report``: from a bill's detail or the picker."""
     query = update.callback_query
     if not (entry.private(update) and ui.is_open(await ui.person(update, context, fresh=True))):
         return await entry.begin(update, context)  # says why (a popup), returns None
-    return await _ask_why(update, context, int(query.data.split(":")[2]))
+    return await _ask_why(update, context, Report.parse(query.data).journal_id)
 
 
 async def _ask_why(update: Update, context: ContextTypes.DEFAULT_TYPE, journal_id: int):
@@ -87,9 +86,9 @@ async def _ask_why(update: Update, context: ContextTypes.DEFAULT_TYPE, journal_i
         await update.callback_query.answer()
     entry.activate(update, FEATURE)
     draft = ui.new_draft(context, FEATURE, journal_id=journal_id)
-    rows = [[_b(t(lang, f"ticket.reason.{r}"), confirm.data(FEATURE, "why", i, draft))]
+    rows = [[button(t(lang, f"ticket.reason.{r}"), Confirm("why", i, draft["nonce"]))]
             for i, r in enumerate(tickets.REASONS)]
-    rows.append([_b(t(lang, "flow.cancel_button"), confirm.data(FEATURE, "no", 0, draft))])
+    rows.append([button(t(lang, "flow.cancel_button"), Confirm("no", 0, draft["nonce"]))])
     text = t(lang, "ticket.why", bill=escape(bill_line(lang, line, tz)), reference=line["reference"])
     await entry.say(update, context, text, InlineKeyboardMarkup(rows))
     return WHY
@@ -97,7 +96,7 @@ async def _ask_why(update: Update, context: ContextTypes.DEFAULT_TYPE, journal_i
 
 # --- what is wrong, a description, the ticket ------------------------------------------------------
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    """``ticket:why|skip|no:<i>:<nonce>`` on the live draft's screens."""
+    """``Confirm`` (``ticket:why|skip|no:<i>:<nonce>``) on the live draft's screens."""
     press = await confirm.pressed(update, context, FEATURE)
     if press is None:
         return None
@@ -113,7 +112,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
                                        await ui.explain(update, context, TicketInvalid(reason="reason")))
         return None
     press.draft["reason"] = tickets.REASONS[press.row_id]
-    skip = InlineKeyboardMarkup([[_b(t(lang, "ticket.skip"), confirm.data(FEATURE, "skip", 0, press.draft))]])
+    skip = InlineKeyboardMarkup([[button(t(lang, "ticket.skip"), Confirm("skip", 0, press.draft["nonce"]))]])
     await update.callback_query.edit_message_text(
         t(lang, "ticket.details", reason=t(lang, f"ticket.reason.{press.draft['reason']}"), limit=tickets.DETAILS_MAX),
         parse_mode=ParseMode.HTML, reply_markup=skip)
@@ -145,9 +144,9 @@ async def _open(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict,
     ui.drop_draft(context, FEATURE)
     log.info("user=%s op=ticket_open ticket=%s journal=%s reason=%s", uid, ticket["ticket_id"],
              draft["journal_id"], draft["reason"])
-    rows = [[_b(t(lang, "ticket.freeze_now"), f"ticket:freeze:{ticket['ticket_id']}"),
-             _b(t(lang, "ticket.change_pin"), "sec:change")],
-            [_b(t(lang, "ticket.my_tickets"), "ticket:list:0")]]
+    rows = [[button(t(lang, "ticket.freeze_now"), Freeze(ticket["ticket_id"])),
+             change_pin_button(t(lang, "ticket.change_pin"))],
+            [button(t(lang, "ticket.my_tickets"), Mine())]]
     await context.bot.send_message(update.effective_chat.id, t(lang, "ticket.opened", number=ticket["number"]),
                                    parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
     await send_evidence(update, context, ticket["ticket_id"])
@@ -164,7 +163,7 @@ async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE, tick
 
 # --- after the ticket: freeze now -------------------------------------------------------------------
 async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``ticket:freeze:<ticket_id>``: the reporter freezes their own wallet at once, no PIN."""
+    """``Freeze``: the reporter freezes their own wallet at once, no PIN."""
     query = update.callback_query
     profile = await ui.person(update, context, fresh=True)
     if profile is None:
@@ -173,7 +172,7 @@ async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if profile.get("frozen"):  # nothing to do (the admins knew, or it was frozen from /security)
         await query.answer(await ui.text(update, context, "sec.already_frozen"), show_alert=True)
         return
-    ticket_id = int(query.data.split(":")[2])
+    ticket_id = Freeze.parse(query.data).ticket_id
     try:
         await tickets.freeze_self(ui.wallet(context), key=ui.op_key(update, "ticket_freeze", f"t{ticket_id}"),
                                   user_id=ui.user_id(update), ticket_id=ticket_id, admin_ids=admin_ids(context))
@@ -186,7 +185,7 @@ async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await query.answer(t(lang, "ticket.frozen_popup"))
     try:  # the freeze button is done; change PIN and the list stay
         await query.edit_message_reply_markup(InlineKeyboardMarkup(
-            [[_b(t(lang, "ticket.change_pin"), "sec:change"), _b(t(lang, "ticket.my_tickets"), "ticket:list:0")]]))
+            [[change_pin_button(t(lang, "ticket.change_pin")), button(t(lang, "ticket.my_tickets"), Mine())]]))
     except Exception:  # noqa: BLE001 - an old message may be gone
         pass
     await context.bot.send_message(update.effective_chat.id, t(lang, "ticket.frozen"))
@@ -203,12 +202,12 @@ def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
         entry_points=[CommandHandler("report", pick, filters=private),
-                      CallbackQueryHandler(pick, pattern=r"^ticket:pick:0$"),
-                      CallbackQueryHandler(report, pattern=r"^ticket:report:\d{1,12}$")],
+                      CallbackQueryHandler(pick, pattern=Pick.pattern()),
+                      CallbackQueryHandler(report, pattern=Report.pattern())],
         states={
             PICK: [entry.FlowText(FEATURE, typed_reference)],
-            WHY: [CallbackQueryHandler(on_press, pattern=confirm.pattern(FEATURE))],
-            DETAILS: [CallbackQueryHandler(on_press, pattern=confirm.pattern(FEATURE)),
+            WHY: [CallbackQueryHandler(on_press, pattern=Confirm.pattern())],
+            DETAILS: [CallbackQueryHandler(on_press, pattern=Confirm.pattern()),
                       entry.FlowText(FEATURE, typed_details)],
         },
     )
@@ -217,7 +216,7 @@ def conversation() -> ConversationHandler:
 def register(app: Application) -> None:
     app.add_handler(conversation())
     app.add_handler(CommandHandler("tickets", show_list, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(show_list, pattern=r"^ticket:list:0$"))
-    app.add_handler(CallbackQueryHandler(freeze_now, pattern=r"^ticket:freeze:\d{1,12}$"))
-    app.add_handler(CallbackQueryHandler(show_one, pattern=r"^ticket:show:\d{1,12}$"))
-    app.add_handler(CallbackQueryHandler(stale, pattern=r"^ticket:"))  # old screens, crafted data
+    app.add_handler(CallbackQueryHandler(show_list, pattern=Mine.pattern()))
+    app.add_handler(CallbackQueryHandler(freeze_now, pattern=Freeze.pattern()))
+    app.add_handler(CallbackQueryHandler(show_one, pattern=Show.pattern()))
+    app.add_handler(CallbackQueryHandler(stale, pattern=is_ticket))  # old screens, crafted data
