@@ -38,8 +38,8 @@ PROVIDERS = [
 
 def provider_of(result_id: str | None) -> str | None:
     """The prefix of the feature whose result this id names (``tf:…`` -> ``tf``), if any."""
-    head = (result_id or "").split(":", 1)[0]
-    return head if any(head == prefix for prefix, _, _ in PROVIDERS) else None
+    head, colon, _ = (result_id or "").partition(":")
+    return head if colon and any(head == prefix for prefix, _, _ in PROVIDERS) else None
 
 
 async def on_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -79,7 +79,8 @@ def card_text(record: dict, view: dict) -> str:
 
 def card_markup(packet_id: int, record: dict, view: dict) -> InlineKeyboardMarkup:
     lang = record.get("lang") or "zh_CN"
-    details = InlineKeyboardButton(t(lang, "rp.details_button"), callback_data=Details(packet_id, record["token"]).data())
+    details = InlineKeyboardButton(t(lang, "rp.details_button"),
+                                   callback_data=Details(packet_id, record["token"]).data())
     if view["status"] != "open":
         return InlineKeyboardMarkup([[details]])
     return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "rp.open_button"),
