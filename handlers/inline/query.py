@@ -1,7 +1,8 @@
 """Inline mode (``@bot 20`` in any chat): the one InlineQueryHandler and the one
 ChosenInlineResultHandler of the bot. Each feature builds its own results and keeps its own
 draft; this module asks them in order and hands a chosen result to the feature whose prefix
-its id carries.
+its id carries (each feature states its result ids in its callbacks.py: ``tf:<nonce>``,
+``hb:<nonce>``). Inline mode sends no buttons of its own (handlers/inline/callbacks.py).
 
 - ``@bot 20`` offers "Transfer ¥20.00" (handlers/transfer/inline.py) and "Red packet ¥20.00"
   (handlers/red_packet/inline.py); ``@bot 20 dinner`` the transfer with a note and a packet with that
@@ -21,16 +22,24 @@ import logging
 from telegram import Update
 from telegram.ext import Application, ChosenInlineResultHandler, ContextTypes, InlineQueryHandler
 
+from handlers.red_packet import callbacks as red_packet_callbacks
 from handlers.red_packet import inline as red_packet_inline
+from handlers.transfer import callbacks as transfer_callbacks
 from handlers.transfer import inline as transfer_inline
 
 log = logging.getLogger("handlers.inline.query")
 
 # (result-id prefix, results builder, chosen-result hook), in the order the results are shown
 PROVIDERS = [
-    ("tf:", transfer_inline.inline_results, transfer_inline.chosen),
-    ("hb:", red_packet_inline.inline_results, red_packet_inline.chosen),
+    (transfer_callbacks.InlineResult.prefix, transfer_inline.inline_results, transfer_inline.chosen),
+    (red_packet_callbacks.InlineResult.prefix, red_packet_inline.inline_results, red_packet_inline.chosen),
 ]
+
+
+def provider_of(result_id: str | None) -> str | None:
+    """The prefix of the feature whose result this id names (``tf:…`` -> ``tf``), if any."""
+    head, colon, _ = (result_id or "").partition(":")
+    return head if colon and any(head == prefix for prefix, _, _ in PROVIDERS) else None
 
 
 async def on_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -44,9 +53,9 @@ async def on_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    result_id = update.chosen_inline_result.result_id or ""
+    owner = provider_of(update.chosen_inline_result.result_id)
     for prefix, _, hook in PROVIDERS:
-        if result_id.startswith(prefix):
+        if prefix == owner:
             await hook(update, context)
             return
 

@@ -3,7 +3,8 @@
 After the PIN (handlers/red_packet/confirm.py) the waiting card becomes the live card: sender,
 greeting, kind, n/N opened, "Open 拆" and "Details". Where the card is (chat and message, or
 inline message id) and the card's token are kept in ``bot_data["rp:cards"]`` (persisted): a press
-is honoured only on that very card with that token (handlers/red_packet/claim.py).
+is honoured only on that very card with that token (handlers/red_packet/claim.py). The buttons
+(``rp:open|info:<packet id>:<token>``) are stated in handlers/red_packet/callbacks.py.
 
 The card's counter is edited by one merged edit per card at most every EDIT_INTERVAL seconds
 (the latest state read from the database wins), so a busy card stays under 20 edits a minute.
@@ -21,6 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
 from chat.i18n import t
+from handlers.red_packet.callbacks import Details, Open
 from handlers.ui import card as card_ui
 from handlers.ui import common as ui
 from wallet.services import red_packets
@@ -77,11 +79,12 @@ def card_text(record: dict, view: dict) -> str:
 
 def card_markup(packet_id: int, record: dict, view: dict) -> InlineKeyboardMarkup:
     lang = record.get("lang") or "zh_CN"
-    details = InlineKeyboardButton(t(lang, "rp.details_button"), callback_data=f"rp:info:{packet_id}:{record['token']}")
+    details = InlineKeyboardButton(t(lang, "rp.details_button"),
+                                   callback_data=Details(packet_id, record["token"]).data())
     if view["status"] != "open":
         return InlineKeyboardMarkup([[details]])
     return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "rp.open_button"),
-                                                       callback_data=f"rp:open:{packet_id}:{record['token']}"),
+                                                       callback_data=Open(packet_id, record["token"]).data()),
                                   details]])
 
 

@@ -1,28 +1,26 @@
 """The presses on a red packet's card: "Open 拆" claims a share, "Details" shows who got what.
 
-callback_data ``rp:open|info:<packet id>:<card token>``: a press is honoured only on the card
-kept for that packet with that token (crafted callback_data gets a popup and changes nothing).
+callback_data ``rp:open|info:<packet id>:<card token>`` (``Open`` / ``Details``,
+handlers/red_packet/callbacks.py): a press is honoured only on the card kept for that packet with
+that token; crafted callback_data, and any other ``rp:`` data, gets a popup and changes nothing.
 Every press answers with a popup (amount / already opened / all gone / expired / not for you /
 open a wallet first, with a deep link); a claim asks for the card's merged edit
 (handlers/red_packet/card.py).
 """
 from __future__ import annotations
 
-import re
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from chat.i18n import t
+from handlers.red_packet.callbacks import OPEN_WALLET, Details, Open
 from handlers.red_packet.card import claim_list, record_of, schedule_edit
 from handlers.ui import common as ui
 from handlers.ui.card import deep_link
 from wallet.errors import (AlreadyClaimed, NotForYou, NotVerified, RedPacketEmpty, RedPacketExpired, RedPacketNotFound,
                            WalletError, WalletNotOpen)
 from wallet.services import red_packets
-
-CALLBACK = re.compile(r"^rp:(open|info):(\d+):([A-Za-z0-9_-]{6,16})$")
 
 
 def _on_its_card(update: Update, record: dict | None, token: str) -> bool:
@@ -36,21 +34,39 @@ def _on_its_card(update: Update, record: dict | None, token: str) -> bool:
             and msg.message_id == record.get("message_id"))
 
 
-async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
+async def _on_its_press(update: Update, context: ContextTypes.DEFAULT_TYPE, press: Open | Details | None):
+    """(language, the card's record) when the press is on its own card; else the popup is sent and
+    the record is None."""
     lang = await ui.language(update, context)
-    found = CALLBACK.match(query.data or "")
-    packet_id = int(found.group(2)) if found else 0
-    record = record_of(context.bot_data, packet_id) if found else None
-    if not found or not _on_its_card(update, record, found.group(3)):
-        await query.answer(t(lang, "rp.bad_button"), show_alert=True)
+    record = record_of(context.bot_data, press.packet_id) if press is not None else None
+    if press is None or not _on_its_card(update, record, press.token):
+        await update.callback_query.answer(t(lang, "rp.bad_button"), show_alert=True)
+        return lang, None
+    return lang, record
+
+
+async def on_stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other ``rp:`` press (an unknown verb, a token that cannot be a card's): refused, nothing changes."""
+    await _on_its_press(update, context, None)
+
+
+async def on_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    press = Details.parse(update.callback_query.data)
+    lang, record = await _on_its_press(update, context, press)
+    if record is None:
         return
-    wallet = ui.wallet(context)
-    if found.group(1) == "info":
-        view = await red_packets.details(wallet, packet_id)
-        head = t(lang, "rp.details_head", n=view["claimed_count"], total=view["shares"])
-        await query.answer(f"{head}\n{claim_list(lang, view, record)}"[:200], show_alert=True)
+    view = await red_packets.details(ui.wallet(context), press.packet_id)
+    head = t(lang, "rp.details_head", n=view["claimed_count"], total=view["shares"])
+    await update.callback_query.answer(f"{head}\n{claim_list(lang, view, record)}"[:200], show_alert=True)
+
+
+async def on_open(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    press = Open.parse(query.data)
+    lang, record = await _on_its_press(update, context, press)
+    if record is None:
         return
+    wallet, packet_id = ui.wallet(context), press.packet_id
     uid = update.effective_user.id
     try:
         # the key is the press's: the same update delivered twice replays, a second press is refused
@@ -63,7 +79,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(t(lang, "rp.open_wallet_first"), show_alert=True)
         try:  # the deep link to open one, in the private chat if the bot may write there
             await context.bot.send_message(uid, t(lang, "rp.open_wallet_link"), reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(t(lang, "rp.open_wallet_button"), url=deep_link(context, "rp"))]]))
+                [[InlineKeyboardButton(t(lang, "rp.open_wallet_button"), url=deep_link(context, OPEN_WALLET))]]))
         except TelegramError:
             pass
         return

@@ -7,8 +7,9 @@ sender's confirmation (the link's owner tag, handlers/red_packet/hongbao.py ``ow
 
 When the balance is short (余额不足) the summary offers instead "top up the shortfall from card
 ****1234 and pay" and "pay with card ****1234" (handlers/ui/shortfall.py): callback_data
-``hb:st|sc|no:0:<nonce>`` (the draft's nonce; private chat only). The draft's nonce gives the
-packet's key: a second PIN entry or a re-delivered update makes one packet.
+``hb:st|sc|no:0:<nonce>`` (the draft's nonce; private chat only; ``Confirm`` and the deep link in
+handlers/red_packet/callbacks.py). The draft's nonce gives the packet's key: a second PIN entry or a
+re-delivered update makes one packet.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from handlers.red_packet import hongbao as rp
 from handlers.red_packet import card as red_packet_card
+from handlers.red_packet.callbacks import CONFIRM_LINK, Confirm, confirm_link_parts
 from chat.i18n import t
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad, shortfall
@@ -24,7 +26,6 @@ from handlers.ui.card import deep_link
 from wallet.errors import WalletError
 from wallet.services import red_packets
 
-PREFIX = "hb"
 CONFIRM = "hongbao.confirm"
 
 
@@ -32,7 +33,7 @@ async def confirm_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """``/start hb_<nonce>`` from the waiting card: the summary and the PIN keypad (or, when the
     balance is short, the two ways to pay with a card)."""
     lang = await ui.language(update, context)
-    nonce, tag = rp.DEEP_LINK.match(update.effective_message.text or "").groups()
+    nonce, tag = confirm_link_parts(update.effective_message.text)  # the handler's filter: never None here
     draft = ui.draft(context, rp.FEATURE)
     if tag and tag != rp.owner_tag(update.effective_user.id):
         await update.effective_message.reply_text(t(lang, "rp.not_your_packet"))
@@ -43,9 +44,9 @@ async def confirm_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if not ui.is_open(await ui.person(update, context)):
         await update.effective_message.reply_text(t(lang, "rp.sender_no_wallet_private"))
         return ConversationHandler.END
-    short = await shortfall.offer(update, context, draft, draft["total"], PREFIX)
+    short = await shortfall.offer(update, context, draft, draft["total"], Confirm.prefix)
     if short is not None:
-        rows = short.rows + [[(t(lang, "flow.cancel_button"), confirm.data(PREFIX, "no", 0, draft))]]
+        rows = short.rows + [[(t(lang, "flow.cancel_button"), Confirm("no", 0, draft["nonce"]).data())]]
         await update.effective_message.reply_text("\n".join([rp.describe(lang, draft), short.line]),
                                                   reply_markup=confirm.keyboard(rows))
         return CONFIRM
@@ -101,7 +102,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
                 exclusive_user_id=draft.get("exclusive_user_id"), greeting=draft.get("greeting"), **kw))
     except WalletError as err:
         return await shortfall.refused(update, context, err, draft, feature=rp.FEATURE, amount=draft["total"],
-                                       prefix=PREFIX, confirm_state=CONFIRM,
+                                       prefix=Confirm.prefix, confirm_state=CONFIRM,
                                        say=lambda text: context.bot.send_message(chat, text))
     ui.drop_draft(context, rp.FEATURE)
     await red_packet_card.go_live(context.application, packet["packet_id"], {
@@ -116,10 +117,10 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
 
 
 def conversation() -> ConversationHandler:
-    press = CallbackQueryHandler(on_press, pattern=confirm.pattern(PREFIX))
+    press = CallbackQueryHandler(on_press, pattern=Confirm.pattern())
     return ui.conversation(
         rp.FEATURE,
-        entry_points=[CommandHandler("start", confirm_start, filters=filters.ChatType.PRIVATE & filters.Regex(rp.DEEP_LINK)),
+        entry_points=[CommandHandler("start", confirm_start, filters=filters.ChatType.PRIVATE & filters.Regex(CONFIRM_LINK)),
                       press],  # an older screen: a popup (stale)
         states={CONFIRM: [press], rp.PIN: [press, *keypad.state(on_pin, owner=rp.PIN)]},
     )
@@ -128,4 +129,4 @@ def conversation() -> ConversationHandler:
 def register(app: Application) -> None:
     """Before onboarding (the deep link ``/start hb_<nonce>`` is ours)."""
     app.add_handler(conversation())
-    app.add_handler(CommandHandler("start", in_group, filters=filters.ChatType.GROUPS & filters.Regex(rp.DEEP_LINK)))
+    app.add_handler(CommandHandler("start", in_group, filters=filters.ChatType.GROUPS & filters.Regex(CONFIRM_LINK)))

@@ -4,7 +4,7 @@
   message, ``/hongbao <amount> [greeting]`` is an exclusive packet for that member. The command is
   checked at once (``red_packets.validate``: the reason if refused; more shares than members is
   a warning). The bot posts a "waiting for the sender's confirmation" card with a deep link to
-  the private chat (``/start hb_<nonce>``): PINs are never entered in a group.
+  the private chat (``/start hb_<nonce>_<owner tag>``): PINs are never entered in a group.
 - Inline: ``@bot hb 20 5 greeting`` (or ``@bot 20``) offers "Red packet ¥20"
   (handlers/red_packet/inline.py, asked by handlers/inline/query.py); the chosen message is the same
   waiting card.
@@ -16,6 +16,7 @@
 - After the PIN the waiting card becomes the live card, edited as packets are claimed
   (handlers/red_packet/card.py); the presses on it, "Open 拆" and "Details", are
   handlers/red_packet/claim.py.
+- Every button and deep link of the feature is stated in handlers/red_packet/callbacks.py.
 """
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from chat.i18n import t
-from handlers.red_packet.claim import on_press
+from handlers.red_packet import callbacks
+from handlers.red_packet.callbacks import OPEN_WALLET, Details, Open
+from handlers.red_packet.claim import on_details, on_open, on_stale
 from handlers.ui import common as ui
 from handlers.ui.card import deep_link
 from wallet.errors import InvalidAmount, RedPacketInvalid, WalletError
@@ -37,9 +40,6 @@ from wallet.services import red_packets
 
 FEATURE = "hongbao"
 PIN = "hongbao.pin"
-# ``hb_<nonce>_<owner tag>`` (the tag tells the sender's link from someone else's; older links
-# carry no tag): group 1 the nonce, group 2 the tag
-DEEP_LINK = re.compile(r"^/start(?:@\w+)? hb_([A-Za-z0-9_-]{6,16}?)(?:_([0-9a-f]{6}))?$")
 
 
 def owner_tag(user_id: int) -> str:
@@ -49,7 +49,7 @@ def owner_tag(user_id: int) -> str:
 
 
 def confirm_link(context: ContextTypes.DEFAULT_TYPE, draft: dict, sender_id: int) -> str:
-    return deep_link(context, f"hb_{draft['nonce']}_{owner_tag(sender_id)}")
+    return deep_link(context, callbacks.confirm_link(draft["nonce"], owner_tag(sender_id)))
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ async def hongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not ui.is_open(await ui.person(update, context)):
         await message.reply_text(t(lang, "rp.sender_no_wallet"),
                                  reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                                     t(lang, "rp.open_wallet_button"), url=deep_link(context, "rp"))]]))
+                                     t(lang, "rp.open_wallet_button"), url=deep_link(context, OPEN_WALLET))]]))
         return
     notes = []
     if not exclusive:
@@ -181,6 +181,8 @@ def register(app: Application) -> None:
     """The group command, the card's presses and the home button (the private confirm with the
     PIN, ``/start hb_<nonce>``, is handlers/red_packet/confirm.py)."""
     app.add_handler(CommandHandler("hongbao", hongbao))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=r"^rp:"))
+    app.add_handler(CallbackQueryHandler(on_open, pattern=Open.pattern()))
+    app.add_handler(CallbackQueryHandler(on_details, pattern=Details.pattern()))
+    app.add_handler(CallbackQueryHandler(on_stale, pattern=callbacks.other_press))  # after the two: any other rp:
     app.add_handler(CallbackQueryHandler(home_button, pattern=r"^home:redpacket$"))
     # inline mode: handlers/inline/query.py asks handlers/red_packet/inline.py

@@ -11,6 +11,7 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.ext import ContextTypes
 
 from chat.i18n import t
+from handlers.red_packet.callbacks import InlineRefused, InlineResult
 from handlers.red_packet.hongbao import FEATURE, Refused, check, describe, waiting_card
 from handlers.ui import common as ui
 from wallet.errors import InvalidAmount, WalletError
@@ -19,29 +20,40 @@ from wallet.money import parse_amount
 INLINE = re.compile(r"^\s*(?:hb\s+|红包\s*)?(\d+(?:\.\d{1,2})?)(?:\s+(\d{1,3}))?(?:\s+(.*))?$", re.S)
 
 
+def parse_query(query: str | None) -> dict | None:
+    """``20`` / ``hb 20 5 greeting`` / ``红包20 3`` -> a lucky packet's spec (amount in fen, shares,
+    greeting or None); None when it is not one. InvalidAmount for an amount that is no amount."""
+    found = INLINE.match(query or "")
+    if not found:
+        return None
+    total = parse_amount(found.group(1))
+    return {"kind": "lucky", "amount": total, "total": total, "shares": int(found.group(2) or 1),
+            "greeting": (found.group(3) or "").strip() or None}
+
+
 async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[InlineQueryResultArticle]:
     """The "Red packet ¥20" result for ``@bot 20`` / ``@bot hb 20 5 greeting`` (none if it does not
     parse or break the rules). Choosing it posts the waiting card; the draft is kept now."""
-    query = update.inline_query.query
-    found = INLINE.match(query or "")
-    if not found:
+    try:
+        spec = parse_query(update.inline_query.query)
+    except InvalidAmount:
+        return []
+    if spec is None:
         return []
     lang = await ui.language(update, context)
     user = update.effective_user
+    total = spec["total"]
     try:
-        total = parse_amount(found.group(1))
-        spec = {"kind": "lucky", "amount": total, "total": total, "shares": int(found.group(2) or 1),
-                "greeting": (found.group(3) or "").strip() or None}
         check(context, user.id, spec, None)
     except Refused as err:  # a greeting too long: say so (and the limit) instead of offering nothing
         return [refusal(lang, err)]
-    except (InvalidAmount, WalletError):
+    except WalletError:
         return []
     draft = ui.new_draft(context, FEATURE, **spec, chat_id=None, exclusive_user_id=None, exclusive_name=None,
                          sender=user.first_name, sender_id=user.id)
     text, markup = waiting_card(context, lang, draft, user.first_name)
     return [InlineQueryResultArticle(
-        id=f"hb:{draft['nonce']}", title=t(lang, "rp.inline_title", total=ui.money(total)),
+        id=InlineResult(draft["nonce"]).data(), title=t(lang, "rp.inline_title", total=ui.money(total)),
         description=describe(lang, draft), input_message_content=InputTextMessageContent(text),
         reply_markup=markup)]
 
@@ -49,7 +61,7 @@ async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 def refusal(lang: str, err: Refused) -> InlineQueryResultArticle:
     """An inline result that only says why no packet is offered (choosing it posts that text)."""
     return InlineQueryResultArticle(
-        id=f"hb:refused:{err.msgid}"[:64], title=t(lang, f"{err.msgid}.title", **err.fields),
+        id=InlineRefused(err.msgid).data(), title=t(lang, f"{err.msgid}.title", **err.fields),
         description=t(lang, f"{err.msgid}.inline", **err.fields),
         input_message_content=InputTextMessageContent(t(lang, f"{err.msgid}.title", **err.fields)))
 
@@ -58,5 +70,5 @@ async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The waiting card was posted: remember its inline_message_id with the draft."""
     result = update.chosen_inline_result
     draft = ui.draft(context, FEATURE)
-    if draft and result.result_id == f"hb:{draft['nonce']}" and result.inline_message_id:
+    if draft and InlineResult.parse(result.result_id) == InlineResult(draft["nonce"]) and result.inline_message_id:
         draft["card"] = {"inline": result.inline_message_id}

@@ -24,12 +24,12 @@ popup "already taken"); someone without a wallet gets a popup telling how to ope
 card stays open; the sender may take it back while nobody has accepted it; unaccepted in 24 h it
 is refunded. Presses on an inline card must carry that card's ``inline_message_id``.
 
-callback_data: ``tf:acc|ret|rev|take:<transfer id>``; the wallet checks who may do what.
+The cards' buttons and the deep links (``tf:acc|ret|rev|take:<transfer id>``, ``tf_<id>``) are
+stated in handlers/transfer/callbacks.py; the wallet checks who may do what.
 """
 from __future__ import annotations
 
 import logging
-import re
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -38,8 +38,9 @@ from telegram.ext import Application, ContextTypes
 from telegram.helpers import escape
 
 from chat.i18n import t
-from handlers.transfer.card_text import (PREFIX, both_text, card_text, lang_of, open_buttons, recipient_buttons,
-                                         revoke_button, tz_of)
+from handlers.transfer.callbacks import card_link
+from handlers.transfer.card_text import (both_text, card_text, lang_of, open_buttons, recipient_buttons, revoke_button,
+                                         tz_of)
 from handlers.ui import card as card_ui
 from handlers.ui import common as ui
 from handlers.ui import entry
@@ -48,8 +49,6 @@ from handlers.ui.card import deep_link
 log = logging.getLogger("handlers.transfer.card")
 
 CARDS = "transfer:cards"          # bot_data: transfer id -> names, languages, where its cards are
-CARD_CALLBACK = rf"^{PREFIX}:(acc|ret|rev|take):\d+$"
-START_CARD = re.compile(r"^/start(?:@\w+)? tf_(\d{1,12})$")
 
 
 def _record(context, tid: int) -> dict | None:
@@ -96,7 +95,7 @@ async def post_cards(update: Update, context: ContextTypes.DEFAULT_TYPE, view: d
     except (Forbidden, BadRequest):
         # the recipient never started the bot: the sender passes the link on; the money waits 24 h
         await context.bot.send_message(chat, t(lang, "tc.pass_link", name=escape(draft.get("name") or "?"),
-                                               link=deep_link(context, f"tf_{tid}")), parse_mode=ParseMode.HTML)
+                                               link=deep_link(context, card_link(tid))), parse_mode=ParseMode.HTML)
 
 
 def send_extras(draft: dict) -> dict:

@@ -11,7 +11,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from chat.i18n import t
-from handlers.transfer.card import CARD_CALLBACK, CARDS, START_CARD, _record, refresh
+from handlers.transfer import callbacks
+from handlers.transfer.callbacks import (CARD_BUTTONS, OPEN_WALLET, Accept, Return, Revoke, Take, card_link,
+                                         card_link_id)
+from handlers.transfer.card import CARDS, _record, refresh
 from handlers.transfer.card_text import card_text, language, recipient_buttons
 from handlers.ui import card as card_ui
 from handlers.ui import common as ui
@@ -23,16 +26,19 @@ log = logging.getLogger("handlers.transfer.card")
 
 
 # --- presses on the cards -------------------------------------------------------------------------
-_VERBS = {"acc": ("accepted", transfers.accept), "ret": ("returned", transfers.give_back),
-          "rev": ("revoked", transfers.revoke), "take": ("accepted", transfers.take)}
+# the button -> the status it ends in, the service, the operation's name in its key (never rename: keys)
+_ACTIONS = {Accept: ("accepted", transfers.accept, "transfer_acc"),
+            Return: ("returned", transfers.give_back, "transfer_ret"),
+            Revoke: ("revoked", transfers.revoke, "transfer_rev"),
+            Take: ("accepted", transfers.take, "transfer_take")}
 
 
-def _on_its_card(query, record: dict | None, verb: str) -> bool:
+def _on_its_card(query, record: dict | None, press: callbacks.CardPress) -> bool:
     """A press on an inline card must carry that card's inline_message_id; ``take`` exists only there."""
     inline = [c["inline"] for c in (record or {}).get("cards", []) if c.get("inline")]
     if query.inline_message_id is not None:
         return query.inline_message_id in inline
-    return verb != "take" and not inline
+    return not isinstance(press, Take) and not inline
 
 
 async def open_first(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, payload: str) -> None:
@@ -52,24 +58,23 @@ async def open_first(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: s
 async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Accept / Return (the recipient), Revoke (the sender), Accept on an inline card (the first taker)."""
     query = update.callback_query
-    _, verb, raw_id = query.data.split(":")
-    tid = int(raw_id)
+    press = callbacks.card_press(query.data)  # registered with the buttons' own patterns: never None here
+    tid = press.transfer_id
     lang = await language(update, context)
     record = _record(context, tid)
-    if not _on_its_card(query, record, verb):
+    if not _on_its_card(query, record, press):
         await query.answer(t(lang, "tc.bad_button"), show_alert=True)
         return
-    status, operation = _VERBS[verb]
-    op = "transfer_take" if verb == "take" else f"transfer_{verb}"
+    status, operation, op = _ACTIONS[type(press)]
     try:
         view = await operation(ui.wallet(context), key=ui.op_key(update, op, str(tid)),
                                user_id=update.effective_user.id, transfer_id=tid)
     except NotYourTransfer:
-        refusal = {"take": "tc.taken", "rev": "tc.revoke_sender_only"}.get(verb, "transfer.not_yours")
+        refusal = {Take: "tc.taken", Revoke: "tc.revoke_sender_only"}.get(type(press), "transfer.not_yours")
         await query.answer(t(lang, refusal), show_alert=True)
         return
     except (WalletNotOpen, NotVerified):  # its recipient, or a would-be taker, without an open wallet
-        await open_first(update, context, lang, "wallet" if verb == "take" else f"tf_{tid}")
+        await open_first(update, context, lang, OPEN_WALLET if isinstance(press, Take) else card_link(tid))
         return
     except WalletError as err:
         await query.answer((await ui.explain(update, context, err))[:200], show_alert=True)
@@ -80,7 +85,7 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                                   "message_id": query.message.message_id, "lang": lang}]
                   if query.message else []}
         context.bot_data.setdefault(CARDS, {})[str(tid)] = record
-    if verb == "take":
+    if isinstance(press, Take):
         record["r"] = update.effective_user.first_name
     await refresh(context.application, view)
 
@@ -90,8 +95,11 @@ async def show_to_recipient(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     """``/start tf_<id>`` (group -1: /start's own handler runs too, so a newcomer goes on opening a
     wallet): the transfer's card, for its recipient only."""
     lang = await language(update, context)
-    tid = int(START_CARD.match(update.effective_message.text or "").group(1))
+    tid = card_link_id(update.effective_message.text)
     uid = update.effective_user.id
+    if tid is None:  # digits no row id can be (a crafted link): no transfer of theirs
+        await update.effective_message.reply_text(t(lang, "tc.link_not_yours"))
+        return
     try:
         view = await transfers.get(ui.wallet(context), tid, viewer_id=uid)
     except (NotYourTransfer, TransferNotFound, WalletNotOpen):
@@ -116,6 +124,7 @@ async def show_to_recipient(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 def register(app: Application) -> None:
     """The cards' buttons and ``/start tf_<id>`` (group -1). Inline transfers: handlers/transfer/inline.py."""
     private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("start", show_to_recipient, filters=private & filters.Regex(START_CARD)),
+    app.add_handler(CommandHandler("start", show_to_recipient, filters=private & filters.Regex(callbacks.CARD_LINK)),
                     group=-1)
-    app.add_handler(CallbackQueryHandler(on_card, pattern=CARD_CALLBACK))
+    for button in CARD_BUTTONS:  # tf:acc|ret|rev|take:<transfer id>
+        app.add_handler(CallbackQueryHandler(on_card, pattern=button.pattern()))

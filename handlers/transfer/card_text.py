@@ -1,7 +1,7 @@
 """What a transfer card says and its buttons, in the language and time zone of whoever sees it.
 
 The cards themselves (posted after the PIN, pressed, edited when the transfer ends) are
-handlers/transfer/card.py; callback_data ``tf:acc|ret|rev|take:<transfer id>``.
+handlers/transfer/card.py; their buttons are stated in handlers/transfer/callbacks.py.
 """
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from telegram.ext import ContextTypes
 from telegram.helpers import escape
 
 from chat.i18n import normalize, t
+from handlers.transfer.callbacks import Accept, Return, Revoke, Take, card_link
 from handlers.ui import common as ui
 from handlers.ui.card import deep_link
 from wallet.errors import WalletNotOpen
 from wallet.services import people
-
-PREFIX = "tf"
 
 
 async def lang_of(context, user_id: int | None, fallback: str = "zh_CN") -> str:
@@ -77,22 +76,22 @@ def recipient_buttons(context, lang: str, tid: int, *, waiting: bool = False, bo
     """Accept / Return (and the deep link for a recipient without a wallet); ``both``: labels in both languages."""
     def label(msgid: str) -> str:
         return t(lang, _BOTH[msgid] if both else msgid)
-    rows = [[InlineKeyboardButton(label("transfer.accept_button"), callback_data=f"{PREFIX}:acc:{tid}"),
-             InlineKeyboardButton(label("transfer.return_button"), callback_data=f"{PREFIX}:ret:{tid}")]]
+    rows = [[InlineKeyboardButton(label("transfer.accept_button"), callback_data=Accept(tid).data()),
+             InlineKeyboardButton(label("transfer.return_button"), callback_data=Return(tid).data())]]
     if waiting:
-        rows.append([InlineKeyboardButton(label("tc.open_wallet_button"), url=deep_link(context, f"tf_{tid}"))])
+        rows.append([InlineKeyboardButton(label("tc.open_wallet_button"), url=deep_link(context, card_link(tid)))])
     return InlineKeyboardMarkup(rows)
 
 
 def open_buttons(lang: str, tid: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton(t(lang, "transfer.accept_button"), callback_data=f"{PREFIX}:take:{tid}"),
-        InlineKeyboardButton(t(lang, "tc.take_back_button"), callback_data=f"{PREFIX}:rev:{tid}")]])
+        InlineKeyboardButton(t(lang, "transfer.accept_button"), callback_data=Take(tid).data()),
+        InlineKeyboardButton(t(lang, "tc.take_back_button"), callback_data=Revoke(tid).data())]])
 
 
 def revoke_button(lang: str, tid: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "transfer.revoke_button"),
-                                                       callback_data=f"{PREFIX}:rev:{tid}")]])
+                                                       callback_data=Revoke(tid).data())]])
 
 
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:

@@ -2,7 +2,8 @@
 
 Shown by the private flow (handlers/transfer/flow.py), the group command (handlers/transfer/group.py)
 and an inline transfer's deep link (handlers/transfer/inline.py); its presses are the transfer
-conversation's: ``tf:ok|st|sc|no:0:<nonce>`` (the draft's nonce).
+conversation's: ``tf:ok|st|sc|no:0:<nonce>`` (the draft's nonce; ``Confirm`` in
+handlers/transfer/callbacks.py).
 """
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from telegram.ext import ContextTypes
 from telegram.helpers import escape
 
 from chat.i18n import t
+from handlers.transfer.callbacks import Confirm
 from handlers.ui import common as ui
 from handlers.ui import confirm, shortfall
 
 FEATURE = "transfer"  # the conversation's name and the draft's (persisted: never rename)
-PREFIX = "tf"
 
 
 async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, *, chat_id: int,
@@ -25,10 +26,11 @@ async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft
     if draft.get("note"):
         lines.append(t(lang, "transfer.note_line", note=escape(draft["note"])))
     lines.append(t(lang, f"transfer.delay.{draft.get('delay', 0)}"))
-    short = await shortfall.offer(update, context, draft, draft["amount"], PREFIX)  # 余额不足: the two choices
+    short = await shortfall.offer(update, context, draft, draft["amount"], Confirm.prefix)  # 余额不足: the two choices
     if short is not None:
         lines.append(short.line)
-    rows = short.rows if short is not None else [[(t(lang, "transfer.confirm_button"), confirm.data(PREFIX, "ok", 0, draft))]]
-    rows.append([(t(lang, "flow.cancel_button"), confirm.data(PREFIX, "no", 0, draft))])
+    rows = short.rows if short is not None else [[(t(lang, "transfer.confirm_button"),
+                                                   Confirm("ok", 0, draft["nonce"]).data())]]
+    rows.append([(t(lang, "flow.cancel_button"), Confirm("no", 0, draft["nonce"]).data())])
     await context.bot.send_message(chat_id, "\n".join(lines), parse_mode=ParseMode.HTML,
                                    reply_markup=confirm.keyboard(rows))

@@ -16,10 +16,11 @@ handlers/transfer/confirm.py; the group command: handlers/transfer/group.py; the
 buttons and edits and the deep links: handlers/transfer/card.py; inline transfers:
 handlers/transfer/inline.py.
 
-callback_data: ``tf:<verb>:<draft row id>:<nonce>`` for the sender's confirm screens (the nonce is
-the draft's: a double tap or an old screen cannot pay twice), ``tf:acc|ret|rev:<transfer id>`` for
-the cards; every card press is checked by the wallet (only the recipient may accept or return,
-only the sender may revoke) and answered with a popup when refused.
+callback_data (stated in handlers/transfer/callbacks.py): ``tf:<verb>:<draft row id>:<nonce>`` for
+the sender's confirm screens (``Confirm``; the nonce is the draft's: a double tap or an old screen
+cannot pay twice), ``tf:acc|ret|rev|take:<transfer id>`` for the cards; every card press is checked
+by the wallet (only the recipient may accept or return, only the sender may revoke) and answered
+with a popup when refused.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ from handlers.transfer import card as transfer_card
 from handlers.transfer import group as transfer_group
 from handlers.transfer import people as who
 from chat.i18n import t
-from handlers.transfer.confirm import FEATURE, PREFIX, show_confirm
+from handlers.transfer.callbacks import Confirm
+from handlers.transfer.confirm import FEATURE, show_confirm
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
@@ -109,7 +111,7 @@ async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lang = await ui.language(update, context)
     await context.bot.send_message(update.effective_chat.id, t(lang, "transfer.ask_note"),
                                    reply_markup=confirm.keyboard([[(t(lang, "transfer.skip_note"),
-                                                                    confirm.data(PREFIX, "skip", 0, draft))]]))
+                                                                    Confirm("skip", 0, draft["nonce"]).data())]]))
     return NOTE
 
 
@@ -129,7 +131,7 @@ async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 async def ask_delay(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict):
     lang = await ui.language(update, context)
-    rows = [[(t(lang, f"transfer.delay.{s}"), confirm.data(PREFIX, "delay", s, draft))] for s in DELAYS]
+    rows = [[(t(lang, f"transfer.delay.{s}"), Confirm("delay", s, draft["nonce"]).data())] for s in DELAYS]
     await context.bot.send_message(update.effective_chat.id, t(lang, "transfer.ask_delay"),
                                    reply_markup=confirm.keyboard(rows))
     return DELAY
@@ -180,7 +182,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
                                             **kw))
     except WalletError as err:
         return await shortfall.refused(update, context, err, draft, feature=FEATURE, amount=draft["amount"],
-                                       prefix=PREFIX, confirm_state=CONFIRM,
+                                       prefix=Confirm.prefix, confirm_state=CONFIRM,
                                        say=lambda text: context.bot.send_message(chat, text))
     ui.drop_draft(context, FEATURE)
     charged = shortfall.charged_line(lang, draft)
@@ -198,15 +200,15 @@ def conversation() -> ConversationHandler:
         entry_points=[CommandHandler("transfer", start, filters=private),
                       CallbackQueryHandler(start, pattern=r"^home:transfer$"),
                       # a confirm screen sent from a group command, or an older screen (stale: a popup)
-                      CallbackQueryHandler(on_press, pattern=confirm.pattern(PREFIX))],
+                      CallbackQueryHandler(on_press, pattern=Confirm.pattern())],
         states={
             WHO: [MessageHandler(filters.StatusUpdate.USERS_SHARED & private, on_shared),
                   entry.FlowText(FEATURE, on_username)],
             AMOUNT: [entry.FlowText(FEATURE, on_amount)],
-            NOTE: [entry.FlowText(FEATURE, on_note), CallbackQueryHandler(on_press, pattern=confirm.pattern(PREFIX))],
-            DELAY: [CallbackQueryHandler(on_press, pattern=confirm.pattern(PREFIX))],
-            CONFIRM: [CallbackQueryHandler(on_press, pattern=confirm.pattern(PREFIX))],
-            PIN: [CallbackQueryHandler(on_press, pattern=confirm.pattern(PREFIX)), *keypad.state(on_pin, owner=PIN)],
+            NOTE: [entry.FlowText(FEATURE, on_note), CallbackQueryHandler(on_press, pattern=Confirm.pattern())],
+            DELAY: [CallbackQueryHandler(on_press, pattern=Confirm.pattern())],
+            CONFIRM: [CallbackQueryHandler(on_press, pattern=Confirm.pattern())],
+            PIN: [CallbackQueryHandler(on_press, pattern=Confirm.pattern()), *keypad.state(on_pin, owner=PIN)],
         },
     )
 
