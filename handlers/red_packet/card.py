@@ -97,7 +97,7 @@ def record_of(bot_data: dict, packet_id: int) -> dict | None:
 async def go_live(app: Application, packet_id: int, record: dict) -> None:
     """The packet is made: keep its card and edit the waiting card into the live one."""
     app.bot_data.setdefault(CARDS, {})[str(packet_id)] = record
-    _last_edit[packet_id] = time.monotonic()  # going live counts as the card's first edit
+    _note_edit(packet_id)  # going live counts as the card's first edit
     await render_card(app, packet_id)
 
 
@@ -113,6 +113,15 @@ async def render_card(app: Application, packet_id: int) -> None:
 
 _last_edit: dict[int, float] = {}    # packet id -> monotonic time of its last edit (this process)
 _scheduled: dict[int, asyncio.Task] = {}
+PRUNE_AT = 256  # past this many kept times, those older than EDIT_INTERVAL (no longer deciding a wait) go
+
+
+def _note_edit(packet_id: int) -> None:
+    now = time.monotonic()
+    _last_edit[packet_id] = now
+    if len(_last_edit) > PRUNE_AT:
+        for old in [p for p, at in _last_edit.items() if now - at >= EDIT_INTERVAL]:
+            del _last_edit[old]
 
 
 def schedule_edit(app: Application, packet_id: int) -> None:
@@ -127,7 +136,7 @@ def schedule_edit(app: Application, packet_id: int) -> None:
             if wait > 0:
                 await asyncio.sleep(wait)
             _scheduled.pop(packet_id, None)   # claims from now on ask for the next edit
-            _last_edit[packet_id] = time.monotonic()
+            _note_edit(packet_id)
             await render_card(app, packet_id)
         except Exception:
             log.exception("red packet card %s edit failed", packet_id)
