@@ -16,9 +16,10 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, filters
 
-from handlers.red_packet import hongbao as rp
 from handlers.red_packet import card as red_packet_card
+from handlers.red_packet import hongbao as rp
 from handlers.red_packet.callbacks import CONFIRM_LINK, Confirm, confirm_link_parts
+from handlers.red_packet.spec import PacketSpec
 from chat.i18n import t
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad, shortfall
@@ -93,13 +94,14 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
         await context.bot.send_message(chat, t(lang, "rp.stale"))
         return ConversationHandler.END
     uid = update.effective_user.id
+    spec = PacketSpec.of(draft)  # what the packet is (amount per share for equal packets), stated once
     try:
         packet = await shortfall.pay(
             context, draft, key=ui.op_key(update, "rp_create", draft), user_id=uid, pin=pin,
             pay=lambda **kw: red_packets.create(
-                ui.wallet(context), sender_id=uid, kind=draft["kind"], amount=draft["amount"],
-                shares=draft["shares"], chat_id=draft.get("chat_id"),
-                exclusive_user_id=draft.get("exclusive_user_id"), greeting=draft.get("greeting"), **kw))
+                ui.wallet(context), sender_id=uid, kind=spec.kind, amount=spec.amount,
+                shares=spec.shares, chat_id=draft.get("chat_id"),
+                exclusive_user_id=draft.get("exclusive_user_id"), greeting=spec.greeting, **kw))
     except WalletError as err:
         return await shortfall.refused(update, context, err, draft, feature=rp.FEATURE, amount=draft["total"],
                                        prefix=Confirm.prefix, confirm_state=CONFIRM,

@@ -32,6 +32,7 @@ from chat.i18n import t
 from handlers.red_packet import callbacks
 from handlers.red_packet.callbacks import OPEN_WALLET, Details, Open
 from handlers.red_packet.claim import on_details, on_open, on_stale
+from handlers.red_packet.spec import PacketSpec
 from handlers.ui import common as ui
 from handlers.ui.card import deep_link
 from wallet.errors import InvalidAmount, RedPacketInvalid, WalletError
@@ -66,8 +67,8 @@ class Refused(Exception):
         return f"{said}\n\n{t(lang, self.then)}" if self.then else said
 
 
-def parse(args: list[str], *, exclusive: bool) -> dict:
-    """``/hongbao`` arguments -> kind, amount (fen, per share for equal), shares, greeting."""
+def parse(args: list[str], *, exclusive: bool) -> PacketSpec:
+    """``/hongbao`` arguments -> the packet asked for (kind, total in fen, shares, greeting)."""
     if not args:
         raise Refused("rp.usage_exclusive" if exclusive else "rp.usage")
     try:
@@ -75,8 +76,7 @@ def parse(args: list[str], *, exclusive: bool) -> dict:
     except InvalidAmount:
         raise Refused("rp.bad_amount", given=args[0][:20]) from None
     if exclusive:
-        return {"kind": "exclusive", "amount": total, "total": total, "shares": 1,
-                "greeting": " ".join(args[1:]).strip() or None}
+        return PacketSpec("exclusive", total, 1, " ".join(args[1:]).strip() or None)
     if len(args) < 2:
         raise Refused("rp.missing_shares", then="rp.usage")
     if not re.fullmatch(r"\d{1,4}", args[1]):
@@ -87,25 +87,21 @@ def parse(args: list[str], *, exclusive: bool) -> dict:
     if rest and rest[0].lower() in ("lucky", "equal", "拼手气", "普通"):
         kind = "equal" if rest[0].lower() in ("equal", "普通") else "lucky"
         rest = rest[1:]
-    amount = total
-    if kind == "equal":
-        if shares < 1 or total % shares:
-            raise Refused("rp.equal_uneven", total=ui.money(total), shares=shares)
-        amount = total // shares
-    return {"kind": kind, "amount": amount, "total": total, "shares": shares,
-            "greeting": " ".join(rest).strip() or None}
+    if kind == "equal" and (shares < 1 or total % shares):
+        raise Refused("rp.equal_uneven", total=ui.money(total), shares=shares)
+    return PacketSpec(kind, total, shares, " ".join(rest).strip() or None)
 
 
-def check(context: ContextTypes.DEFAULT_TYPE, sender_id: int, spec: dict, exclusive_user_id: int | None) -> None:
+def check(context: ContextTypes.DEFAULT_TYPE, sender_id: int, spec: PacketSpec, exclusive_user_id: int | None) -> None:
     """The service's rules (≤ ¥200, ≤ 100 shares, ≥ ¥0.01 a share, a short greeting), before
     anything is asked. A greeting too long raises Refused (the limit and what to do)."""
     try:
-        red_packets.validate(ui.wallet(context), sender_id=sender_id, kind=spec["kind"], amount=spec["amount"],
-                             shares=spec["shares"], exclusive_user_id=exclusive_user_id, greeting=spec["greeting"])
+        red_packets.validate(ui.wallet(context), sender_id=sender_id, kind=spec.kind, amount=spec.amount,
+                             shares=spec.shares, exclusive_user_id=exclusive_user_id, greeting=spec.greeting)
     except RedPacketInvalid as err:
         if err.reason != "greeting_too_long":
             raise
-        raise Refused("rp.greeting_too_long", limit=err.limit, length=len(spec["greeting"])) from None
+        raise Refused("rp.greeting_too_long", limit=err.limit, length=len(spec.greeting)) from None
 
 
 def describe(lang: str, draft: dict) -> str:
@@ -155,9 +151,9 @@ async def hongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             members = await context.bot.get_chat_member_count(update.effective_chat.id) - 1  # not the bot
         except TelegramError:
             members = None
-        if members is not None and spec["shares"] > members:
-            notes.append(t(lang, "rp.more_shares_than_members", shares=spec["shares"], members=members))
-    draft = ui.new_draft(context, FEATURE, **spec, chat_id=update.effective_chat.id,
+        if members is not None and spec.shares > members:
+            notes.append(t(lang, "rp.more_shares_than_members", shares=spec.shares, members=members))
+    draft = ui.new_draft(context, FEATURE, **spec.as_draft(), chat_id=update.effective_chat.id,
                          exclusive_user_id=target.id if exclusive else None,
                          exclusive_name=target.first_name if exclusive else None, sender=user.first_name,
                          sender_id=user.id)

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from chat.i18n import t
 from handlers.red_packet.callbacks import InlineRefused, InlineResult
 from handlers.red_packet.hongbao import FEATURE, Refused, check, describe, waiting_card
+from handlers.red_packet.spec import PacketSpec
 from handlers.ui import common as ui
 from wallet.errors import InvalidAmount, WalletError
 from wallet.money import parse_amount
@@ -20,15 +21,14 @@ from wallet.money import parse_amount
 INLINE = re.compile(r"^\s*(?:hb\s+|红包\s*)?(\d+(?:\.\d{1,2})?)(?:\s+(\d{1,3}))?(?:\s+(.*))?$", re.S)
 
 
-def parse_query(query: str | None) -> dict | None:
+def parse_query(query: str | None) -> PacketSpec | None:
     """``20`` / ``hb 20 5 greeting`` / ``红包20 3`` -> a lucky packet's spec (amount in fen, shares,
     greeting or None); None when it is not one. InvalidAmount for an amount that is no amount."""
     found = INLINE.match(query or "")
     if not found:
         return None
-    total = parse_amount(found.group(1))
-    return {"kind": "lucky", "amount": total, "total": total, "shares": int(found.group(2) or 1),
-            "greeting": (found.group(3) or "").strip() or None}
+    return PacketSpec("lucky", parse_amount(found.group(1)), int(found.group(2) or 1),
+                      (found.group(3) or "").strip() or None)
 
 
 async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[InlineQueryResultArticle]:
@@ -42,14 +42,14 @@ async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return []
     lang = await ui.language(update, context)
     user = update.effective_user
-    total = spec["total"]
+    total = spec.total
     try:
         check(context, user.id, spec, None)
     except Refused as err:  # a greeting too long: say so (and the limit) instead of offering nothing
         return [refusal(lang, err)]
     except WalletError:
         return []
-    draft = ui.new_draft(context, FEATURE, **spec, chat_id=None, exclusive_user_id=None, exclusive_name=None,
+    draft = ui.new_draft(context, FEATURE, **spec.as_draft(), chat_id=None, exclusive_user_id=None, exclusive_name=None,
                          sender=user.first_name, sender_id=user.id)
     text, markup = waiting_card(context, lang, draft, user.first_name)
     return [InlineQueryResultArticle(

@@ -27,13 +27,15 @@ TOKEN = "AbCdEfGh_-12"
     (["１０", "３"], {"kind": "lucky", "amount": 1000, "total": 1000, "shares": 3, "greeting": None}),  # a Chinese IME's digits
 ])
 def test_a_group_packet(args, spec):
-    assert parse(args, exclusive=False) == spec
+    got = parse(args, exclusive=False)
+    assert {**got.as_draft(), "amount": got.amount} == spec
 
 
 def test_an_exclusive_packet_has_one_share_and_the_rest_is_the_greeting():
-    assert parse(["8.88", "Happy", "birthday"], exclusive=True) == {
+    got = parse(["8.88", "Happy", "birthday"], exclusive=True)
+    assert {**got.as_draft(), "amount": got.amount} == {
         "kind": "exclusive", "amount": 888, "total": 888, "shares": 1, "greeting": "Happy birthday"}
-    assert parse(["5"], exclusive=True)["greeting"] is None
+    assert parse(["5"], exclusive=True).greeting is None
 
 
 @pytest.mark.parametrize("args,exclusive,msgid", [
@@ -156,11 +158,22 @@ def test_the_confirm_link():
 ])
 def test_the_inline_query(query, spec):
     parsed = parse_query(query)
-    assert (parsed["total"], parsed["shares"], parsed["greeting"]) == spec
-    assert parsed["kind"] == "lucky" and parsed["amount"] == parsed["total"]
+    assert (parsed.total, parsed.shares, parsed.greeting) == spec
+    assert parsed.kind == "lucky" and parsed.amount == parsed.total
 
 
 def test_an_inline_query_that_is_no_packet():
     assert parse_query("abc") is None and parse_query("") is None and parse_query(None) is None
     with pytest.raises(InvalidAmount):
         parse_query("0")
+
+
+def test_the_amount_the_service_takes_is_stated_once_and_survives_the_draft():
+    from handlers.red_packet.spec import PacketSpec
+
+    equal = PacketSpec("equal", 1000, 4, "hi")
+    assert equal.amount == 250 and PacketSpec("lucky", 1000, 4).amount == 1000
+    assert PacketSpec("exclusive", 888, 1).amount == 888
+    assert PacketSpec.of(equal.as_draft()) == equal
+    # a draft kept before the spec existed (it also held "amount") reads the same
+    assert PacketSpec.of({"kind": "equal", "amount": 250, "total": 1000, "shares": 4, "greeting": "hi"}) == equal
