@@ -82,7 +82,7 @@ class BotData(StateDict):
 
 def context_types() -> ContextTypes:
     """The ContextTypes to build the Application with (``builder.context_types(...)``)."""
-    from handlers.ui.common import ChatContext
+    from handlers.ui.context import ChatContext
 
     return ContextTypes(context=ChatContext, user_data=StateDict, chat_data=StateDict, bot_data=BotData)
 

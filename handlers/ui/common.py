@@ -45,11 +45,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Update
 from telegram.warnings import PTBUserWarning
-from telegram.ext import BaseHandler, CallbackContext, CommandHandler, ContextTypes, ConversationHandler, TypeHandler
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, ConversationHandler, TypeHandler
 
 from chat.errors import explain as _explain
 from chat.i18n import LANGUAGES, lang_of, normalize, t
 from handlers.ui import callbacks
+from handlers.ui.context import ChatContext
 from wallet.context import Context
 from wallet.errors import WalletError, WalletNotOpen
 from wallet.money import format_amount
@@ -68,17 +69,6 @@ def wallet(context: ContextTypes.DEFAULT_TYPE) -> Context:
 
 def user_id(update: Update) -> int:
     return update.effective_user.id
-
-
-class ChatContext(CallbackContext):
-    """The bot's CallbackContext (bot/persistence.py's ``context_types``): one declared slot for
-    the person's profile, read once per update (a new context is made for every update)."""
-
-    __slots__ = ("person_cache",)
-
-    def __init__(self, application, chat_id=None, user_id=None) -> None:
-        super().__init__(application, chat_id=chat_id, user_id=user_id)
-        self.person_cache: tuple[int, dict | None] | None = None
 
 
 async def person(update: Update, context: ContextTypes.DEFAULT_TYPE, *, fresh: bool = False) -> dict | None:
