@@ -9,6 +9,8 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes, ConversationHandler
 
 from chat.i18n import t
+from handlers.cards.callbacks import RESEND, Confirm
+from handlers.cards.listing import FEATURE, show_list
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, held, identity
 from wallet.bank import lookup_card, normalize_card_number
@@ -16,7 +18,6 @@ from wallet.errors import (BankDeclined, BankTimeout, CardAlreadyBound, CardInva
                            PhoneMismatch, SmsCodeExpired, SmsCodeWrong, SmsTooSoon, WalletError)
 from wallet.services import cards
 
-FEATURE = "cards"
 BIND_NUMBER, BIND_CODE = "cards.bind_number", "cards.bind_code"
 RESEND_WORDS = {"resend", "重发", "重新发送"}
 REFUSALS = (IdentityMismatch, PhoneMismatch, CardAlreadyBound, CardNotSupported, CardInvalid, BankDeclined)
@@ -83,7 +84,7 @@ async def _code(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lang, uid = await ui.language(update, context), _uid(update)
     draft = ui.draft(context, FEATURE) or {}
     card = entry.card_label(draft, lang)
-    resend = confirm.keyboard([[(t(lang, "cards.button.resend"), confirm.data("cd", "rs", 0, draft))]])
+    resend = confirm.keyboard([[(t(lang, "cards.button.resend"), Confirm(RESEND, 0, draft["nonce"]).data())]])
     try:
         sent = await cards.send_another_code(ui.wallet(context), user_id=uid, card_number=held.recall(context, uid, "card_number"),
                                              lang=ui.wallet_language(lang))
@@ -130,7 +131,9 @@ async def on_resend(update: Update, context: ContextTypes.DEFAULT_TYPE):
     when, if too soon); a button of an older binding is refused with a popup."""
     query, uid = update.callback_query, _uid(update)
     draft = ui.draft(context, FEATURE)
-    if draft is None or query.data != confirm.data("cd", "rs", 0, draft) or held.recall(context, uid, "card_number") is None:
+    press = Confirm.parse(query.data)
+    if (draft is None or press is None or press.action != RESEND or press.nonce != draft.get("nonce")
+            or held.recall(context, uid, "card_number") is None):
         await query.answer(await ui.text(update, context, "confirm.stale"), show_alert=True)
         return None
     entry.activate(update, FEATURE)
@@ -168,6 +171,4 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await _send(update, context, await ui.explain(update, context, err))
         return end(update, context)
     held.forget(context, uid, "card_number")
-    from handlers.cards.menu import show_list  # the list, with the new card (handlers/cards/menu.py imports this module)
-
     return await show_list(update, context, notice=t(lang, "cards.bound", card=entry.card_label(bound, lang)), edit=False)

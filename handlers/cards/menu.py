@@ -1,7 +1,7 @@
-"""Bank cards (``/cards`` or the home button): the list (masked), set the default card, unbind
-(PIN on the keypad), bind another card (``/bind``, handlers/cards/bind.py: card number -> bank
-named -> the bank checks the identity on file and the card's reserved phone, then sends the card's
-code there -> the code -> the bank verifies again, as at opening).
+"""Bank cards (``/cards`` or the home button): the list (masked, handlers/cards/listing.py), set the
+default card, unbind (PIN on the keypad), bind another card (``/bind``, handlers/cards/bind.py: card
+number -> bank named -> the bank checks the identity on file and the card's reserved phone, then
+sends the card's code there -> the code -> the bank verifies again, as at opening).
 
 The card number is deleted from the chat at once, echoed masked, and held in memory only.
 """
@@ -11,9 +11,11 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler
 
 from chat.i18n import t
+from handlers.cards.bind import BIND_CODE, BIND_NUMBER, bind_command, bind_prompt, end, on_code, on_number, on_resend
+from handlers.cards.callbacks import BIND, DEFAULT, RESEND, UNBIND, Confirm
+from handlers.cards.listing import FEATURE, show_list
+from handlers.home import callbacks as home_buttons
 from handlers.ui import common as ui
-from handlers.cards.bind import (BIND_CODE, BIND_NUMBER, FEATURE, bind_command, bind_prompt, end, on_code, on_number,
-                                  on_resend)
 from handlers.ui import confirm, entry, held, keypad
 from wallet.errors import CardNotFound, PinLocked, PinWrong, WalletError
 from wallet.services import cards
@@ -33,32 +35,6 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, m
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
 
 
-# --- the list ------------------------------------------------------------------------------------
-async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, *, notice: str | None = None, edit: bool = True):
-    lang = await ui.language(update, context)
-    bound = await cards.list_cards(ui.wallet(context), _uid(update))
-    draft = ui.new_draft(context, FEATURE)
-    lines = [t(lang, "cards.title")]
-    rows = []
-    default_id = (next((c for c in bound if c["default"]), bound[0]) if bound else {}).get("card_id")
-    for c in bound:
-        label = entry.card_label(c, lang)
-        mark = t(lang, "card.default_mark") if c["card_id"] == default_id else ""
-        lines.append(f"• {label}{mark}" + (t(lang, "cards.credit_note") if c["card_type"] == "credit" else ""))
-        row = []
-        if c["card_id"] != default_id:
-            row.append((t(lang, "cards.button.default", last4=c["last4"]), confirm.data("cd", "def", c["card_id"], draft)))
-        row.append((t(lang, "cards.button.unbind", last4=c["last4"]), confirm.data("cd", "unb", c["card_id"], draft)))
-        rows.append(row)
-    if not bound:
-        lines.append(t(lang, "cards.empty"))
-    rows.append([(t(lang, "cards.button.bind"), confirm.data("cd", "bind", 0, draft))])
-    rows.append([(t(lang, "flow.home"), "home:back")])
-    text = "\n".join(([notice, ""] if notice else []) + lines)
-    await entry.say(update, context, text, confirm.keyboard(rows), edit=edit)
-    return ConversationHandler.END  # the list's buttons are entry points: no state waits (nor times out)
-
-
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
@@ -67,22 +43,22 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    if update.callback_query.data.startswith("cd:rs:"):
+    if Confirm.parse(update.callback_query.data).action == RESEND:
         return await on_resend(update, context)
     press = await confirm.pressed(update, context, FEATURE)
     if press is None:
         return None
     lang = await ui.language(update, context)
     wallet, uid = ui.wallet(context), _uid(update)
-    if press.verb == "bind":
+    if press.verb == BIND:
         return await bind_prompt(update, context)
     card = next((c for c in await cards.list_cards(wallet, uid) if c["card_id"] == press.row_id), None)
     if card is None:
         return await show_list(update, context, notice=await ui.explain(update, context, CardNotFound(card_id=press.row_id)))
-    if press.verb == "def":
+    if press.verb == DEFAULT:
         await cards.set_default_card(wallet, user_id=uid, card_id=card["card_id"])
         return await show_list(update, context, notice=t(lang, "cards.default_set", card=entry.card_label(card, lang)))
-    if press.verb == "unb":
+    if press.verb == UNBIND:
         press.draft["card_id"] = card["card_id"]
         await update.callback_query.edit_message_text(t(lang, "cards.unbind_what", card=entry.card_label(card, lang)))
         if not await keypad.show(update, context, title=t(lang, "cards.unbind_pin", last4=card["last4"]), owner=UNBIND_PIN):
@@ -114,10 +90,10 @@ async def on_unbind_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin:
 def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
-        entry_points=[CommandHandler("cards", start), CallbackQueryHandler(start, pattern=r"^home:cards$"),
+        entry_points=[CommandHandler("cards", start), CallbackQueryHandler(start, pattern=home_buttons.Cards.pattern()),
                       CommandHandler("bind", bind_command),
                       # the list's buttons, also on an older list message (a stale one gets a popup)
-                      CallbackQueryHandler(on_list, pattern=confirm.pattern("cd"))],
+                      CallbackQueryHandler(on_list, pattern=Confirm.pattern())],
         states={
             UNBIND_PIN: keypad.state(on_unbind_pin, owner=UNBIND_PIN),
             BIND_NUMBER: [entry.FlowText(FEATURE, on_number)],

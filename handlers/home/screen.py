@@ -2,10 +2,11 @@
 per feature; one message, edited in place while the person navigates.
 
 Buttons carry ``home:<feature>`` (topup, withdraw, transfer, redpacket, pay, bills, cards,
-security, settings; ``home:refresh`` and ``home:back`` redraw the home in place). Flow modules use ``home:<feature>`` as the entry point of their
-conversation (``CallbackQueryHandler(entry, pattern=r"^home:topup$")``) and may call
+security, settings; ``home:refresh`` and ``home:back`` redraw the home in place), each a class in
+handlers/home/callbacks.py. Flow modules take their feature's button as the entry point of their
+conversation (``CallbackQueryHandler(entry, pattern=home_buttons.TopUp.pattern())``) and may call
 ``await home.show(update, context, edit=True)`` to bring the person back to the home message.
-Features not built yet answer "coming soon" here (``home:pay`` is handlers/shop/menu.py).
+Features not built yet answer "coming soon" here (``home:pay`` is handlers/shop/receive.py).
 """
 from __future__ import annotations
 
@@ -15,22 +16,23 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from chat.i18n import t
+from handlers.home import callbacks as buttons
 from handlers.ui import common as ui
 from wallet.services import bills
 
-FEATURES = ("topup", "withdraw", "transfer", "redpacket", "pay", "bills", "cards", "security", "settings")
+FEATURES = tuple(buttons.FEATURES)  # topup, withdraw, transfer, redpacket, pay, bills, cards, security, settings
 COMING_SOON: set[str] = set()
 HOME_MESSAGE = "home:message"  # user_data: the id of the home message (edited in place)
 
 
 def keyboard(lang: str) -> InlineKeyboardMarkup:
-    def b(feature: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(t(lang, f"home.button.{feature}"), callback_data=f"home:{feature}")
+    def b(button: type[buttons.Button]) -> InlineKeyboardButton:
+        return InlineKeyboardButton(t(lang, f"home.button.{button.verb}"), callback_data=button().data())
     return InlineKeyboardMarkup([
-        [b("topup"), b("withdraw")],
-        [b("transfer"), b("redpacket"), b("pay")],
-        [b("bills"), b("cards")],
-        [b("security"), b("settings"), b("refresh")],
+        [b(buttons.TopUp), b(buttons.Withdraw)],
+        [b(buttons.Transfer), b(buttons.RedPacket), b(buttons.Pay)],
+        [b(buttons.Bills), b(buttons.Cards)],
+        [b(buttons.Security), b(buttons.Settings), b(buttons.Refresh)],
     ])
 
 
@@ -86,11 +88,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``home:<feature>`` presses no flow took: back to home, or "coming soon"."""
     query = update.callback_query
     lang = await ui.language(update, context)
-    feature = query.data.split(":", 1)[1]
+    feature = buttons.Pressed.parse(query.data).name
     if not ui.is_open(await ui.person(update, context)):
         await query.answer(t(lang, "home.not_open"), show_alert=True)
         return
-    if feature in ("back", "refresh"):
+    if feature in (buttons.Back.verb, buttons.Refresh.verb):
         await query.answer()
         await show(update, context, edit=True)
         return
@@ -108,7 +110,7 @@ def register(app: Application) -> None:
 def register_last(app: Application) -> None:
     """The ``home:<feature>`` presses no flow took. bot/app.py adds it after every flow, in the
     same group, so a flow's entry point wins."""
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^home:[a-z]+$"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=buttons.Pressed.pattern()))
 
 
 def is_private(update: Update) -> bool:

@@ -1,1 +1,14 @@
-"""security"""
+"""Security: the menu, change / forgot the PIN, freeze and unfreeze (one conversation).
+
+Modules:
+- ``menu.py``: ``/security`` (or the home button), the menu, the tips, freeze now (one confirmation,
+  no PIN: it works even while the PIN is locked), and the conversation with its entry points
+  (``/pin``, ``/forgotpin``, ``/freeze``, ``/unfreeze``, ``/tips``);
+- ``pin.py``: change the PIN (old, new twice) and a forgotten PIN (ID number + SMS code -> new PIN twice);
+- ``unfreeze.py``: unfreeze (PIN, ID number, SMS code);
+- ``steps.py``: what the steps share (the states, sending, ending, PIN refusals, ID and code steps);
+- ``callbacks.py``: its buttons.
+
+Buttons (callbacks.py): ``sec:change``, ``sec:forgot``, ``sec:freeze``, ``sec:unfreeze``,
+``sec:tips`` (the menu's, each an entry point) and ``sfz:<yes|no>:0:<nonce>`` (freeze now?).
+"""

@@ -1,4 +1,5 @@
-"""Security (``/security`` or the home button): the menu, the tips, freeze now, and the conversation.
+"""Security (``/security`` or the home button): the menu, the tips, freeze now, and the conversation
+(its buttons: handlers/security/callbacks.py).
 
 The steps: change the PIN (old, new twice) and forgot the PIN (ID number + SMS code -> new PIN
 twice) in handlers/security/pin.py; unfreeze (PIN + ID number + SMS code) in
@@ -15,6 +16,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler
 
 from chat.i18n import t
+from handlers.home import callbacks as home_buttons
+from handlers.security import callbacks as buttons
 from handlers.security.pin import (change_new, change_old, change_start, forgot_code, forgot_id, forgot_pin,
                                    forgot_start, new_pin_rules)
 from handlers.security.steps import (CHANGE_NEW, CHANGE_OLD, FEATURE, FORGOT_CODE, FORGOT_ID, FORGOT_PIN, FREEZE,
@@ -32,11 +35,11 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE):
         return ConversationHandler.END
     lang = await ui.language(update, context)
     held.forget(context, person_id(update))
-    freeze = ("unfreeze", "sec.button.unfreeze") if profile.get("frozen") else ("freeze", "sec.button.freeze")
-    rows = [[(t(lang, "sec.button.change"), "sec:change"), (t(lang, "sec.button.forgot"), "sec:forgot")],
-            [(t(lang, freeze[1]), f"sec:{freeze[0]}"), (t(lang, "sec.button.tips"), "sec:tips")],
-            [(t(lang, "ticket.button.report"), "ticket:pick:0")],
-            [(t(lang, "flow.home"), "home:back")]]
+    freeze = (buttons.Unfreeze, "sec.button.unfreeze") if profile.get("frozen") else (buttons.Freeze, "sec.button.freeze")
+    rows = [[(t(lang, "sec.button.change"), buttons.Change().data()), (t(lang, "sec.button.forgot"), buttons.Forgot().data())],
+            [(t(lang, freeze[1]), freeze[0]().data()), (t(lang, "sec.button.tips"), buttons.Tips().data())],
+            [(t(lang, "ticket.button.report"), "ticket:pick:0")],  # the tickets' button (handlers/tickets)
+            [(t(lang, "flow.home"), home_buttons.Back().data())]]
     frozen = bool(profile.get("frozen"))
     text = t(lang, "sec.menu", phone=profile.get("phone") or "-",
              state=t(lang, "sec.state.frozen" if frozen else "sec.state.active"),
@@ -63,8 +66,8 @@ async def freeze_ask(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await entry.say(update, context, t(lang, "sec.already_frozen"), entry.unfreeze_buttons(lang))
         return end(context, update)
     draft = ui.new_draft(context, FEATURE, action="freeze")
-    rows = [[(t(lang, "sec.freeze_yes"), confirm.data("sfz", "yes", 0, draft))],
-            [(t(lang, "flow.cancel_button"), confirm.data("sfz", "no", 0, draft))]]
+    rows = [[(t(lang, "sec.freeze_yes"), buttons.FreezeConfirm("yes", 0, draft["nonce"]).data())],
+            [(t(lang, "flow.cancel_button"), buttons.FreezeConfirm("no", 0, draft["nonce"]).data())]]
     await entry.say(update, context, t(lang, "sec.freeze_ask"), confirm.keyboard(rows))
     return FREEZE
 
@@ -85,18 +88,18 @@ async def freeze_do(update: Update, context: ContextTypes.DEFAULT_TYPE):
 def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
-        entry_points=[CommandHandler("security", menu), CallbackQueryHandler(menu, pattern=r"^home:security$"),
+        entry_points=[CommandHandler("security", menu), CallbackQueryHandler(menu, pattern=home_buttons.Security.pattern()),
                       CommandHandler("freeze", freeze_ask), CommandHandler("unfreeze", unfreeze_start),
                       CommandHandler("pin", change_start), CommandHandler("forgotpin", forgot_start),
                       CommandHandler("tips", tips),
                       # the menu's buttons work from any menu message, also an old one
-                      CallbackQueryHandler(change_start, pattern=r"^sec:change$"),
-                      CallbackQueryHandler(forgot_start, pattern=r"^sec:forgot$"),
-                      CallbackQueryHandler(freeze_ask, pattern=r"^sec:freeze$"),
-                      CallbackQueryHandler(unfreeze_start, pattern=r"^sec:unfreeze$"),
-                      CallbackQueryHandler(tips, pattern=r"^sec:tips$")],
+                      CallbackQueryHandler(change_start, pattern=buttons.Change.pattern()),
+                      CallbackQueryHandler(forgot_start, pattern=buttons.Forgot.pattern()),
+                      CallbackQueryHandler(freeze_ask, pattern=buttons.Freeze.pattern()),
+                      CallbackQueryHandler(unfreeze_start, pattern=buttons.Unfreeze.pattern()),
+                      CallbackQueryHandler(tips, pattern=buttons.Tips.pattern())],
         states={
-            FREEZE: [CallbackQueryHandler(freeze_do, pattern=confirm.pattern("sfz"))],
+            FREEZE: [CallbackQueryHandler(freeze_do, pattern=buttons.FreezeConfirm.pattern())],
             CHANGE_OLD: keypad.state(change_old, owner=CHANGE_OLD),
             CHANGE_NEW: keypad.state(change_new, validate=new_pin_rules(), owner=CHANGE_NEW),
             FORGOT_ID: [entry.FlowText(FEATURE, forgot_id)],

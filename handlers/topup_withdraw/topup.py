@@ -9,6 +9,8 @@ from telegram import Update
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler)
 
 from chat.i18n import t
+from handlers.home import callbacks as home_buttons
+from handlers.topup_withdraw.callbacks import TopUpConfirm
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad
@@ -46,8 +48,8 @@ async def ask_card(update: Update, context: ContextTypes.DEFAULT_TYPE, notice: s
     bound = await cards.list_cards(ui.wallet(context), update.effective_user.id)
     bound.sort(key=lambda c: not c["default"])
     rows = [[(entry.card_label(c, lang) + (t(lang, "card.default_mark") if c["default"] else ""),
-              confirm.data("tu", "card", c["card_id"], draft))] for c in bound]
-    rows.append([(t(lang, "flow.cancel_button"), confirm.data("tu", "no", 0, draft))])
+              TopUpConfirm("card", c["card_id"], draft["nonce"]).data())] for c in bound]
+    rows.append([(t(lang, "flow.cancel_button"), TopUpConfirm("no", 0, draft["nonce"]).data())])
     text = t(lang, "topup.choose_card", amount=ui.money(draft["amount"]))
     if notice:
         text = f"{notice}\n\n{text}"
@@ -114,9 +116,9 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
 def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
-        entry_points=[CommandHandler("topup", start), CallbackQueryHandler(start, pattern=r"^home:topup$"),
+        entry_points=[CommandHandler("topup", start), CallbackQueryHandler(start, pattern=home_buttons.TopUp.pattern()),
                       # card buttons of an older screen: a popup (stale), or the live draft's choice
-                      CallbackQueryHandler(on_card, pattern=confirm.pattern("tu"))],
+                      CallbackQueryHandler(on_card, pattern=TopUpConfirm.pattern())],
         states={
             AMOUNT: [entry.FlowText(FEATURE, on_amount)],
             CARD: [],

@@ -11,6 +11,8 @@ from telegram import Update
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler)
 
 from chat.i18n import t
+from handlers.home import callbacks as home_buttons
+from handlers.topup_withdraw.callbacks import WithdrawConfirm
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad
@@ -67,8 +69,8 @@ async def ask_card(update: Update, context: ContextTypes.DEFAULT_TYPE, *, previe
         if c["card_type"] == "credit":
             credit.append(label)
         else:
-            rows.append([(label, confirm.data("wd", "card", c["card_id"], draft))])
-    rows.append([(t(lang, "flow.cancel_button"), confirm.data("wd", "no", 0, draft))])
+            rows.append([(label, WithdrawConfirm("card", c["card_id"], draft["nonce"]).data())])
+    rows.append([(t(lang, "flow.cancel_button"), WithdrawConfirm("no", 0, draft["nonce"]).data())])
     parts = [notice] if notice else []
     parts.append(preview)
     if credit:
@@ -141,9 +143,9 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
 def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
-        entry_points=[CommandHandler("withdraw", start), CallbackQueryHandler(start, pattern=r"^home:withdraw$"),
+        entry_points=[CommandHandler("withdraw", start), CallbackQueryHandler(start, pattern=home_buttons.Withdraw.pattern()),
                       # card buttons of an older screen: a popup (stale), or the live draft's choice
-                      CallbackQueryHandler(on_card, pattern=confirm.pattern("wd"))],
+                      CallbackQueryHandler(on_card, pattern=WithdrawConfirm.pattern())],
         states={
             AMOUNT: [entry.FlowText(FEATURE, on_amount)],
             CARD: [],

@@ -22,12 +22,18 @@ class builds the data and parses it, and its ``pattern()`` is what the handler r
 
 Nonces and tokens in buttons are never all digits (``handlers.ui.common.new_nonce``), so a field
 of digits is always a number.
+
+The features' buttons are in ``handlers/<feature>/callbacks.py``; the shared pieces' here: the PIN
+keypad's keys (``PinKey``, ``pin:<d|x|c>:<position>:<nonce>``, drawn by handlers/ui/keypad_screen.py)
+and the confirm screens' (``ConfirmPress``: one class per feature prefix, ``confirm_button(prefix)``,
+alias ``handlers.ui.confirm.button``; here so that a feature's callbacks.py needs nothing but this module).
 """
 from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import fields
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Callable, ClassVar, TypeVar
 
 
@@ -121,3 +127,44 @@ class Button:
     def pattern(cls) -> Callable[[object], bool]:
         """For ``CallbackQueryHandler(..., pattern=X.pattern())``: true for this button's data only."""
         return lambda data: cls.parse(data) is not None
+
+
+@dataclass(frozen=True)
+class PinKey(Button, prefix="pin"):
+    """A key of the PIN keypad (handlers/ui/keypad_screen.py): ``pin:<d|x|c>:<position>:<nonce>``.
+
+    ``d`` the key at ``position`` (0 … 9; the digit it shows lives in memory only, never in the
+    data), ``x`` delete and ``c`` cancel (position 0); ``nonce`` (6 … 16 of ``[A-Za-z0-9_-]``) names
+    the keypad it was drawn on. Anything else under ``pin:`` does not parse."""
+
+    action: str
+    position: int
+    nonce: str
+
+    DIGIT, DELETE, CANCEL = "d", "x", "c"
+
+    @classmethod
+    def parse(cls, data: object) -> "PinKey | None":
+        key = super().parse(data)
+        if key is None or key.action not in (cls.DIGIT, cls.DELETE, cls.CANCEL) or key.position > 9:
+            return None
+        return key if _PIN_NONCE.fullmatch(key.nonce) else None
+
+
+_PIN_NONCE = re.compile(r"[A-Za-z0-9_-]{6,16}")
+
+
+@dataclass(frozen=True)
+class ConfirmPress(Button):
+    """A press on a confirm screen (handlers/ui/confirm.py): ``<prefix>:<action>:<row id>:<nonce>``
+    (the draft's nonce)."""
+
+    action: str
+    row_id: int
+    nonce: str
+
+
+@lru_cache(maxsize=None)
+def confirm_button(prefix: str) -> type[ConfirmPress]:
+    """The confirm button of the feature with this prefix (one class per prefix)."""
+    return type(f"Confirm[{prefix}]", (ConfirmPress,), {"__module__": "handlers.ui.confirm"}, prefix=prefix)

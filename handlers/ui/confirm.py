@@ -9,8 +9,8 @@
     press.verb, press.row_id                                     # "card", 42
 
 Each feature names its confirm button once, in its ``callbacks.py``: ``Confirm = confirm.button("wd")``
-(a typed ``callbacks.Button``: ``<prefix>:<action>:<row id>:<nonce>``); ``data`` and ``pattern``
-below build and match it.
+(a typed ``callbacks.Button``: ``<prefix>:<action>:<row id>:<nonce>``, stated in handlers/ui/callbacks.py
+as ``ConfirmPress`` / ``confirm_button``); ``data`` and ``pattern`` below build and match it.
 
 The operation's key is ``ui.op_key(update, op, draft)``: a double tap, or Telegram delivering the
 press again, finds the same draft and the same key, and the wallet replays the first result.
@@ -19,29 +19,14 @@ A press whose nonce is not the live draft's (an old screen) is refused with a po
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from chat.i18n import t
 from handlers.ui import common as ui
-from handlers.ui.callbacks import Button
-
-
-@dataclass(frozen=True)
-class ConfirmPress(Button):
-    """A press on a confirm screen: ``<prefix>:<action>:<row id>:<nonce>`` (the draft's nonce)."""
-
-    action: str
-    row_id: int
-    nonce: str
-
-
-@lru_cache(maxsize=None)
-def button(prefix: str) -> type[ConfirmPress]:
-    """The confirm button of the feature with this prefix (one class per prefix)."""
-    return type(f"Confirm[{prefix}]", (ConfirmPress,), {"__module__": __name__}, prefix=prefix)
+from handlers.ui.callbacks import ConfirmPress  # noqa: F401 (confirm.ConfirmPress)
+from handlers.ui.callbacks import confirm_button as button  # confirm.button(prefix): the class of that prefix
 
 
 def data(prefix: str, verb: str, row_id: int, draft: dict) -> str:

@@ -4,6 +4,9 @@ security, settings): the checks at the door, the card labels, the way back home.
     profile = await entry.begin(update, context)            # None: not open (told), stop
     profile = await entry.begin_unfrozen(update, context, "topup")  # a frozen wallet refused too
     await entry.say(update, context, text, markup)          # edits the pressed message (home), else sends
+
+The buttons it sends are their features': the way home (``home:back``, handlers/home/callbacks.py)
+and Unfreeze (``sec:unfreeze``, handlers/security/callbacks.py).
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
 from chat.i18n import catalog, t
+from handlers.home import callbacks as home_buttons
+from handlers.security import callbacks as security_buttons
 from handlers.ui import common as ui
 from handlers.ui import held
 from wallet.errors import AccountFrozen, WalletError
@@ -102,8 +107,9 @@ async def begin_unfrozen(update: Update, context: ContextTypes.DEFAULT_TYPE, fea
 
 def unfreeze_buttons(lang: str) -> InlineKeyboardMarkup:
     """Unfreeze (the security flow's, PIN + SMS code + ID number) and the way home."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "flow.unfreeze_button"), callback_data="sec:unfreeze"),
-                                  InlineKeyboardButton(t(lang, "flow.home"), callback_data="home:back")]])
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(t(lang, "flow.unfreeze_button"), callback_data=security_buttons.Unfreeze().data()),
+        InlineKeyboardButton(t(lang, "flow.home"), callback_data=home_buttons.Back().data())]])
 
 
 async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
@@ -144,7 +150,7 @@ def private_chat_button(context: ContextTypes.DEFAULT_TYPE, lang: str) -> Inline
 
 
 def home_button(lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "flow.home"), callback_data="home:back")]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "flow.home"), callback_data=home_buttons.Back().data())]])
 
 
 def home_fallback(feature: str) -> CallbackQueryHandler:
@@ -158,4 +164,4 @@ def home_fallback(feature: str) -> CallbackQueryHandler:
         await update.callback_query.answer()
         await home.show(update, context, edit=True)
         return ConversationHandler.END
-    return CallbackQueryHandler(back, pattern=r"^home:back$")
+    return CallbackQueryHandler(back, pattern=home_buttons.Back.pattern())

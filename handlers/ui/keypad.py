@@ -26,19 +26,19 @@ A new PIN entered twice (set or change): ``keypad.show(..., twice=True)`` and
 runs on the first entry and returns an error text (typed again) or None; the second entry must
 equal the first. ``on_pin`` then gets the PIN once.
 
-The keypad on the screen is handlers/ui/keypad_screen.py; secrets a flow holds between steps,
-handlers/ui/held.py. ``register(app)`` adds the catch-all for presses on keypads no conversation
-waits for (after /cancel, a time-out or a restart): add it after every flow.
+The keypad on the screen is handlers/ui/keypad_screen.py (its keys: ``handlers.ui.callbacks.PinKey``,
+``pin:<d|x|c>:<position>:<nonce>``); presses on a keypad that is not the person's live one, and a
+PIN typed as text, handlers/ui/keypad_stale.py; secrets a flow holds between steps, handlers/ui/held.py.
+``register(app)`` adds the catch-all for presses on keypads no conversation waits for (after
+/cancel, a time-out or a restart): add it after every flow.
 """
 from __future__ import annotations
 
-import re
 import secrets
 import weakref
 from typing import Awaitable, Callable
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import (Application, BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler,
                           MessageHandler, filters)
 
@@ -47,11 +47,11 @@ from handlers.ui import common as ui
 from handlers.ui.held import forget
 from handlers.ui import keypad_lock
 from handlers.ui.keypad_lock import show  # noqa: F401 (keypad.show: the flows' way in)
-from handlers.ui.keypad_screen import META, PATTERN, entries, lang_and_tz, redraw, relabel, retire, takes
+from handlers.ui.callbacks import PinKey
+from handlers.ui.keypad_screen import META, entries, lang_and_tz, redraw, relabel, retire, takes
 from handlers.ui.keypad_screen import show as _show
+from handlers.ui.keypad_stale import orphan, stale, typed_as_text
 from wallet.errors import PinLocked, PinWeak, WalletError
-
-_KEY = re.compile(PATTERN)
 
 OnPin = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[object]]
 Validate = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[str | None]]
@@ -119,32 +119,31 @@ def state(on_pin: OnPin, *, validate: Validate | None = None,
     (show the keypad with the same ``owner``) they take presses on their own keypads only, and
     on keypads this process does not know (old ones, after a restart: refused, a fresh one sent)."""
     def mine(data: object) -> bool:
-        if not (isinstance(data, str) and _KEY.fullmatch(data)):
-            return False
-        return takes(owner, data.rsplit(":", 1)[-1])
+        key = PinKey.parse(data)
+        return key is not None and takes(owner, key.nonce)
 
     async def press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         query = update.callback_query
         lang, _ = await lang_and_tz(update, context)
-        _, verb, pos, nonce = query.data.split(":")
+        key = PinKey.parse(query.data)
         entry = entries(context).get(query.from_user.id)
-        if entry is None or entry.nonce != nonce or entry.message_id != query.message.message_id:
-            return await _stale(update, context, lang)
-        if verb == "c":
+        if entry is None or entry.nonce != key.nonce or entry.message_id != query.message.message_id:
+            return await stale(update, context, lang)
+        if key.action == PinKey.CANCEL:
             await query.answer(t(lang, "keypad.cancelled"))
             await retire(context, entry.user_id, lang, t(lang, "keypad.cancelled"))
             context.user_data.pop(META, None)
             if on_cancel is not None:
                 return await on_cancel(update, context)
             return ConversationHandler.END
-        if verb == "x":
+        if key.action == PinKey.DELETE:
             if entry.typed:
                 entry.typed.pop()
             await query.answer()
             await redraw(context, entry, lang)
             return None
         if len(entry.typed) < entry.length:
-            entry.typed.append(entry.layout[int(pos)])
+            entry.typed.append(entry.layout[key.position])
         await query.answer()
         if len(entry.typed) < entry.length:
             await redraw(context, entry, lang)
@@ -189,73 +188,10 @@ def state(on_pin: OnPin, *, validate: Validate | None = None,
     return [CallbackQueryHandler(press, pattern=mine), text]
 
 
-async def _stale(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str):
-    """A press on a keypad that is not this person's live one: a popup, and (if their flow is
-    still waiting for a PIN) a fresh keypad."""
-    query = update.callback_query
-    store = entries(context)
-    live = store.get(query.from_user.id)
-    nonce = query.data.rsplit(":", 1)[-1]
-    if any(e.nonce == nonce and uid != query.from_user.id for uid, e in store.items()):
-        await query.answer(t(lang, "keypad.not_yours"), show_alert=True)
-        return None
-    meta = context.user_data.get(META) if context.user_data is not None else None
-    if live is not None and query.message is not None and live.message_id == query.message.message_id:
-        # the live keypad itself, with a nonce it never had: nothing to take away from it
-        await query.answer(t(lang, "fallback.stale_button"), show_alert=True)
-        return None
-    # shown False: the press was answered before (delivered again after a restart): no popup, so
-    # the fresh keypad says why it came (the flow's key is the draft's: nothing is done twice)
-    if live is not None:
-        shown = await query.answer(t(lang, "keypad.use_live"), show_alert=True)
-    elif meta:
-        shown = await query.answer(t(lang, "keypad.stale"), show_alert=True)
-    else:
-        shown = await query.answer(t(lang, "keypad.expired"), show_alert=True)
-    try:  # take the keys off the old keypad (never the live one: handled above)
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
-    if live is None and meta:
-        await _show(update, context, title=meta.get("title", ""), twice=bool(meta.get("twice")), owner=meta.get("owner"),
-                    notice=None if shown else t(lang, "keypad.retype"))
-    return None
-
-
-async def typed_as_text(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    """Anything typed while the keypad waits is deleted at once (it may be the PIN) and never echoed."""
-    lang, _ = await lang_and_tz(update, context)
-    try:
-        await update.effective_message.delete()
-    except BadRequest:
-        pass
-    await context.bot.send_message(update.effective_chat.id, t(lang, "keypad.use_keypad"))
-    return None
-
-
-async def _orphan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A keypad press no conversation waits for (flow ended, restart, someone else's keypad)."""
-    query = update.callback_query
-    lang, _ = await lang_and_tz(update, context)
-    entry = entries(context).get(query.from_user.id)
-    nonce = query.data.rsplit(":", 1)[-1]
-    if entry is None or entry.nonce != nonce:
-        others = any(e.nonce == nonce for e in entries(context).values())
-        await query.answer(t(lang, "keypad.not_yours" if others else "keypad.expired"), show_alert=True)
-        if not others:
-            try:
-                await query.edit_message_reply_markup(None)
-            except BadRequest:
-                pass
-        return
-    await query.answer(t(lang, "keypad.expired"), show_alert=True)
-    await retire(context, entry.user_id, lang, t(lang, "keypad.expired"))
-
-
 def register(app: Application) -> None:
     """Add after every flow: answers presses on keypads nobody waits for; on /cancel (group -1,
     before any flow) takes the keypad away and drops what flows held."""
-    app.add_handler(CallbackQueryHandler(_orphan, pattern=r"^pin:"))
+    app.add_handler(CallbackQueryHandler(orphan, pattern=PinKey.pattern()))
     app.add_handler(CommandHandler("cancel", _on_cancel), group=-1)
 
 

@@ -6,7 +6,8 @@
 
 ``keypad.show`` asks ``locked_notice`` first for a PIN the person must already have (not a new
 PIN entered twice); ``keypad.refused`` sends the same notice when a check finds the PIN locked.
-The button opens the forgot-PIN flow (``sec:forgot``, handlers/security/pin.py): a reset lifts the lock.
+The button opens the forgot-PIN flow (``sec:forgot``, handlers/security/callbacks.py ``Forgot``; the
+flow is handlers/security/pin.py): a reset lifts the lock.
 """
 from __future__ import annotations
 
@@ -14,16 +15,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from chat.i18n import t
+from handlers.security.callbacks import Forgot
 from handlers.ui import common as ui
 from handlers.ui.keypad_screen import show as show_keypad
 from wallet.errors import PinLocked, WalletNotOpen
 from wallet.services import pins
 
-RESET = "sec:forgot"  # the forgot-PIN flow's entry point (handlers/security/menu.py)
-
-
 def reset_markup(lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "keypad.reset_pin"), callback_data=RESET)]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "keypad.reset_pin"), callback_data=Forgot().data())]])
 
 
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, err: PinLocked) -> None:

@@ -2,7 +2,8 @@
 
 Rules it keeps:
 - the digits are shuffled each time it is shown; ``callback_data`` is ``pin:<verb>:<position>:<nonce>``
-  (verb ``d`` a key position, ``x`` delete, ``c`` cancel) and never holds a digit;
+  (verb ``d`` a key position, ``x`` delete, ``c`` cancel: ``handlers.ui.callbacks.PinKey``, which
+  builds and parses it) and never holds a digit;
 - what was typed lives only in this process's memory (``_entries``, keyed by the Application),
   never in ``user_data``/``chat_data`` (which the persistence writes to the database), never logged;
   the persisted ``user_data["keypad"]`` holds only the title and the current nonce, so that after a
@@ -24,11 +25,11 @@ from telegram.ext import Application, ContextTypes
 
 from chat.i18n import t
 from handlers.ui import callbacks
+from handlers.ui.callbacks import PinKey
 from handlers.ui import common as ui
 
 log = logging.getLogger("handlers.keypad")
 
-PATTERN = r"^pin:[dxc]:\d:[A-Za-z0-9_-]{6,16}$"
 DOTS_ON, DOTS_OFF = "●", "○"
 META = "keypad"  # user_data key: title, nonce, twice (no digits, ever)
 
@@ -79,12 +80,11 @@ def length(context: ContextTypes.DEFAULT_TYPE) -> int:
 
 
 def markup(entry: _Entry, lang: str) -> InlineKeyboardMarkup:
-    def key(pos: int) -> InlineKeyboardButton:
-        return InlineKeyboardButton(entry.layout[pos], callback_data=f"pin:d:{pos}:{entry.nonce}")
-    rows = [[key(r * 3 + c) for c in range(3)] for r in range(3)]
-    rows.append([InlineKeyboardButton(t(lang, "keypad.cancel"), callback_data=f"pin:c:0:{entry.nonce}"),
-                 key(9),
-                 InlineKeyboardButton(t(lang, "keypad.delete"), callback_data=f"pin:x:0:{entry.nonce}")])
+    def key(label: str, action: str, pos: int = 0) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=PinKey(action, pos, entry.nonce).data())
+    rows = [[key(entry.layout[p], PinKey.DIGIT, p) for p in range(r * 3, r * 3 + 3)] for r in range(3)]
+    rows.append([key(t(lang, "keypad.cancel"), PinKey.CANCEL), key(entry.layout[9], PinKey.DIGIT, 9),
+                 key(t(lang, "keypad.delete"), PinKey.DELETE)])
     return InlineKeyboardMarkup(rows)
 
 

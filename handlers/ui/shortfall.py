@@ -13,8 +13,11 @@ wallet/services/funded.py (one PIN for the whole; a decline or time-out pays not
 found short only after the PIN (it changed meanwhile) gets the same choices through
 ``after_refusal``, and the PIN is asked again for the chosen one. A card that declines pays
 nothing: ``after_decline`` offers the same choices with another bound card (a new attempt, a new
-key), else buttons to the cards, a top-up and home. ``refused`` answers any refusal after the PIN
-the same way for every paying flow.
+key), else buttons to the cards, a top-up and home (the home's buttons, handlers/home/callbacks.py).
+``refused`` answers any refusal after the PIN the same way for every paying flow.
+
+The choices are the paying flow's confirm button (``confirm.button(prefix)``, declared in its
+callbacks.py) with the verbs ``st`` and ``sc``.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes, ConversationHandler
 
 from chat.i18n import t
+from handlers.home import callbacks as home_buttons
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad
 from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, PinLocked, PinWrong,
@@ -194,8 +198,8 @@ async def after_decline(update: Update, context: ContextTypes.DEFAULT_TYPE, err:
                                        parse_mode=ParseMode.HTML, reply_markup=confirm.keyboard(rows))
         return confirm_state
     ui.drop_draft(context, feature)
-    rows = [[(t(lang, "short.cards_button"), "home:cards")],
-            [(t(lang, "short.topup_button"), "home:topup"), (t(lang, "flow.home"), "home:back")]]
+    rows = [[(t(lang, "short.cards_button"), home_buttons.Cards().data())],
+            [(t(lang, "short.topup_button"), home_buttons.TopUp().data()), (t(lang, "flow.home"), home_buttons.Back().data())]]
     await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML,
                                    reply_markup=confirm.keyboard(rows))
     return ConversationHandler.END
