@@ -2,9 +2,9 @@
 tips daily / weekly / off, quiet hours, the PIN-age reminder. One message, edited in place; the
 alerts themselves are jobs/alerts.py.
 
-callback_data: ``alr:menu``, ``alr:low:<fen|off>``, ``alr:lowtype`` (type an amount),
-``alr:tips:<daily|weekly|off>``, ``alr:quiet:<index|off>``, ``alr:pin:<days|off>``. Anything
-else (a crafted value) is refused with a popup and changes nothing.
+callback_data (handlers/alerts/callbacks.py): ``alr:menu``, ``alr:low:<fen|off>``, ``alr:lowtype``
+(type an amount), ``alr:tips:<daily|weekly|off>``, ``alr:quiet:<index|off>``, ``alr:pin:<days|off>``.
+Anything else (a crafted value) is refused with a popup and changes nothing.
 """
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, ConversationHandler
 
 from chat.i18n import t
+from handlers.alerts import callbacks as buttons
+from handlers.home import callbacks as home_buttons
+from handlers.settings import callbacks as settings_buttons
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry
@@ -22,36 +25,32 @@ LOW_TEXT = "settings_alerts.low_text"
 LOW_PRESETS = (5_000, 10_000, 50_000)  # ¥50, ¥100, ¥500
 QUIET_PRESETS = ((22 * 60, 8 * 60), (23 * 60, 7 * 60), (21 * 60, 9 * 60))
 PIN_PRESETS = (90, 180, 365)
-OFF = "off"
 
 
 def _hm(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def parse(data: str) -> tuple[str, dict] | None:
-    """(verb, preference changes) of a press, or None for anything not offered."""
-    parts = data.split(":")
-    verb, arg = parts[1], (parts[2] if len(parts) > 2 else None)
-    if verb in ("menu", "lowtype") and arg is None:
-        return verb, {}
-    if verb == "low" and arg is not None:
-        if arg == OFF:
-            return verb, {"low_balance": None}
-        if arg.isdigit() and int(arg) in LOW_PRESETS:
-            return verb, {"low_balance": int(arg)}
-    if verb == "tips" and arg in alert_prefs.TIPS:
-        return verb, {"tips": arg}
-    if verb == "quiet" and arg is not None:
-        if arg == OFF:
-            return verb, {"quiet": None}
-        if arg.isdigit() and int(arg) < len(QUIET_PRESETS):
-            return verb, {"quiet": QUIET_PRESETS[int(arg)]}
-    if verb == "pin" and arg is not None:
-        if arg == OFF:
-            return verb, {"pin_age_days": None}
-        if arg.isdigit() and int(arg) in PIN_PRESETS:
-            return verb, {"pin_age_days": int(arg)}
+def parse(data: object) -> tuple[str, dict] | None:
+    """(verb, preference changes) of a press, or None for anything not offered (a button this
+    screen never shows: a value not among the presets, a crafted one)."""
+    press = buttons.parse(data)
+    if isinstance(press, (buttons.Menu, buttons.LowType)):
+        return press.verb, {}
+    if isinstance(press, buttons.LowOff):
+        return press.verb, {"low_balance": None}
+    if isinstance(press, buttons.Low) and press.fen in LOW_PRESETS:
+        return press.verb, {"low_balance": press.fen}
+    if isinstance(press, buttons.Tips) and press.frequency in alert_prefs.TIPS:
+        return press.verb, {"tips": press.frequency}
+    if isinstance(press, buttons.QuietOff):
+        return press.verb, {"quiet": None}
+    if isinstance(press, buttons.Quiet) and press.index < len(QUIET_PRESETS):
+        return press.verb, {"quiet": QUIET_PRESETS[press.index]}
+    if isinstance(press, buttons.PinAgeOff):
+        return press.verb, {"pin_age_days": None}
+    if isinstance(press, buttons.PinAge) and press.days in PIN_PRESETS:
+        return press.verb, {"pin_age_days": press.days}
     return None
 
 
@@ -73,16 +72,18 @@ async def render(update: Update, context: ContextTypes.DEFAULT_TYPE, notice: str
              t(lang, "alr.pin", value=t(lang, "alr.pin_days", days=p["pin_age_days"]) if p["pin_age_days"] else off),
              t(lang, "alr.quiet_note")]
     # every button says what it sets (never a bare "off" or number)
-    quiet_buttons = [(_mark(t(lang, "alr.button.quiet", hours=f"{_hm(a)}–{_hm(b)}"), quiet == (a, b)), f"alr:quiet:{i}")
-                     for i, (a, b) in enumerate(QUIET_PRESETS)]
-    quiet_buttons.append((_mark(t(lang, "alr.button.quiet_off"), quiet is None), "alr:quiet:off"))
-    pin_buttons = [(_mark(t(lang, "alr.button.pin", days=d), p["pin_age_days"] == d), f"alr:pin:{d}") for d in PIN_PRESETS]
-    pin_buttons.append((_mark(t(lang, "alr.button.pin_off"), p["pin_age_days"] is None), "alr:pin:off"))
-    rows = [[(_mark(t(lang, "alr.button.low", amount=ui.money(v)), low == v), f"alr:low:{v}") for v in LOW_PRESETS],
-            [(t(lang, "alr.button.low_type"), "alr:lowtype"), (_mark(t(lang, "alr.button.low_off"), low is None), "alr:low:off")],
-            [(_mark(t(lang, f"alr.button.tips.{f}"), p["tips"] == f), f"alr:tips:{f}") for f in alert_prefs.TIPS],
+    quiet_buttons = [(_mark(t(lang, "alr.button.quiet", hours=f"{_hm(a)}–{_hm(b)}"), quiet == (a, b)),
+                      buttons.Quiet(i).data()) for i, (a, b) in enumerate(QUIET_PRESETS)]
+    quiet_buttons.append((_mark(t(lang, "alr.button.quiet_off"), quiet is None), buttons.QuietOff().data()))
+    pin_buttons = [(_mark(t(lang, "alr.button.pin", days=d), p["pin_age_days"] == d), buttons.PinAge(d).data())
+                   for d in PIN_PRESETS]
+    pin_buttons.append((_mark(t(lang, "alr.button.pin_off"), p["pin_age_days"] is None), buttons.PinAgeOff().data()))
+    rows = [[(_mark(t(lang, "alr.button.low", amount=ui.money(v)), low == v), buttons.Low(v).data()) for v in LOW_PRESETS],
+            [(t(lang, "alr.button.low_type"), buttons.LowType().data()),
+             (_mark(t(lang, "alr.button.low_off"), low is None), buttons.LowOff().data())],
+            [(_mark(t(lang, f"alr.button.tips.{f}"), p["tips"] == f), buttons.Tips(f).data()) for f in alert_prefs.TIPS],
             quiet_buttons[:2], quiet_buttons[2:], pin_buttons[:2], pin_buttons[2:],
-            [(t(lang, "set.button.back"), "set:menu"), (t(lang, "flow.home"), "home:back")]]
+            [(t(lang, "set.button.back"), settings_buttons.Menu().data()), (t(lang, "flow.home"), home_buttons.Back().data())]]
     text = "\n".join(([notice, ""] if notice else []) + lines)
     await entry.say(update, context, text, confirm.keyboard(rows), edit=edit)
     return ConversationHandler.END
@@ -122,7 +123,7 @@ async def on_low_text(update: Update, context: ContextTypes.DEFAULT_TYPE):
 def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
-        entry_points=[CallbackQueryHandler(on_button, pattern=r"^alr:")],
+        entry_points=[CallbackQueryHandler(on_button, pattern=buttons.ours)],
         states={LOW_TEXT: [entry.FlowText(FEATURE, on_low_text)]},
     )
 

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes, ConversationHandler
 
 from chat.i18n import t
+from handlers.onboarding import callbacks as buttons
 from handlers.ui import common as ui
 from wallet.errors import (BankDeclined, BankTimeout, CardInvalid, CardNotSupported, IdentityMismatch,
                            InvalidIdNumber, InvalidName, PhoneMismatch, PhoneTaken, SmsCodeExpired, SmsTooSoon,
@@ -98,17 +99,17 @@ async def card_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
 
 
 def code_buttons(lang: str):
-    return step_buttons(lang, [("ob.button.resend", "ob:resend"), ("ob.button.other_card", "ob:card")])
+    return step_buttons(lang, [("ob.button.resend", buttons.Resend()), ("ob.button.other_card", buttons.OtherCard())])
 
 
 async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError) -> str | int | None:
     """The bank (or the wallet) refused the card: why, and what to do; back to the card step."""
     lang, d = await ui.language(update, context), get_draft(context)
     card, phone = card_label(lang, d), mask_phone(get_secret(context, "phone") or "")
-    other = step_buttons(lang, [("ob.button.other_card", "ob:card")])
+    other = step_buttons(lang, [("ob.button.other_card", buttons.OtherCard())])
     if isinstance(err, IdentityMismatch):
         await say(update, context, t(lang, "ob.identity_mismatch", card=card),
-                  step_buttons(lang, [("ob.button.other_card", "ob:card")], [("ob.button.retype_identity", "ob:name")]))
+                  step_buttons(lang, [("ob.button.other_card", buttons.OtherCard())], [("ob.button.retype_identity", buttons.RetypeIdentity())]))
     elif isinstance(err, PhoneMismatch):
         await say(update, context, t(lang, "ob.phone_mismatch", card=card, phone=phone), other)
     elif isinstance(err, (CardNotSupported, BankDeclined)):
@@ -158,7 +159,7 @@ async def on_card_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
         await say(update, context, await ui.explain(update, context, err), code_buttons(lang))
         return None
     except BankTimeout:
-        await say(update, context, t(lang, "ob.bank_timeout"), step_buttons(lang, [("ob.button.retry", "ob:retry")]))
+        await say(update, context, t(lang, "ob.bank_timeout"), step_buttons(lang, [("ob.button.retry", buttons.Retry())]))
         return None
     except (IdentityMismatch, PhoneMismatch, CardNotSupported, BankDeclined, PhoneTaken) as err:
         return await refused(update, context, err)

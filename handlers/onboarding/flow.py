@@ -11,9 +11,9 @@ The draft (``user_data["draft:onboarding"]``) holds the phone, name, ID and card
 encrypted with the wallet's PII key; the conversation state and the draft are persisted, so a
 restart of the bot continues at the same step.
 
-The steps: handlers/onboarding/prompts.py (questions, draft helpers), onboarding_phone.py (phone and
-SMS code), onboarding_card.py (name, ID number, card and its code); here the entry, the language,
-the PIN and the conversation.
+The steps: handlers/onboarding/prompts.py (questions, draft helpers), phone.py (phone and SMS
+code), card.py (name, ID number, card and its code); here the entry, the language, the PIN and the
+conversation. Its buttons: handlers/onboarding/callbacks.py.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, Con
 
 from handlers.home import screen as home
 from chat.i18n import t
+from handlers.onboarding import callbacks as buttons
 from handlers.ui import common as ui
 from handlers.ui import entry, keypad
 from wallet.errors import PinAlreadySet, WalletError
@@ -65,7 +66,7 @@ async def press_a_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # --- language and intro ----------------------------------------------------------------------
 async def on_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     query = update.callback_query
-    lang = await ui.set_language(update, context, query.data.rsplit(":", 1)[1])
+    lang = await ui.set_language(update, context, buttons.Language.parse(query.data).code)
     await query.answer(t(lang, "language.switched"))
     try:
         await query.edit_message_reply_markup(None)
@@ -110,22 +111,23 @@ async def on_pin_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 
 def register(app: Application) -> None:
     text = filters.TEXT & ~filters.COMMAND
-    resend = CallbackQueryHandler(on_resend, pattern=r"^ob:resend$")
-    other_card = CallbackQueryHandler(on_other_card, pattern=r"^ob:card$")
-    retype_identity = CallbackQueryHandler(on_retype_identity, pattern=r"^ob:name$")
+    resend = CallbackQueryHandler(on_resend, pattern=buttons.Resend.pattern())
+    other_card = CallbackQueryHandler(on_other_card, pattern=buttons.OtherCard.pattern())
+    retype_identity = CallbackQueryHandler(on_retype_identity, pattern=buttons.RetypeIdentity.pattern())
     app.add_handler(ui.conversation(
         FEATURE,
         entry_points=[CommandHandler("start", start, filters=filters.ChatType.PRIVATE)],
         states={
-            LANG: [CallbackQueryHandler(on_lang, pattern=r"^ob:lang:(zh_CN|en)$"), MessageHandler(text, press_a_button)],
-            INTRO: [CallbackQueryHandler(on_go, pattern=r"^ob:go$"), MessageHandler(text, press_a_button)],
+            LANG: [CallbackQueryHandler(on_lang, pattern=buttons.Language.pattern()), MessageHandler(text, press_a_button)],
+            INTRO: [CallbackQueryHandler(on_go, pattern=buttons.Go.pattern()), MessageHandler(text, press_a_button)],
             PHONE: [MessageHandler(filters.CONTACT, on_contact), MessageHandler(text, typed_phone)],
             CODE: [MessageHandler(text, on_code), resend],
             NAME: [MessageHandler(text, on_name)],
             ID: [MessageHandler(text, on_id)],
             CARD: [MessageHandler(text, on_card), other_card, retype_identity],
             CARD_CODE: [MessageHandler(text, on_card_code), other_card, retype_identity,
-                        CallbackQueryHandler(on_retry, pattern=r"^ob:(resend|retry)$")],
+                        CallbackQueryHandler(on_retry, pattern=buttons.Resend.pattern()),
+                        CallbackQueryHandler(on_retry, pattern=buttons.Retry.pattern())],
             PIN: keypad.state(on_pin, validate=keypad.strength(), on_cancel=on_pin_cancel),
         },
         fallbacks=[CommandHandler("start", resume, filters=filters.ChatType.PRIVATE)],

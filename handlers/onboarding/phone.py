@@ -6,6 +6,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from chat.i18n import t
+from handlers.onboarding import callbacks as buttons
 from handlers.ui import common as ui
 from wallet.errors import InvalidPhone, SmsCodeExpired, SmsTooSoon, WalletError
 from wallet.pii import mask_phone, normalize_phone
@@ -66,7 +67,7 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | N
     except SmsCodeExpired as err:
         lang = await ui.language(update, context)
         await say(update, context, await ui.explain(update, context, err),
-                   step_buttons(lang, [("ob.button.resend", "ob:resend")]))
+                   step_buttons(lang, [("ob.button.resend", buttons.Resend())]))
         return None
     except WalletError as err:
         await say(update, context, await ui.explain(update, context, err))
@@ -77,7 +78,7 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | N
 
 
 async def on_resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Resend on the phone's code step (the card's code step has its own: onboarding_card.on_retry)."""
+    """Resend on the phone's code step (the card's code step has its own: card.on_retry)."""
     query = update.callback_query
     lang = await ui.language(update, context)
     problem = await send_code(update, context, "open")

@@ -13,7 +13,9 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from chat.i18n import t
+from handlers.onboarding import callbacks as buttons
 from handlers.ui import common as ui
+from handlers.ui.callbacks import Button
 from handlers.ui import keypad
 from wallet.pii import mask_phone
 
@@ -64,8 +66,9 @@ async def delete_message(update: Update) -> None:
         log.warning("could not delete a message with PII: %s", err.message)
 
 
-def step_buttons(lang: str, *rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, msgid), callback_data=data) for msgid, data in row]
+def step_buttons(lang: str, *rows: list[tuple[str, Button]]) -> InlineKeyboardMarkup:
+    """Rows of (msgid of the label, button) (handlers/onboarding/callbacks.py)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, msgid), callback_data=button.data()) for msgid, button in row]
                                  for row in rows])
 
 
@@ -74,15 +77,15 @@ async def prompt_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     lang = ui.chosen_language(update, context)
     mark = {"zh_CN": "", "en": ""}
     mark[lang] = "✓ "
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(mark["zh_CN"] + "中文", callback_data="ob:lang:zh_CN"),
-                                    InlineKeyboardButton(mark["en"] + "English", callback_data="ob:lang:en")]])
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(mark[code] + label, callback_data=buttons.Language(code).data())
+                                    for code, label in (("zh_CN", "中文"), ("en", "English"))]])
     name = html.escape(update.effective_user.first_name or "")
     await say(update, context, t(lang, "ob.welcome", name=name) + "\n\n" + t(lang, "ob.sandbox"), markup)
 
 
 async def prompt_intro(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await ui.language(update, context)
-    await say(update, context, t(lang, "ob.intro"), step_buttons(lang, [("ob.button.go", "ob:go")]))
+    await say(update, context, t(lang, "ob.intro"), step_buttons(lang, [("ob.button.go", buttons.Go())]))
 
 
 async def prompt_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -96,7 +99,7 @@ async def prompt_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     lang = await ui.language(update, context)
     phone = get_secret(context, "phone") or ""
     await say(update, context, t(lang, "ob.code", phone=mask_phone(phone)),
-               step_buttons(lang, [("ob.button.resend", "ob:resend")]))
+               step_buttons(lang, [("ob.button.resend", buttons.Resend())]))
 
 
 async def prompt_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,7 +118,7 @@ async def prompt_card_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     lang = await ui.language(update, context)
     d = get_draft(context)
     await say(update, context, t(lang, "ob.card_code", card=card_label(lang, d), phone=mask_phone(get_secret(context, "phone") or "")),
-               step_buttons(lang, [("ob.button.resend", "ob:resend"), ("ob.button.other_card", "ob:card")]))
+               step_buttons(lang, [("ob.button.resend", buttons.Resend()), ("ob.button.other_card", buttons.OtherCard())]))
 
 
 async def prompt_pin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

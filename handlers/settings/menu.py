@@ -1,8 +1,9 @@
 """Settings (``/settings`` or the home button): language, time zone (default Asia/Shanghai; a
 common one by button or any IANA name typed), default card. One message, edited in place.
 
-callback_data: ``set:lang:<zh|en>``, ``set:tz:<index>``, ``set:tzs`` (the zone list),
-``set:tztype`` (type a zone), ``set:cards`` (the card list), ``set:card:<card_id>``, ``set:menu``.
+callback_data (handlers/settings/callbacks.py): ``set:lang:<zh|en>``, ``set:tz:<index>``, ``set:tzs``
+(the zone list), ``set:tztype`` (type a zone), ``set:cards`` (the card list), ``set:card:<card_id>``,
+``set:menu``; any other press under ``set:`` is answered on the screen: "no longer valid".
 """
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from telegram import Update
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler)
 
 from chat.i18n import t
+from handlers.alerts import callbacks as alert_buttons
+from handlers.home import callbacks as home_buttons
+from handlers.settings import callbacks as buttons
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry
 from wallet.errors import CardNotFound
@@ -33,11 +37,11 @@ async def render_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, notice
              t(lang, "set.timezone", timezone=(profile or {}).get("timezone") or tz.key, now=now),
              t(lang, "set.card", card=entry.card_label(card, lang) if card else t(lang, "set.no_card"))]
     other = "en" if lang == "zh_CN" else "zh"
-    rows = [[(t(lang, "set.button.language"), f"set:lang:{other}")],
-            [(t(lang, "set.button.timezone"), "set:tzs")],
-            [(t(lang, "set.button.card"), "set:cards")],
-            [(t(lang, "set.button.alerts"), "alr:menu")],
-            [(t(lang, "flow.home"), "home:back")]]
+    rows = [[(t(lang, "set.button.language"), buttons.Language(other).data())],
+            [(t(lang, "set.button.timezone"), buttons.Zones().data())],
+            [(t(lang, "set.button.card"), buttons.Cards().data())],
+            [(t(lang, "set.button.alerts"), alert_buttons.Menu().data())],
+            [(t(lang, "flow.home"), home_buttons.Back().data())]]
     text = "\n".join(([notice, ""] if notice else []) + lines)
     await entry.say(update, context, text, confirm.keyboard(rows), edit=edit)
     return ConversationHandler.END  # the buttons are entry points: no state waits (nor times out)
@@ -52,38 +56,37 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
-    query = update.callback_query
-    parts = query.data.split(":")
-    verb, arg = parts[1], (parts[2] if len(parts) > 2 else "")
+    press = buttons.parse(update.callback_query.data)
     lang = await ui.language(update, context)
     wallet, uid = ui.wallet(context), update.effective_user.id
-    if verb == "lang" and arg in ("zh", "en"):
-        lang = await ui.set_language(update, context, "zh_CN" if arg == "zh" else "en")
+    if isinstance(press, buttons.Language):
+        lang = await ui.set_language(update, context, buttons.Language.CODES[press.code])
         return await render_menu(update, context, t(lang, "set.language_set"))
-    if verb == "tzs":
-        rows = [[(z, f"set:tz:{i}") for i, z in enumerate(ZONES[k:k + 2], start=k)] for k in range(0, len(ZONES), 2)]
-        rows.append([(t(lang, "set.button.tz_type"), "set:tztype"), (t(lang, "set.button.back"), "set:menu")])
+    if isinstance(press, buttons.Zones):
+        rows = [[(z, buttons.Zone(i).data()) for i, z in enumerate(ZONES[k:k + 2], start=k)] for k in range(0, len(ZONES), 2)]
+        rows.append([(t(lang, "set.button.tz_type"), buttons.TypeZone().data()),
+                     (t(lang, "set.button.back"), buttons.Menu().data())])
         await entry.say(update, context, t(lang, "set.tz_choose"), confirm.keyboard(rows))
         return ConversationHandler.END
-    if verb == "tz" and arg.isdigit() and int(arg) < len(ZONES):
-        return await _set_zone(update, context, ZONES[int(arg)])
-    if verb == "tztype":
+    if isinstance(press, buttons.Zone) and press.index < len(ZONES):
+        return await _set_zone(update, context, ZONES[press.index])
+    if isinstance(press, buttons.TypeZone):
         await entry.say(update, context, t(lang, "set.tz_ask"))
         return TZ_TEXT
-    if verb == "cards":
+    if isinstance(press, buttons.Cards):
         bound = await cards.list_cards(wallet, uid)
         rows = [[(entry.card_label(c, lang) + (t(lang, "card.default_mark") if c["default"] else ""),
-                  f"set:card:{c['card_id']}")] for c in bound]
-        rows.append([(t(lang, "set.button.back"), "set:menu")])
+                  buttons.Card(c["card_id"]).data())] for c in bound]
+        rows.append([(t(lang, "set.button.back"), buttons.Menu().data())])
         await entry.say(update, context, t(lang, "set.card_choose" if bound else "card.none"), confirm.keyboard(rows))
         return ConversationHandler.END
-    if verb == "card" and arg.isdigit():
+    if isinstance(press, buttons.Card):
         try:
-            await cards.set_default_card(wallet, user_id=uid, card_id=int(arg))
+            await cards.set_default_card(wallet, user_id=uid, card_id=press.card_id)
         except CardNotFound as err:
             return await render_menu(update, context, await ui.explain(update, context, err))
         return await render_menu(update, context, t(lang, "set.card_set"))
-    if verb != "menu":  # an old or crafted button: say so on the current screen
+    if not isinstance(press, buttons.Menu):  # an old or crafted button: say so on the current screen
         return await render_menu(update, context, t(lang, "fallback.stale_button"))
     return await render_menu(update, context)
 
@@ -106,8 +109,8 @@ async def on_tz_text(update: Update, context: ContextTypes.DEFAULT_TYPE):
 def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
-        entry_points=[CommandHandler("settings", start), CallbackQueryHandler(start, pattern=r"^home:settings$"),
-                      CallbackQueryHandler(on_button, pattern=r"^set:[a-z]+(:[A-Za-z0-9]+)?$")],
+        entry_points=[CommandHandler("settings", start), CallbackQueryHandler(start, pattern=home_buttons.Settings.pattern()),
+                      CallbackQueryHandler(on_button, pattern=buttons.ours)],
         states={TZ_TEXT: [entry.FlowText(FEATURE, on_tz_text)]},
     )
 

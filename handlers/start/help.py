@@ -1,5 +1,5 @@
 """/help, the group welcome and the command menu (a newcomer's /start is handlers/onboarding/flow.py, the
-wallet home handlers/home/screen.py), in zh-CN or English."""
+wallet home handlers/home/screen.py), in zh-CN or English. The welcome's buttons: handlers/start/callbacks.py."""
 from __future__ import annotations
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -7,10 +7,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from chat.i18n import LANGUAGES, lang_of, t
-
-CB_HELP = "st:help"
-CB_ABOUT = "st:about"
-CB_LANG = "st:lang"
+from handlers.start import callbacks as buttons
 
 
 def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -21,9 +18,9 @@ def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 def welcome_keyboard(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(t(lang, "button.help"), callback_data=CB_HELP),
-         InlineKeyboardButton(t(lang, "button.about"), callback_data=CB_ABOUT)],
-        [InlineKeyboardButton(t(lang, "button.language"), callback_data=CB_LANG)],
+        [InlineKeyboardButton(t(lang, "button.help"), callback_data=buttons.Help().data()),
+         InlineKeyboardButton(t(lang, "button.about"), callback_data=buttons.About().data())],
+        [InlineKeyboardButton(t(lang, "button.language"), callback_data=buttons.Language().data())],
     ])
 
 
@@ -45,27 +42,34 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await update.effective_message.reply_text(t(user_lang(update, context), "help.text"), parse_mode=ParseMode.HTML)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     lang = user_lang(update, context)
-    if query.data == CB_HELP:
-        await query.answer()
-        if query.message is not None:
-            await query.message.reply_text(t(lang, "help.text"), parse_mode=ParseMode.HTML)
-    elif query.data == CB_ABOUT:
-        await query.answer(t(lang, "about.popup") + "\n" + t(lang, "about.text"), show_alert=True)
-    elif query.data == CB_LANG:
-        lang = "en" if lang == "zh_CN" else "zh_CN"
-        context.user_data["lang"] = lang
-        await query.answer(t(lang, "language.switched"))
-        await query.edit_message_text(t(lang, "start.welcome", name=query.from_user.first_name),
-                                      parse_mode=ParseMode.HTML, reply_markup=welcome_keyboard(lang))
+    await query.answer()
+    if query.message is not None:
+        await query.message.reply_text(t(lang, "help.text"), parse_mode=ParseMode.HTML)
+
+
+async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = user_lang(update, context)
+    await update.callback_query.answer(t(lang, "about.popup") + "\n" + t(lang, "about.text"), show_alert=True)
+
+
+async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    lang = "en" if user_lang(update, context) == "zh_CN" else "zh_CN"
+    context.user_data["lang"] = lang
+    await query.answer(t(lang, "language.switched"))
+    await query.edit_message_text(t(lang, "start.welcome", name=query.from_user.first_name),
+                                  parse_mode=ParseMode.HTML, reply_markup=welcome_keyboard(lang))
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^st:"))
+    app.add_handler(CallbackQueryHandler(on_help, pattern=buttons.Help.pattern()))
+    app.add_handler(CallbackQueryHandler(on_about, pattern=buttons.About.pattern()))
+    app.add_handler(CallbackQueryHandler(on_language, pattern=buttons.Language.pattern()))
 
 
 async def set_commands(app: Application) -> None:
