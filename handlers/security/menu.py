@@ -23,6 +23,7 @@ from handlers.security.pin import (change_new, change_old, change_start, forgot_
 from handlers.security.steps import (CHANGE_NEW, CHANGE_OLD, FEATURE, FORGOT_CODE, FORGOT_ID, FORGOT_PIN, FREEZE,
                                      UNF_CODE, UNF_ID, UNF_PIN, end, person_id)
 from handlers.security.unfreeze import unfreeze_code, unfreeze_id, unfreeze_pin, unfreeze_start
+from handlers.tickets.callbacks import Pick as ReportPick
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, held, keypad
 from wallet.services import people
@@ -38,7 +39,7 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE):
     freeze = (buttons.Unfreeze, "sec.button.unfreeze") if profile.get("frozen") else (buttons.Freeze, "sec.button.freeze")
     rows = [[(t(lang, "sec.button.change"), buttons.Change().data()), (t(lang, "sec.button.forgot"), buttons.Forgot().data())],
             [(t(lang, freeze[1]), freeze[0]().data()), (t(lang, "sec.button.tips"), buttons.Tips().data())],
-            [(t(lang, "ticket.button.report"), "ticket:pick:0")],  # the tickets' button (handlers/tickets)
+            [(t(lang, "ticket.button.report"), ReportPick().data())],  # /report's bill picker (handlers/tickets)
             [(t(lang, "flow.home"), home_buttons.Back().data())]]
     frozen = bool(profile.get("frozen"))
     text = t(lang, "sec.menu", phone=profile.get("phone") or "-",

@@ -3,7 +3,9 @@
 Application (conversations' entry points, states and fallbacks included)."""
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
@@ -34,3 +36,31 @@ def test_no_button_handler_of_a_typed_feature_matches_by_regex(tmp_path):
     regexes = [(h.callback.__module__, h.callback.__name__, h.pattern.pattern) for h in mine
                if isinstance(h.pattern, re.Pattern)]
     assert not regexes
+
+
+# the prefixes of the typed packages' buttons, and the strings that look like one but are not a button
+PREFIXES = ("ob", "home", "st", "tu", "wd", "cd", "sec", "sfz", "set", "alr", "pin")
+NOT_BUTTONS = {"home:message"}  # user_data's key of the home message (handlers/home/screen.py)
+
+
+def test_no_button_data_is_written_by_hand_outside_callbacks():
+    """In the typed packages, outside callbacks.py: no ``callback_data=`` or ``pattern=`` given a string,
+    and no string that reads as one of their buttons' data."""
+    root = Path(__file__).resolve().parents[2]
+    looks_like = re.compile(rf"^({'|'.join(PREFIXES)}):")
+    found = []
+    for package in TYPED:
+        for path in (root / package.replace(".", "/")).glob("*.py"):
+            if path.name == "callbacks.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.keyword) and node.arg in ("callback_data", "pattern") \
+                        and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
+                    found.append(f"{path.name}:{node.lineno}")
+                elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant) \
+                        and looks_like.match(str(node.values[0].value)):
+                    found.append(f"{path.name}:{node.lineno}")
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str) and looks_like.match(node.value) \
+                        and node.value not in NOT_BUTTONS:
+                    found.append(f"{path.name}:{node.lineno}")
+    assert not found
