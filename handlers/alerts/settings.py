@@ -83,7 +83,8 @@ async def render(update: Update, context: ContextTypes.DEFAULT_TYPE, notice: str
              (_mark(t(lang, "alr.button.low_off"), low is None), buttons.LowOff().data())],
             [(_mark(t(lang, f"alr.button.tips.{f}"), p["tips"] == f), buttons.Tips(f).data()) for f in alert_prefs.TIPS],
             quiet_buttons[:2], quiet_buttons[2:], pin_buttons[:2], pin_buttons[2:],
-            [(t(lang, "set.button.back"), settings_buttons.Menu().data()), (t(lang, "flow.home"), home_buttons.Back().data())]]
+            [(t(lang, "set.button.back"), settings_buttons.Menu().data()),
+             (t(lang, "flow.home"), home_buttons.Back().data())]]
     text = "\n".join(([notice, ""] if notice else []) + lines)
     await entry.say(update, context, text, confirm.keyboard(rows), edit=edit)
     return ConversationHandler.END
