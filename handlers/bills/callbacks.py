@@ -198,8 +198,3 @@ def is_bill(data: object) -> bool:
 def button(label: str, press: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=press.data())
 
-
-# --- other features' buttons the bills answer (stated in their own callbacks.py) ------------------
-def home_bills(data: object) -> bool:
-    """``home:bills``, the wallet home's Bills button (handlers/home): opens the list."""
-    return data == "home:bills"

@@ -23,8 +23,9 @@ from telegram.helpers import escape
 from chat.i18n import t
 from chat.render.labels import group_name, party, status_name
 from handlers.bills import detail, export
+from handlers.home import callbacks as home_buttons
 from handlers.bills.callbacks import (DIRECTIONS, Detail, Export, KindPicker, List, MonthPicker, Summary, View, Waiting,
-                                      any_of, button, home_bills, is_bill)
+                                      any_of, button, is_bill)
 from handlers.bills.common import last_months, local, pressed
 from handlers.ui import common as ui
 from handlers.ui import entry, pages
@@ -145,7 +146,7 @@ async def on_picker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("bills", open_bills))
-    app.add_handler(CallbackQueryHandler(open_bills, pattern=home_bills))
+    app.add_handler(CallbackQueryHandler(open_bills, pattern=home_buttons.Bills.pattern()))
     app.add_handler(CallbackQueryHandler(on_list, pattern=List.pattern()))
     app.add_handler(CallbackQueryHandler(on_picker, pattern=any_of(MonthPicker, KindPicker)))
     detail.register(app)  # a line's detail, Accept / Return / Revoke

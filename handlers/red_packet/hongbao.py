@@ -33,6 +33,7 @@ from handlers.red_packet import callbacks
 from handlers.red_packet.callbacks import OPEN_WALLET, Details, Open
 from handlers.red_packet.claim import on_details, on_open, on_stale
 from handlers.red_packet.spec import PacketSpec
+from handlers.home import callbacks as home_buttons
 from handlers.ui import common as ui
 from handlers.ui.card import deep_link
 from wallet.errors import InvalidAmount, RedPacketInvalid, WalletError
@@ -180,5 +181,5 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(on_open, pattern=Open.pattern()))
     app.add_handler(CallbackQueryHandler(on_details, pattern=Details.pattern()))
     app.add_handler(CallbackQueryHandler(on_stale, pattern=callbacks.other_press))  # after the two: any other rp:
-    app.add_handler(CallbackQueryHandler(home_button, pattern=r"^home:redpacket$"))
+    app.add_handler(CallbackQueryHandler(home_button, pattern=home_buttons.RedPacket.pattern()))
     # inline mode: handlers/inline/query.py asks handlers/red_packet/inline.py

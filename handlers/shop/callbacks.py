@@ -109,8 +109,3 @@ def any_of(*kinds: type[Button]):
 def button(label: str, press: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=press.data())
 
-
-# --- other features' buttons this one answers (stated in their own callbacks.py) -------------------
-def home_pay(data: object) -> bool:
-    """``home:pay``, the wallet home's "Pay / Collect" (handlers/home): the pay menu."""
-    return data == "home:pay"

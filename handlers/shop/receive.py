@@ -12,7 +12,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from chat.i18n import t
-from handlers.shop.callbacks import MyReceiveCode, ReceiveAmount, Revoke, Shops, button, home_pay
+from handlers.shop.callbacks import MyReceiveCode, ReceiveAmount, Revoke, Shops, button
+from handlers.home import callbacks as home_buttons
 from handlers.shop.codes import send_code
 from handlers.ui import common as ui
 from handlers.ui import entry
@@ -57,4 +58,4 @@ async def pay_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("receive", show, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(show, pattern=MyReceiveCode.pattern()))
-    app.add_handler(CallbackQueryHandler(pay_menu, pattern=home_pay))
+    app.add_handler(CallbackQueryHandler(pay_menu, pattern=home_buttons.Pay.pattern()))

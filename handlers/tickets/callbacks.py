@@ -128,8 +128,3 @@ def is_admin_press(data: object) -> bool:
 def button(label: str, press: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=press.data())
 
-
-# --- other features' buttons the reports send (stated in their own callbacks.py) ------------------
-def change_pin_button(label: str) -> InlineKeyboardButton:
-    """``sec:change``: the security flow's Change PIN (handlers/security), offered after a report."""
-    return InlineKeyboardButton(label, callback_data="sec:change")

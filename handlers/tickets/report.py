@@ -25,7 +25,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from telegram.helpers import escape
 
 from chat.i18n import t
-from handlers.tickets.callbacks import (Confirm, Freeze, Mine, Pick, Report, Show, button, change_pin_button,
+from handlers.security.callbacks import Change as ChangePin
+from handlers.tickets.callbacks import (Confirm, Freeze, Mine, Pick, Report, Show, button,
                                         is_ticket)
 from handlers.tickets.cards import admin_ids, bill_line, notify_soon, send_pack
 from handlers.tickets.listing import show_list, show_one
@@ -145,7 +146,7 @@ async def _open(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict,
     log.info("user=%s op=ticket_open ticket=%s journal=%s reason=%s", uid, ticket["ticket_id"],
              draft["journal_id"], draft["reason"])
     rows = [[button(t(lang, "ticket.freeze_now"), Freeze(ticket["ticket_id"])),
-             change_pin_button(t(lang, "ticket.change_pin"))],
+             button(t(lang, "ticket.change_pin"), ChangePin())],
             [button(t(lang, "ticket.my_tickets"), Mine())]]
     await context.bot.send_message(update.effective_chat.id, t(lang, "ticket.opened", number=ticket["number"]),
                                    parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
@@ -185,7 +186,7 @@ async def freeze_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await query.answer(t(lang, "ticket.frozen_popup"))
     try:  # the freeze button is done; change PIN and the list stay
         await query.edit_message_reply_markup(InlineKeyboardMarkup(
-            [[change_pin_button(t(lang, "ticket.change_pin")), button(t(lang, "ticket.my_tickets"), Mine())]]))
+            [[button(t(lang, "ticket.change_pin"), ChangePin()), button(t(lang, "ticket.my_tickets"), Mine())]]))
     except Exception:  # noqa: BLE001 - an old message may be gone
         pass
     await context.bot.send_message(update.effective_chat.id, t(lang, "ticket.frozen"))

@@ -38,6 +38,7 @@ from handlers.transfer import people as who
 from chat.i18n import t
 from handlers.transfer.callbacks import Confirm
 from handlers.transfer.confirm import FEATURE, show_confirm
+from handlers.home import callbacks as home_buttons
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
@@ -198,7 +199,7 @@ def conversation() -> ConversationHandler:
     return ui.conversation(
         FEATURE, fallbacks=[entry.home_fallback(FEATURE)],
         entry_points=[CommandHandler("transfer", start, filters=private),
-                      CallbackQueryHandler(start, pattern=r"^home:transfer$"),
+                      CallbackQueryHandler(start, pattern=home_buttons.Transfer.pattern()),
                       # a confirm screen sent from a group command, or an older screen (stale: a popup)
                       CallbackQueryHandler(on_press, pattern=Confirm.pattern())],
         states={

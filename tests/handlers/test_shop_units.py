@@ -47,7 +47,9 @@ def test_crafted_shop_data_parses_as_no_button(data):
 
 
 def test_the_home_pay_button_is_answered_here():
-    assert cb.home_pay("home:pay") and not cb.home_pay("home:pays") and not cb.home_pay(None)
+    from handlers.home.callbacks import Pay
+
+    assert Pay.pattern()("home:pay") and not Pay.pattern()("home:pays") and not Pay.pattern()(None)
 
 
 @pytest.mark.parametrize("text, code", [
