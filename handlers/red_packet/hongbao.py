@@ -68,6 +68,9 @@ class Refused(Exception):
         return f"{said}\n\n{t(lang, self.then)}" if self.then else said
 
 
+FULLWIDTH_DIGITS = str.maketrans({0xFF10 + i: ord("0") + i for i in range(10)})
+
+
 def parse(args: list[str], *, exclusive: bool) -> PacketSpec:
     """``/hongbao`` arguments -> the packet asked for (kind, total in fen, shares, greeting)."""
     if not args:
@@ -80,9 +83,10 @@ def parse(args: list[str], *, exclusive: bool) -> PacketSpec:
         return PacketSpec("exclusive", total, 1, " ".join(args[1:]).strip() or None)
     if len(args) < 2:
         raise Refused("rp.missing_shares", then="rp.usage")
-    if not re.fullmatch(r"\d{1,4}", args[1]):
+    count = args[1].translate(FULLWIDTH_DIGITS)  # a Chinese IME's digits, as amounts take them
+    if not re.fullmatch(r"[0-9]{1,4}", count):  # ASCII only: \d and int() would take any script's digits
         raise Refused("rp.bad_shares", given=args[1][:20])
-    shares = int(args[1])
+    shares = int(count)
     rest = args[2:]
     kind = "lucky"
     if rest and rest[0].lower() in ("lucky", "equal", "拼手气", "普通"):

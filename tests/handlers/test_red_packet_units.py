@@ -42,6 +42,7 @@ def test_an_exclusive_packet_has_one_share_and_the_rest_is_the_greeting():
     ([], False, "rp.usage"), ([], True, "rp.usage_exclusive"), (["ten", "3"], False, "rp.bad_amount"),
     (["10"], False, "rp.missing_shares"), (["10", "three"], False, "rp.bad_shares"), (["10", ""], False, "rp.bad_shares"),
     (["10", "12345"], False, "rp.bad_shares"), (["10", "-3"], False, "rp.bad_shares"),
+    (["10", "٣"], False, "rp.bad_shares"), (["10", "³"], False, "rp.bad_shares"),  # other scripts' digits
     (["10", "3", "equal"], False, "rp.equal_uneven"), (["10", "0", "equal"], False, "rp.equal_uneven"),
 ])
 def test_what_cannot_become_a_packet_says_why(args, exclusive, msgid):
