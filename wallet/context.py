@@ -34,7 +34,8 @@ class Context:
     # other processes still meet BEGIN IMMEDIATE and busy_timeout.
     write_gate: asyncio.Lock = field(default_factory=asyncio.Lock)
     # what services keep per process on the context, created on first use (none holds money:
-    # queues and codecs; each batcher is bound to the event loop that made it)
+    # queues and codecs; each group-commit engine, a wallet.group_commit.GroupCommit, is bound
+    # to the event loop that made it)
     pin_gates: dict = field(default_factory=dict, repr=False)           # services.pins: PIN checks queue per person
     sqlite_dt_codec: Any = field(default=None, repr=False)              # services.transfer_sqlite
     sqlite_group: Any = field(default=None, repr=False)                 # sqlite_hop.group

@@ -25,6 +25,7 @@ import sqlite3
 from typing import Any, Callable, TypeVar
 
 from wallet.context import Context
+from wallet.group_commit import GroupCommit, of_this_loop
 
 log = logging.getLogger("wallet.sqlite_hop")
 T = TypeVar("T")
@@ -100,7 +101,9 @@ async def in_write_tx(ctx: Context, fn: Callable[..., T | None], *args: Any) -> 
 # takes the general path, which raises the precise error or replays); the others commit. Every
 # request is answered only after the COMMIT returned. If the transaction fails as a whole,
 # nothing of it was written and every request in it is answered None. A lone request never
-# waits for a timer: the first one starts a transaction at once.
+# waits for a timer: the first one starts a transaction at once (a transaction of one). The
+# engine is wallet.group_commit's: one transaction in flight at a time, at most GROUP_MAX
+# requests in it, one turn of the event loop after each (GROUP_TURN).
 GROUP_MAX = 64
 GROUP_TURN = True  # measured in bench/REPORT.md ("SQLite fast path")
 
@@ -122,53 +125,14 @@ def _group(db: sqlite3.Connection, items: list[tuple[Callable[..., Any], tuple]]
     return out
 
 
-class Group:
-    """Queues write functions of one event loop and runs them in shared transactions."""
-
-    def __init__(self, ctx: Context):
-        self.ctx = ctx
-        self.loop = asyncio.get_running_loop()
-        self.queue: list[tuple[Callable[..., Any], tuple, asyncio.Future]] = []
-        self.running = False
-
-    async def submit(self, fn: Callable[..., T | None], *args: Any) -> T | None:
-        fut = self.loop.create_future()
-        self.queue.append((fn, args, fut))
-        if not self.running:
-            self.running = True
-            self.task = self.loop.create_task(self._drain())  # kept: a task without a reference may be collected
-        return await fut
-
-    async def _drain(self) -> None:
-        try:
-            while self.queue:
-                batch, self.queue = self.queue[:GROUP_MAX], self.queue[GROUP_MAX:]
-                results = None
-                try:
-                    results = await in_write_tx(self.ctx, _group, [(fn, args) for fn, args, _ in batch])
-                except Exception:
-                    log.info("group commit: a transaction of %d failed as a whole; general path for each",
-                             len(batch), exc_info=True)
-                    results = [None] * len(batch)
-                finally:
-                    if results is None:  # cancelled (the loop is closing): do not leave the waiters hanging
-                        for _, _, fut in batch:
-                            if not fut.done():
-                                fut.set_exception(RuntimeError("group commit interrupted"))
-                for (_, _, fut), result in zip(batch, results):
-                    if not fut.done():
-                        fut.set_result(result)
-                # one turn of the loop: the callers just answered may queue their next request
-                # and share the next transaction with those already waiting (one fsync for all)
-                if GROUP_TURN:
-                    await asyncio.sleep(0)
-        finally:
-            self.running = False
+def group(ctx: Context) -> GroupCommit:
+    """This event loop's group of ``ctx``: requests are (fn, args); a batch is one transaction."""
+    ctx.sqlite_group = of_this_loop(ctx.sqlite_group, lambda: GroupCommit(
+        lambda items: in_write_tx(ctx, _group, items), failed=None, limit=GROUP_MAX, turn=GROUP_TURN,
+        name="sqlite group commit"))
+    return ctx.sqlite_group
 
 
-def group(ctx: Context) -> Group:
-    """This event loop's group of ``ctx``."""
-    g = ctx.sqlite_group
-    if g is None or g.loop is not asyncio.get_running_loop():
-        g = ctx.sqlite_group = Group(ctx)
-    return g
+async def grouped(ctx: Context, fn: Callable[..., T | None], *args: Any) -> T | None:
+    """``fn(db, *args)`` in this process's next group transaction, in its own savepoint."""
+    return await group(ctx).submit((fn, args))

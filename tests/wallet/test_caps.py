@@ -176,13 +176,13 @@ async def test_concurrent_sends_of_many_people_each_see_their_own_red_packets(en
     which checks the caps of each: a ¥10 packet, then ¥6 transfers of four people at once under
     a ¥15 cap are all refused, and ¥5 ones all go through."""
     batches: list[int] = []
-    real_run = transfer_fastpath._Batcher._run
+    real_run = transfer_fastpath._Batches.run
 
     async def run(self, batch):
         batches.append(len(batch))
         return await real_run(self, batch)
 
-    monkeypatch.setattr(transfer_fastpath._Batcher, "_run", run)
+    monkeypatch.setattr(transfer_fastpath._Batches, "run", run)
     ctx = make_context(engine, daily_cap_verified=1_500)
     await bootstrap(ctx)
     senders = (11, 12, 13, 14)

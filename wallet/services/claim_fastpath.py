@@ -22,7 +22,8 @@ from datetime import datetime, timezone
 
 
 from wallet.context import Context
-from wallet.services.pg_batch import iso_sql, take_batch
+from wallet.group_commit import GroupCommit, of_this_loop
+from wallet.services.pg_batch import iso_sql
 from wallet.errors import AlreadyClaimed, NotForYou, RedPacketEmpty, RedPacketExpired
 from wallet.uow import request_hash
 
@@ -218,56 +219,33 @@ async def _alone(ctx: Context, params: dict) -> tuple:
     raise AssertionError("unreachable")
 
 
-class _Batcher:
-    """Queues claims and sends them to the database in batches: one statement, one commit."""
+# --- group commit: concurrent claims of one process share one statement (wallet.group_commit's
+# engine: up to BATCH_IN_FLIGHT batches at once, of up to BATCH_MAX; a lone claim and every claim
+# of a batch that failed as a whole run alone)
+ALONE = ("alone", None)
 
-    def __init__(self, ctx: Context):
-        self.ctx = ctx
-        self.loop = asyncio.get_running_loop()
-        self.queue: list[tuple[dict, asyncio.Future]] = []
-        self.running = 0
 
-    async def submit(self, params: dict) -> tuple:
-        fut = self.loop.create_future()
-        self.queue.append((params, fut))
-        if self.running < BATCH_IN_FLIGHT:
-            self.running += 1
-            self.loop.create_task(self._drain())
-        return await fut
+def _marks(p: dict) -> tuple:
+    """At most one request per key and per (packet, person) in a batch; the rest wait."""
+    return ("k", p["key"]), ("c", p["pid"], p["usr"])
 
-    def _take(self) -> list[tuple[dict, asyncio.Future]]:
-        """At most one request per key and per (packet, person) in a batch; the rest wait."""
-        batch, self.queue = take_batch(self.queue, lambda p: (("k", p["key"]), ("c", p["pid"], p["usr"])), BATCH_MAX)
-        return batch
 
-    async def _drain(self) -> None:
-        try:
-            while self.queue:
-                batch = self._take()
-                if len(batch) == 1:
-                    outs = None
-                else:
-                    try:
-                        rows = await _execute(self.ctx, [p for p, _ in batch])
-                        outs = {r["n"]: _outcome(r) for r in rows}
-                    except Exception:  # the batch as a whole failed: every request runs alone
-                        log.info("claim group commit: batch of %d failed; running each alone", len(batch),
-                                 exc_info=True)
-                        outs = None
-                for i, (params, fut) in enumerate(batch):
-                    if not fut.done():
-                        fut.set_result(outs[i + 1] if outs is not None else ("alone", None))
-        finally:
-            self.running -= 1
+def _engine(ctx: Context) -> GroupCommit:
+    """This event loop's group commit of claims for ``ctx``."""
+    async def run(ps: list[dict]) -> list[tuple]:
+        outs = {r["n"]: _outcome(r) for r in await _execute(ctx, ps)}
+        return [outs[n] for n in range(1, len(ps) + 1)]
+
+    ctx.claim_batcher = of_this_loop(ctx.claim_batcher, lambda: GroupCommit(
+        run, failed=ALONE, limit=BATCH_MAX, marks=_marks, in_flight=BATCH_IN_FLIGHT, lone=lambda p: ALONE,
+        name="claim group commit"))
+    return ctx.claim_batcher
 
 
 async def _once(ctx: Context, params: dict) -> tuple:
     if not GROUP_COMMIT:
         return await _alone(ctx, params)
-    b = ctx.claim_batcher
-    if b is None or b.loop is not asyncio.get_running_loop():
-        b = ctx.claim_batcher = _Batcher(ctx)
-    how, value = await b.submit(params)
+    how, value = await _engine(ctx).submit(params)
     if how == "alone":
         return await _alone(ctx, params)
     return how, value

@@ -23,7 +23,8 @@ from sqlalchemy.exc import DBAPIError
 from wallet import ledger, uow
 from wallet.context import Context
 from wallet.services.limits import OUTGOING_KINDS
-from wallet.services.pg_batch import iso_sql, take_batch
+from wallet.group_commit import RUN, GroupCommit, of_this_loop
+from wallet.services.pg_batch import iso_sql
 from wallet.services.transfer_rules import NOTICES, notice_key_sql
 from wallet.services.limits import local_day_start
 from wallet.uow import request_hash
@@ -247,11 +248,12 @@ async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> d
 # or transfer; the rest wait for the next batch. Batches form by themselves: while one is in
 # the database the next requests queue, so a lone request never waits for a timer. If a batch
 # fails as a whole (a guard, a conflict), every request in it runs alone. A batch of sends holds
-# all its money in ONE escrow shard, taken in turn (``_Batcher._escrow``), where a lone send and
+# all its money in ONE escrow shard, taken in turn (``_Batches._escrow``), where a lone send and
 # the general path take the sender's shard: a batch then locks one escrow row, not one per
 # sender, and two batches in flight lock different rows (measured in bench/notes/10-pg-transfers.md;
 # WALLET_BATCH_ONE_ESCROW=0 for the sender's shard). Every transfer records its shard, and its
-# accept, return or refund takes the money out of that same shard.
+# accept, return or refund takes the money out of that same shard. The engine is
+# wallet.group_commit's, one per kind: up to BATCH_IN_FLIGHT batches at once, of up to BATCH_MAX.
 
 _SPENT_LATERAL = """
   LATERAL (SELECT COALESCE(SUM(CASE WHEN j.created_at >= r.day THEN -e.amount ELSE 0 END), 0) AS day_used,
@@ -371,56 +373,27 @@ BATCH_MAX = 64
 BATCH_IN_FLIGHT = int(os.environ.get("WALLET_GROUP_COMMIT_IN_FLIGHT", "2"))
 
 
-class _Batcher:
-    """Queues fast-path requests of one kind and sends them to the database in batches."""
+ALONE = ("alone", None)  # the answer "run your single statement" (alone, or its batch failed as a whole)
+
+
+def _lone(params: dict):
+    """A batch of one: the single statement serves it (tests: the batch statement, BATCH_OF_ONE)."""
+    return RUN if BATCH_OF_ONE else ALONE
+
+
+class _Batches:
+    """The batch statement of one kind (send or accept), run by the group-commit engine."""
 
     def __init__(self, ctx: Context, kind: str):
         self.ctx, self.kind = ctx, kind
-        self.queue: list[tuple[dict, asyncio.Future]] = []
-        self.running = 0
         self.turn = 0  # which escrow shard the next send batch holds its money in
 
-    async def submit(self, params: dict) -> dict | None:
-        fut = asyncio.get_running_loop().create_future()
-        self.queue.append((params, fut))
-        if self.running < BATCH_IN_FLIGHT:
-            self.running += 1
-            asyncio.get_running_loop().create_task(self._drain())
-        return await fut
-
-    def _take(self) -> list[tuple[dict, asyncio.Future]]:
+    def marks(self, p: dict) -> tuple:
         """At most one request per key and per payer (send) or transfer (accept) in a batch."""
-        batch, self.queue = take_batch(
-            self.queue, lambda p: (("k", p["key"]), ("s", p["sender"]) if self.kind == "send" else ("t", p["tid"])),
-            BATCH_MAX)
-        return batch
+        return ("k", p["key"]), ("s", p["sender"]) if self.kind == "send" else ("t", p["tid"])
 
-    async def _drain(self) -> None:
-        try:
-            while self.queue:
-                batch = self._take()
-                try:
-                    results = await self._run(batch)
-                except Exception:  # the batch as a whole failed: every request runs alone
-                    log.info("group commit: batch of %d %s failed; running each alone", len(batch), self.kind,
-                             exc_info=True)
-                    results = None
-                for i, (params, fut) in enumerate(batch):
-                    if fut.done():
-                        continue
-                    if results is _ALONE:
-                        fut.set_result(("alone", None))
-                    elif results is not None:
-                        fut.set_result(("done", results.get(i + 1)))
-                    else:
-                        fut.set_result(("alone", None))
-        finally:
-            self.running -= 1
-
-    async def _run(self, batch) -> dict[int, dict | None]:
-        if len(batch) == 1 and not BATCH_OF_ONE:
-            return _ALONE
-        ps = [p for p, _ in batch]
+    async def run(self, ps: list[dict]) -> list[tuple]:
+        """("done", its result or None: left out of the batch) for each request, in order."""
         if self.kind == "send":
             sql = _SEND_BATCH_SQL
             if ONE_ESCROW:
@@ -439,7 +412,8 @@ class _Batcher:
                 if getattr(exc, "sqlstate", None) is None:
                     await conn.invalidate()
                 raise
-        return {r["n"]: json.loads(r["result"]) for r in rows}
+        results = {r["n"]: json.loads(r["result"]) for r in rows}
+        return [("done", results.get(n)) for n in range(1, len(ps) + 1)]
 
     async def _escrow(self) -> int:
         """The escrow shard of the next send batch: one shard per batch, taken in turn, so a batch
@@ -452,8 +426,18 @@ class _Batcher:
         return escrow
 
 
+def _engine(ctx: Context, kind: str) -> GroupCommit:
+    """This event loop's group commit of ``kind`` for ``ctx``."""
+    def make() -> GroupCommit:
+        batches = _Batches(ctx, kind)
+        return GroupCommit(batches.run, failed=ALONE, limit=BATCH_MAX, marks=batches.marks,
+                           in_flight=BATCH_IN_FLIGHT, lone=_lone, name=f"transfer {kind} group commit")
+    batchers = ctx.transfer_batchers
+    batchers[kind] = of_this_loop(batchers.get(kind), make)
+    return batchers[kind]
+
+
 ONE_ESCROW = os.environ.get("WALLET_BATCH_ONE_ESCROW", "1") != "0"
-_ALONE: dict = {}  # a batch of one: the single statement serves it
 # tests: a batch of one goes through the batch statement too, so every rule case meets it
 BATCH_OF_ONE = False
 
@@ -461,12 +445,7 @@ BATCH_OF_ONE = False
 async def _fast_grouped(ctx: Context, kind: str, stmt, params: dict) -> dict | None:
     if not GROUP_COMMIT:
         return await _fast(ctx, stmt, params)
-    batchers = ctx.transfer_batchers
-    b = batchers.get(kind)
-    if b is None or b.loop is not asyncio.get_running_loop():
-        b = batchers[kind] = _Batcher(ctx, kind)
-        b.loop = asyncio.get_running_loop()
-    how, result = await b.submit(params)
+    how, result = await _engine(ctx, kind).submit(params)
     if how == "done":  # its result, or None: left out of the batch, the general path tells why
         return result
     return await _fast(ctx, stmt, params)  # alone, or its batch failed as a whole

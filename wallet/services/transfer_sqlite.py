@@ -231,7 +231,7 @@ async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> d
 
 async def _run(ctx: Context, fn, p: dict) -> dict | None:
     if GROUP_COMMIT:
-        result = await sqlite_hop.group(ctx).submit(fn, p)
+        result = await sqlite_hop.grouped(ctx, fn, p)
     else:
         result = await sqlite_hop.in_write_tx(ctx, fn, p)
     if result is None:
