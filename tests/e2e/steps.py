@@ -239,3 +239,15 @@ def use_fake_clock(bot):
     clock = FakeClock(datetime.now(timezone.utc))
     bot.bot_data["wallet"].clock = clock
     return clock
+
+
+def errors_logged(caplog) -> list[str]:
+    """The ERROR lines of a scenario, but for a scheduled job cancelled by a bot's own shutdown
+    (APScheduler logs the CancelledError of a job it stops mid-run: the outbox leaves its notice
+    pending and the sweeps are one transaction each, so nothing is lost)."""
+    import asyncio
+    import logging
+
+    def shutdown_cancel(r) -> bool:
+        return r.name.startswith("apscheduler") and bool(r.exc_info) and isinstance(r.exc_info[1], asyncio.CancelledError)
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and not shutdown_cancel(r)]

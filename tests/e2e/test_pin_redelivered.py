@@ -9,6 +9,7 @@ import logging
 
 from sqlalchemy import func, select
 
+from tests.e2e.steps import errors_logged
 from tests.e2e.flows import bot, keypad, opened, scan_secrets  # noqa: F401 (bot: the fixture)
 from tests.e2e.test_transfer import _send
 from tests.people import Answer, Message, Person
@@ -79,7 +80,7 @@ async def test_a_shop_payment_whose_last_pin_press_comes_twice_pays_once(bot, ct
         await settled(bob)
         await people.redeliver(last.update_id)  # and once more
         await settled(bob)
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert errors_logged(caplog) == []
     key = f"u{bob.id}:merchant_pay:tg:{bob.id}:pay:{nonce_of(screen)}"
     assert await journal_rows(ctx, key) == 1 and await journal_kind(ctx, "pay", bob.id) == 1
     assert await wallet_balance(ctx, bob.id) == 7_000 and await wallet_balance(ctx, alice.id) == 3_000
@@ -102,7 +103,7 @@ async def test_a_transfer_whose_last_pin_press_comes_twice_sends_once(bot, ctx, 
     with caplog.at_level(logging.WARNING):
         await people.redeliver(last.update_id)
         await settled(alice)
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert errors_logged(caplog) == []
     key = f"u{alice.id}:transfer_send:tg:{alice.id}:transfer:{nonce_of(screen)}"
     assert await journal_rows(ctx, key) == 1 and await journal_kind(ctx, "transfer_hold", alice.id) == 1
     assert await wallet_balance(ctx, alice.id) == 3_000

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from bot.settings import Settings
 from tests.e2e.flows import enter_pin, keypad, scan_secrets
-from tests.e2e.steps import running_bot
+from tests.e2e.steps import errors_logged, running_bot
 from tests.e2e.test_outbox_kill import start_bot, wait_ready
 from tests.e2e.test_pin_redelivered import fixed_code_link, journal_kind, journal_rows, nonce_of, said, settled
 from tests.e2e.test_transfer import _send
@@ -136,7 +136,7 @@ async def test_the_last_pin_press_again_after_a_restart_between_payment_and_repl
             assert len(cards) == 1  # one card for Bob, posted by the new bot from the replayed result
             answer = await bob.press(cards[0], "Accept")
             assert "¥30.00" in answer.text
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert errors_logged(caplog) == []
     assert await wallet_balance(ctx, payer.id) == 7_000 and await wallet_balance(ctx, payee.id) == 3_000
     assert await journal_kind(ctx, journal_kind_, payer.id) == 1
     assert await journal_rows(ctx, key) == 1  # under the key of the draft's nonce

@@ -26,6 +26,20 @@ from wallet.services import bills, tickets, transfers
 from wallet.services import people as persons
 
 
+
+async def report(bot, ctx, bob) -> dict:
+    """Bob reports his first bill (a top-up): "the amount is wrong", no description; the ticket."""
+    topup = (await bills.bills(ctx, bob.id))["items"][0]
+    await bob.send("/start")
+    await bob.expect(contains="Balance")
+    await crafted(bot, bob, f"ticket:report:{topup['journal_id']}")
+    why = await bob.expect(contains="What is wrong?")
+    await bob.press(why, "The amount is wrong")
+    await bob.send("skip")
+    await bob.expect(contains="opened")
+    [x] = await tickets.mine(ctx, bob.id)
+    return x
+
 async def crafted(bot, person: Person, data: str):
     """A button with ``data`` in ``person``'s private chat (a modified client may send any callback_data)."""
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data=data)]])
@@ -281,17 +295,9 @@ async def test_a_report_waits_for_the_admins_when_none_is_configured(bot, ctx, p
     admin = await people.person("Admin", "en")
     bot_settings(bot).admin_ids = ()
     await opened(ctx, bob, balance=300)
-    topup = (await bills.bills(ctx, bob.id))["items"][0]
     await admin.send("/tickets")  # not an admin yet: told how to open a wallet (and the chat is started)
     await admin.expect()
-    await bob.send("/start")
-    await bob.expect(contains="Balance")
-    await crafted(bot, bob, f"ticket:report:{topup['journal_id']}")
-    why = await bob.expect(contains="What is wrong?")
-    await bob.press(why, "The amount is wrong")
-    await bob.send("skip")
-    await bob.expect(contains="opened")
-    [x] = await tickets.mine(ctx, bob.id)
+    x = await report(bot, ctx, bob)
     await admin.expect_none(contains=x["number"], within=1.5)
     assert [e["kind"] for e in await tickets.undelivered(ctx)] == ["opened"]
     bot_settings(bot).admin_ids = (admin.id,)

@@ -5,21 +5,9 @@ from __future__ import annotations
 
 from tests.e2e.flows import bot, opened  # noqa: F401 (bot: the fixture)
 from tests.e2e.steps import Opening, bot_settings
-from tests.e2e.test_tickets import crafted
-from wallet.services import bills, tickets
+from tests.e2e.test_tickets import report
 
 
-async def report(bot, ctx, bob) -> dict:
-    topup = (await bills.bills(ctx, bob.id))["items"][0]
-    await bob.send("/start")
-    await bob.expect(contains="Balance")
-    await crafted(bot, bob, f"ticket:report:{topup['journal_id']}")
-    why = await bob.expect(contains="What is wrong?")
-    await bob.press(why, "The amount is wrong")
-    await bob.send("skip")
-    await bob.expect(contains="opened")
-    [x] = await tickets.mine(ctx, bob.id)
-    return x
 
 
 async def reply(admin, card, number: str, text: str) -> None:
