@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton
 
 from handlers.ui import confirm
-from handlers.ui.callbacks import Button
+from handlers.ui.callbacks import Button, Fixed
 
 PREFIX = "shop"
 NAME_PREFIX, CODE_PREFIX, PAY_PREFIX = "shn", "shc", "pay"
@@ -37,18 +37,6 @@ NAME_PREFIX, CODE_PREFIX, PAY_PREFIX = "shn", "shc", "pay"
 NameConfirm = confirm.button(NAME_PREFIX)  # shn:cat:<category index>:<nonce>
 CodeConfirm = confirm.button(CODE_PREFIX)  # shc:open:0:<nonce>
 PayConfirm = confirm.button(PAY_PREFIX)  # pay:ok|st|sc|no:0:<nonce> (shortfall.offer builds st / sc)
-
-
-@dataclass(frozen=True)
-class Fixed(Button):
-    """``<prefix>:<verb>:0``: a screen of no particular row (the 0 is part of the button)."""
-
-    zero: int = 0
-
-    @classmethod
-    def parse(cls, data: object):
-        press = super().parse(data)
-        return press if press is not None and press.zero == 0 else None
 
 
 @dataclass(frozen=True)

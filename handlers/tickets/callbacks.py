@@ -26,24 +26,12 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton
 
 from handlers.ui import confirm
-from handlers.ui.callbacks import Button
+from handlers.ui.callbacks import Button, Fixed
 
 PREFIX = "ticket"
 ADMIN_PREFIX = "tka"
 
 Confirm = confirm.button(PREFIX)  # ticket:why|skip|no:<reason index or 0>:<nonce>
-
-
-@dataclass(frozen=True)
-class Fixed(Button):
-    """``<prefix>:<verb>:0``: a screen of no particular row (the 0 is part of the button)."""
-
-    zero: int = 0
-
-    @classmethod
-    def parse(cls, data: object):
-        press = super().parse(data)
-        return press if press is not None and press.zero == 0 else None
 
 
 # --- the reporter's ---------------------------------------------------------------------------------

@@ -130,6 +130,19 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Fixed(Button):
+    """``<prefix>:<verb>:0``: a screen of no particular row (the 0 is part of the button); subclass
+    it with ``prefix=`` and ``verb=``."""
+
+    zero: int = 0
+
+    @classmethod
+    def parse(cls, data: object):
+        press = super().parse(data)
+        return press if press is not None and press.zero == 0 else None
+
+
+@dataclass(frozen=True)
 class PinKey(Button, prefix="pin"):
     """A key of the PIN keypad (handlers/ui/keypad_screen.py): ``pin:<d|x|c>:<position>:<nonce>``.
 
