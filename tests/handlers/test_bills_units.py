@@ -3,9 +3,7 @@ months, a typed date range, the summary's caption; the package's modules import 
 one direction only, and its buttons are built nowhere but through handlers/bills/callbacks.py."""
 from __future__ import annotations
 
-import ast
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import given, strategies as st
@@ -20,7 +18,6 @@ from handlers.bills.listing import _filter_rows
 from handlers.ui.callbacks import well_formed
 from wallet.errors import InvalidDateRange
 
-PACKAGE = Path(__file__).resolve().parents[2] / "handlers" / "bills"
 
 
 # --- the view and the buttons ---------------------------------------------------------------------
@@ -133,16 +130,3 @@ def test_the_modules_import_each_other_in_one_direction():
          if m.startswith("handlers.bills.")}
     assert cycles(g) == []
     assert "handlers.bills.listing" not in set().union(*g.values())
-
-
-def test_buttons_are_built_and_matched_only_through_callbacks():
-    """No ``callback_data=`` and no string ``pattern=`` outside handlers/bills/callbacks.py."""
-    found = []
-    for path in PACKAGE.glob("*.py"):
-        if path.name == "callbacks.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.keyword) and (node.arg == "callback_data" or (
-                    node.arg == "pattern" and isinstance(node.value, (ast.Constant, ast.JoinedStr)))):
-                found.append(f"{path.name}:{node.lineno}")
-    assert not found
