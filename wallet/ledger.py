@@ -3,7 +3,8 @@ each account's cached balance in the same database transaction.
 
 Accounts are touched in id order, so two postings over the same accounts take their row
 locks in the same order on PostgreSQL and cannot deadlock. A debit is a conditional update
-(``balance + amount >= 0`` unless the account may go negative); no row means not enough money.
+(the debit rule, ``debit_allowed``: ``allow_negative OR balance >= amount``); no row means not
+enough money. The fast paths' statements write the same rule with ``debit_allowed_sql``.
 """
 from __future__ import annotations
 
@@ -20,6 +21,18 @@ from wallet.models import SYSTEM_ACCOUNTS, accounts, entries, journal
 from wallet.uow import insert_ignore
 
 NEGATIVE_ALLOWED = {"bank_clearing", "interest_expense"}
+
+
+def debit_allowed(amount: int):
+    """The debit rule (taking ``amount`` > 0 fen out of an account), as a Core condition on
+    ``accounts``: the account may go negative, or its balance covers the amount."""
+    return or_(accounts.c.allow_negative, accounts.c.balance >= amount)
+
+
+def debit_allowed_sql(*, amount: str, balance: str = "balance", allow_negative: str = "allow_negative") -> str:
+    """``debit_allowed`` as SQL text over the given column/parameter expressions (the fast
+    paths' statements: ``debit_allowed_sql(amount="?")``, ``(amount=":amount", balance="a.balance", ...)``)."""
+    return f"({allow_negative} OR {balance} >= {amount})"
 
 
 async def post(
@@ -59,7 +72,7 @@ async def post(
         amount = merged[account_id]
         stmt = accounts.update().where(accounts.c.id == account_id)
         if amount < 0:
-            stmt = stmt.where(or_(accounts.c.allow_negative, accounts.c.balance + amount >= 0))
+            stmt = stmt.where(debit_allowed(-amount))
         res = await conn.execute(stmt.values(balance=accounts.c.balance + amount))
         if res.rowcount != 1:
             available = (await conn.execute(

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 
 from wallet.context import Context
 from wallet.group_commit import GroupCommit, of_this_loop
+from wallet.ledger import debit_allowed_sql
 from wallet.services.pg_batch import iso_sql
 from wallet.errors import AlreadyClaimed, NotForYou, RedPacketEmpty, RedPacketExpired
 from wallet.uow import request_hash
@@ -126,7 +127,8 @@ WITH
   delta AS (SELECT acc, SUM(d) AS d FROM (SELECT escrow_account_id AS acc, -amount AS d FROM good
                                           UNION ALL SELECT dst, amount FROM good) AS x GROUP BY acc),
   upd AS (UPDATE accounts a SET balance = a.balance + delta.d FROM delta
-          WHERE a.id = delta.acc AND (delta.d >= 0 OR a.allow_negative OR a.balance + delta.d >= 0) RETURNING a.id),
+          WHERE a.id = delta.acc AND (delta.d >= 0 OR {debit_allowed_sql(amount="-delta.d", balance="a.balance",
+                                                                    allow_negative="a.allow_negative")}) RETURNING a.id),
   cnt AS (SELECT (SELECT count(*) FROM good) AS g, (SELECT count(*) FROM op) AS o, (SELECT count(*) FROM jr) AS j,
                  (SELECT count(*) FROM en) AS e, (SELECT count(*) FROM cl) AS c, (SELECT count(*) FROM pu) AS p,
                  (SELECT count(*) FROM take) AS t,

@@ -1,4 +1,6 @@
-"""Real-name tier caps on money going out (transfers, red packets, payments)."""
+"""Real-name tier caps on money going out (transfers, red packets, payments): the cap rule and the
+outgoing kinds are ``transfer_rules``' (``cap_exceeded``, ``OUTGOING_KINDS``), checked here on the
+general paths."""
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -10,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from wallet.context import Context
 from wallet.errors import LimitExceeded
 from wallet.models import entries, journal
-
-OUTGOING_KINDS = ("transfer_hold", "rp_create", "pay")
+from wallet.services.transfer_rules import OUTGOING_KINDS, cap_exceeded
 
 
 def local_day_start(ctx: Context, now: datetime) -> datetime:
@@ -45,7 +46,8 @@ async def check_outgoing(ctx: Context, conn: AsyncConnection, account_id: int, a
     day = local_day_start(ctx, now)
     year = day.replace(month=1, day=1)
     day_used, year_used = await _spent_day_and_year(conn, account_id, day, year)
-    if day_used + amount > ctx.rules.daily_cap_verified:
-        raise LimitExceeded(period="day", cap=ctx.rules.daily_cap_verified, used=day_used, requested=amount)
-    if year_used + amount > ctx.rules.yearly_cap_verified:
-        raise LimitExceeded(period="year", cap=ctx.rules.yearly_cap_verified, used=year_used, requested=amount)
+    caps = {"day": (ctx.rules.daily_cap_verified, day_used), "year": (ctx.rules.yearly_cap_verified, year_used)}
+    period = cap_exceeded(day_used, year_used, amount, day_cap=caps["day"][0], year_cap=caps["year"][0])
+    if period is not None:
+        cap, used = caps[period]
+        raise LimitExceeded(period=period, cap=cap, used=used, requested=amount)

@@ -22,10 +22,9 @@ from sqlalchemy.exc import DBAPIError
 
 from wallet import ledger, uow
 from wallet.context import Context
-from wallet.services.limits import OUTGOING_KINDS
 from wallet.group_commit import RUN, GroupCommit, of_this_loop
 from wallet.services.pg_batch import iso_sql
-from wallet.services.transfer_rules import NOTICES, notice_key_sql
+from wallet.services.transfer_rules import NOTICES, debit_allowed_sql, notice_key_sql, spent_sql, within_caps_sql
 from wallet.services.limits import local_day_start
 from wallet.uow import request_hash
 
@@ -47,15 +46,9 @@ FAST_PATH = os.environ.get("WALLET_TRANSFER_FAST_PATH", "1") != "0"
 # no row; it then goes through the general path above, which replays a finished key or raises
 # the precise error. Same rows, same journal conventions, same result as the general path.
 
-# the outgoing kinds that count against the caps (limits.OUTGOING_KINDS), as SQL
-_OUTGOING_SQL = ", ".join(f"'{k}'" for k in OUTGOING_KINDS)
-
-_SPENT_SQL = """
-  spent AS (SELECT COALESCE(SUM(CASE WHEN j.created_at >= CAST(:day AS timestamp) THEN -e.amount ELSE 0 END), 0) AS day_used,
-                   COALESCE(SUM(-e.amount), 0) AS year_used
-            FROM entries e JOIN journal j ON j.id = e.tx_id
-            WHERE e.account_id = (SELECT id FROM src) AND j.kind IN (""" + _OUTGOING_SQL + """)
-              AND j.created_at >= CAST(:year AS timestamp) AND e.amount < 0)"""
+# the caps, the debit: transfer_rules' (spent_sql, within_caps_sql, debit_allowed_sql)
+_SPENT_SQL = ("\n  spent AS (" + spent_sql(account="(SELECT id FROM src)", day="CAST(:day AS timestamp)",
+                                        year="CAST(:year AS timestamp)") + ")")
 
 _SEND_SQL = text(f"""
 WITH
@@ -65,7 +58,8 @@ WITH
   {_SPENT_SQL},
   ok AS (SELECT src.id AS src FROM s, r, src, spent
          WHERE NOT s.frozen AND s.verified_at IS NOT NULL AND r.verified_at IS NOT NULL
-           AND spent.day_used + :amount <= :day_cap AND spent.year_used + :amount <= :year_cap),
+           AND {within_caps_sql(day_used="spent.day_used", year_used="spent.year_used", amount=":amount",
+                                day_cap=":day_cap", year_cap=":year_cap")}),
   lk AS (SELECT a.id, a.balance FROM accounts a WHERE a.id IN ((SELECT src FROM ok), :escrow)
          ORDER BY a.id FOR UPDATE),
   tid AS (SELECT nextval(pg_get_serial_sequence('transfers', 'id')) AS id
@@ -80,7 +74,7 @@ WITH
          FROM tid ON CONFLICT DO NOTHING RETURNING result),
   upd AS (UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = :escrow THEN :amount ELSE -:amount END
           FROM lk WHERE a.id = lk.id AND EXISTS (SELECT 1 FROM op)
-            AND (a.id = :escrow OR ((a.allow_negative OR a.balance >= :amount)
+            AND (a.id = :escrow OR ({debit_allowed_sql(amount=":amount", balance="a.balance", allow_negative="a.allow_negative")}
                                     AND a.xmin = (SELECT s0.xmin FROM accounts s0 WHERE s0.id = a.id)))
           RETURNING a.id),
   tr AS (INSERT INTO transfers (id, sender_id, recipient_id, amount, note, status, escrow_account_id,
@@ -138,7 +132,8 @@ WITH
          WHERE id = :tid AND EXISTS (SELECT 1 FROM op) RETURNING id),
   upd AS (UPDATE accounts a SET balance = a.balance + CASE WHEN a.id = ok.dst THEN ok.amount ELSE -ok.amount END
           FROM lk, ok WHERE a.id = lk.id AND EXISTS (SELECT 1 FROM op)
-            AND (a.id = ok.dst OR a.allow_negative OR a.balance >= ok.amount) RETURNING a.id),
+            AND (a.id = ok.dst OR {debit_allowed_sql(amount="ok.amount", balance="a.balance",
+                                                     allow_negative="a.allow_negative")}) RETURNING a.id),
   jr AS (INSERT INTO journal (idem_key, kind, user_id, counterparty_id, note, ref_type, ref_id, created_at)
          SELECT :key, 'transfer_accept', :user, ok.sender_id, ok.note, 'transfer', ok.id, CAST(:now AS timestamp)
          FROM ok WHERE EXISTS (SELECT 1 FROM st) RETURNING id),
@@ -255,12 +250,7 @@ async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> d
 # accept, return or refund takes the money out of that same shard. The engine is
 # wallet.group_commit's, one per kind: up to BATCH_IN_FLIGHT batches at once, of up to BATCH_MAX.
 
-_SPENT_LATERAL = """
-  LATERAL (SELECT COALESCE(SUM(CASE WHEN j.created_at >= r.day THEN -e.amount ELSE 0 END), 0) AS day_used,
-                  COALESCE(SUM(-e.amount), 0) AS year_used
-           FROM entries e JOIN journal j ON j.id = e.tx_id
-           WHERE e.account_id = a.id AND j.kind IN (""" + _OUTGOING_SQL + """)
-             AND j.created_at >= r.year AND e.amount < 0) AS sp"""
+_SPENT_LATERAL = "\n  LATERAL (" + spent_sql(account="a.id", day="r.day", year="r.year") + ") AS sp"
 
 _GUARD = """
   cnt AS (SELECT (SELECT count(*) FROM good) AS g, (SELECT count(*) FROM upd) AS u,
@@ -283,7 +273,8 @@ WITH
          JOIN accounts a ON a.user_id = r.sender AND a.kind = 'wallet',
          {_SPENT_LATERAL}
          WHERE NOT s.frozen AND s.verified_at IS NOT NULL AND rc.verified_at IS NOT NULL
-           AND sp.day_used + r.amount <= $16 AND sp.year_used + r.amount <= $17),
+           AND {within_caps_sql(day_used="sp.day_used", year_used="sp.year_used", amount="r.amount",
+                                day_cap="$16", year_cap="$17")}),
   lk AS (SELECT a.id FROM accounts a
          WHERE a.id IN (SELECT w.id FROM accounts w WHERE w.user_id = ANY($2::bigint[]) AND w.kind = 'wallet'
                         UNION SELECT unnest($6::int[]))
@@ -296,7 +287,8 @@ WITH
   -- is still the version the caps were computed on (same xmin): else the request goes the
   -- general path, which locks the payer and sees everything already spent
   deb AS (UPDATE accounts a SET balance = a.balance - fund.amount FROM fund
-          WHERE a.id = fund.src AND (a.allow_negative OR a.balance >= fund.amount) AND a.xmin = fund.src_xmin
+          WHERE a.id = fund.src AND {debit_allowed_sql(amount="fund.amount", balance="a.balance",
+                                                       allow_negative="a.allow_negative")} AND a.xmin = fund.src_xmin
           RETURNING a.id),
   good AS (SELECT fund.*,
                   jsonb_build_object('transfer_id', tid, 'sender_id', sender, 'recipient_id', recipient,
@@ -351,7 +343,8 @@ WITH
   delta AS (SELECT acc, SUM(d) AS d FROM (SELECT escrow_account_id AS acc, -amount AS d FROM good
                                           UNION ALL SELECT dst, amount FROM good) AS x GROUP BY acc),
   upd AS (UPDATE accounts a SET balance = a.balance + delta.d FROM delta
-          WHERE a.id = delta.acc AND (delta.d >= 0 OR a.allow_negative OR a.balance + delta.d >= 0) RETURNING a.id),
+          WHERE a.id = delta.acc AND (delta.d >= 0 OR {debit_allowed_sql(amount="-delta.d", balance="a.balance",
+                                                                    allow_negative="a.allow_negative")}) RETURNING a.id),
   jr AS (INSERT INTO journal (idem_key, kind, user_id, counterparty_id, note, ref_type, ref_id, created_at)
          SELECT good.key, 'transfer_accept', good.usr, good.sender_id, good.note, 'transfer', good.id, good.rnow
          FROM good WHERE EXISTS (SELECT 1 FROM st) RETURNING id, idem_key),

@@ -7,9 +7,9 @@ its own SAVEPOINT, each answered after the COMMIT).
 Same rows, same journal conventions (``wallet.ledger``), same stored operations result and same
 outbox notice as the general path in ``wallet.services.transfers``, and the same rules from the
 same sources: the guards of ``wallet.services.guards`` (frozen, verified), the caps of
-``ctx.rules`` over ``limits.OUTGOING_KINDS`` from ``limits.local_day_start``, the debit of
-``ledger.post`` (``allow_negative OR balance - amount >= 0``), the answer of ``transfer_rules.view``,
-the notices of ``transfer_rules.NOTICES``. Anything unusual — a replayed key, any failed check, a
+``ctx.rules`` by ``transfer_rules.cap_exceeded`` over ``transfer_rules.spent_sql`` from
+``limits.local_day_start``, the debit rule (``transfer_rules.debit_allowed_sql``), the answer of
+``transfer_rules.view``, the notices of ``transfer_rules.NOTICES``. Anything unusual — a replayed key, any failed check, a
 recipient without an open verified wallet, an unknown transfer — writes nothing and returns
 None: the general path then runs and raises the precise error or replays.
 ``tests/wallet/test_same_outcome.py`` holds both paths to the same outcome, case by case.
@@ -32,8 +32,8 @@ from wallet.context import Context
 from wallet.errors import WalletError
 from wallet.models import UTCDateTime
 from wallet.services import guards, transfer_fastpath
-from wallet.services.limits import OUTGOING_KINDS, local_day_start
-from wallet.services.transfer_rules import NOTICES, notice_key, view
+from wallet.services.limits import local_day_start
+from wallet.services.transfer_rules import NOTICES, cap_exceeded, debit_allowed_sql, notice_key, spent_sql, view
 from wallet.uow import read, request_hash, require_stored_key
 
 log = logging.getLogger("wallet.transfers.sqlite")
@@ -83,13 +83,10 @@ def _codec(ctx: Context):
 
 # --- send ----------------------------------------------------------------------------------
 
-_KINDS = ", ".join(f"'{k}'" for k in OUTGOING_KINDS)
-# limits._spent_day_and_year: money gone out of the account since the day's and the year's start
-_SPENT = f"""SELECT COALESCE(SUM(CASE WHEN j.created_at >= ? THEN e.amount ELSE 0 END), 0), COALESCE(SUM(e.amount), 0)
-FROM entries e JOIN journal j ON j.id = e.tx_id
-WHERE e.account_id = ? AND j.kind IN ({_KINDS}) AND j.created_at >= ? AND e.amount < 0"""
-# ledger.post's debit: a conditional update, no row means not enough money
-_DEBIT = "UPDATE accounts SET balance = balance - ? WHERE id = ? AND (allow_negative OR balance - ? >= 0)"
+# money gone out of the account since the day's and the year's start (parameters: day, account, year)
+_SPENT = spent_sql(account="?", day="?", year="?")
+# the debit: a conditional update, no row means not enough money (parameters: amount, account, amount)
+_DEBIT = "UPDATE accounts SET balance = balance - ? WHERE id = ? AND " + debit_allowed_sql(amount="?")
 _CREDIT = "UPDATE accounts SET balance = balance + ? WHERE id = ?"
 _JOURNAL = ("INSERT INTO journal (idem_key, kind, user_id, counterparty_id, note, ref_type, ref_id, created_at) "
             "VALUES (?, ?, ?, ?, ?, 'transfer', ?, ?)")
@@ -137,9 +134,9 @@ def _send(db: sqlite3.Connection, p: dict) -> dict:
     _check(guards.require_verified, sender)
     _check(guards.require_verified, _user(db, p["recipient"]))
     src = _wallet(db, p["sender"])
-    day_used, year_used = (-int(v) for v in db.execute(_SPENT, (p["day"], src, p["year"])).fetchone())
+    day_used, year_used = (int(v) for v in db.execute(_SPENT, (p["day"], src, p["year"])).fetchone())
     amount = p["amount"]
-    if day_used + amount > p["day_cap"] or year_used + amount > p["year_cap"]:
+    if cap_exceeded(day_used, year_used, amount, day_cap=p["day_cap"], year_cap=p["year_cap"]):
         raise _Declined("limit_exceeded")
     tid = db.execute(
         "INSERT INTO transfers (sender_id, recipient_id, amount, note, status, escrow_account_id, created_at, "
