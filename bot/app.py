@@ -15,6 +15,7 @@ from bot.settings import DEV_PII_KEY, Settings
 from bot.updates import PerPersonUpdateProcessor
 from bot.wallet import build_wallet, start_wallet, stop_wallet
 from handlers.cards import menu as cards
+from handlers.home import callbacks as home_buttons
 from handlers.home import screen as home
 from handlers.inline import query as inline
 from handlers.onboarding import flow as onboarding
@@ -33,6 +34,7 @@ from handlers.transfer import card_press as transfer_card_press
 from handlers.transfer import inline as transfer_inline
 from handlers.topup_withdraw import withdraw
 from handlers.bills import listing as bills
+from handlers.tickets import callbacks as ticket_buttons
 from handlers.tickets import report as tickets
 from handlers.tickets import admin as tickets_admin
 from handlers.tickets import admin_freeze as tickets_admin_freeze
@@ -135,6 +137,8 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     sweeps.after("transfers", transfer_card.on_refunded)   # a refunded transfer's card says so
     sweeps.after("red_packets", red_packet_card.on_expired)  # an expired packet's card says so
     outbox.register(app, settings.outbox_interval_seconds)
+    outbox.actions(home_buttons.OUTBOX_ACTIONS)    # the notices' buttons (an alert's "Top up")
+    outbox.actions(ticket_buttons.OUTBOX_ACTIONS)  # a report's notices: View, the admins' card
     shop_summary.register(app, settings.sweep_interval_seconds)
     ticket_notices.register(app, settings.outbox_interval_seconds)
     alerts.register(app, settings.sweep_interval_seconds)

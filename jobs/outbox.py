@@ -16,8 +16,11 @@ other strings HTML-escaped; a typed value (a dict) is rendered for the reader: `
 …params}`` a catalog text, ``{"fen": n, "signed": true}`` money (``+`` on income),
 ``{"time": iso}`` a local time in the reader's zone, ``{"langs": {"en": …, "zh_CN": …}}`` the
 reader's language's text. ``note`` (optional) is a free text shown under the notice, and
-``buttons`` (optional) rows of ``[msgid, callback_data]``: an inline keyboard, its labels in the
-reader's language, and ``button`` one such button; ``chart_month`` sends the month's bill chart as a
+``buttons`` (optional) rows of ``[msgid, action]``: an inline keyboard, its labels in the
+reader's language, each action (``wallet.outbox.action``: ``{"act": name, **fields}``) made a button
+by the feature that offered it (``actions()``, registered by bot/app.py from each feature's
+``callbacks.OUTBOX_ACTIONS``; a plain string is callback_data, as notices written before actions
+were), and ``button`` one such button; ``chart_month`` sends the month's bill chart as a
 photo with the text as its caption (the weekly summary; a chart that cannot be drawn leaves the
 text alone with a line saying why). People without a wallet read in the language they last chose in the chat.
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 import html
 import logging
 from datetime import datetime
+from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -66,16 +70,42 @@ def _typed(lang: str | None, tz: str | None, value):
     raise ValueError(f"unknown parameter {sorted(value)}")
 
 
+# what each notice action's button is (its callback_data from the action's fields), registered by
+# bot/app.py from the features' callbacks.OUTBOX_ACTIONS: jobs never import the flows
+ACTIONS: dict[str, Callable[..., object]] = {}
+
+
+def actions(offered: dict[str, Callable[..., object]]) -> None:
+    """Make these actions' buttons: ``{"ticket.show": Show}``, each a typed button class (or any
+    callable) taking the action's fields and giving an object with ``.data()``."""
+    ACTIONS.update(offered)
+
+
+def _data(action) -> str | None:
+    """The callback_data of one notice button's action; None (the button is left out, logged) for
+    an action no feature offers or whose fields do not build its button."""
+    if isinstance(action, str):
+        return action
+    fields = {k: v for k, v in action.items() if k != "act"}
+    try:
+        return ACTIONS[action["act"]](**fields).data()
+    except (KeyError, TypeError, ValueError):
+        log.error("notice button %r: no such action or wrong fields; left out", action.get("act"))
+        return None
+
+
 def keyboard(lang: str | None, notice: dict) -> InlineKeyboardMarkup | None:
     """The notice's buttons with labels in the reader's language: ``buttons`` (rows of
-    [msgid, callback_data]) and ``button`` (one [msgid, callback_data], on a row of its own)."""
+    [msgid, action]) and ``button`` (one [msgid, action], on a row of its own)."""
     params = notice["params"]
-    rows = [[InlineKeyboardButton(t(lang, msgid), callback_data=data) for msgid, data in row]
-            for row in params.get("buttons") or ()]
+    rows = [[(msgid, _data(action)) for msgid, action in row] for row in params.get("buttons") or ()]
     if params.get("button"):
-        msgid, data = params["button"]
-        rows.append([InlineKeyboardButton(t(lang, msgid), callback_data=data)])
-    return InlineKeyboardMarkup(rows) if any(rows) else None
+        msgid, action = params["button"]
+        rows.append([(msgid, _data(action))])
+    rows = [[InlineKeyboardButton(t(lang, msgid), callback_data=data) for msgid, data in row if data is not None]
+            for row in rows]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def render(lang: str | None, notice: dict, names: dict, tz: str | None = None) -> str:

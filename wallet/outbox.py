@@ -7,7 +7,9 @@ the event, so a crash between the commit and the send loses no notice.
 
 A notice names a catalog text (``msgid``) and its parameters; amounts stay fen (int) and people
 stay ids (``*_id``) until the sender renders them in the reader's language. One notice per key:
-enqueueing the same key twice keeps the first.
+enqueueing the same key twice keeps the first. A notice's buttons name what they do, not how the
+chat encodes it: ``[msgid, action("ticket.show", ticket_id=5)]``; the chat maps each action to its
+button (jobs/outbox.py, with the actions each feature's ``callbacks.py`` offers).
 
 Senders (``jobs/outbox.py``) ``claim`` due notices with a lease: on PostgreSQL the rows are
 taken with ``FOR UPDATE SKIP LOCKED``, so two bot processes never take the same notice; on
@@ -31,6 +33,11 @@ from wallet.models import outbox
 from wallet.uow import insert_ignore, require_stored_key, transaction
 
 LEASE_SECONDS = 60
+
+
+def action(name: str, **fields: int | str) -> dict:
+    """A button's action in a notice: what pressing it does (``"ticket.show"``) and its fields."""
+    return {"act": name, **fields}
 
 
 async def enqueue(conn: AsyncConnection, *, key: str, user_id: int, msgid: str, now: datetime,

@@ -85,3 +85,6 @@ class Pressed(Button, prefix=PREFIX):
 # the feature buttons on the home screen, by the name they carry
 FEATURES: dict[str, type[Button]] = {b.verb: b for b in (TopUp, Withdraw, Transfer, RedPacket, Pay, Bills, Cards,
                                                            Security, Settings)}
+
+# the notices' button actions (wallet.outbox.action) and the buttons they are (jobs/outbox.py)
+OUTBOX_ACTIONS = {"home.topup": TopUp}

@@ -13,8 +13,8 @@ The reporter's (prefix ``ticket``):
     ticket:show:<ticket id>        Show      one report with its history (also on the notices)
 
 The admins' (prefix ``tka``), each ``tka:<verb>:<ticket id>``: Reply, Resolve, Evidence, ShowCard,
-FreezeAsk (freeze the counterparty?), FreezeYes, FreezeNo. The outbox's cards of a new report carry
-the same data (written by wallet/services/ticket_notices.py, which cannot import these).
+FreezeAsk (freeze the counterparty?), FreezeYes, FreezeNo. The outbox's notices name their buttons
+by action (wallet/services/ticket_notices.py); ``OUTBOX_ACTIONS`` says which button each is.
 
 A ``ticket:`` or ``tka:`` press none of these parses is refused by the feature's own catch-all
 (``is_ticket``, ``is_admin_press``).
@@ -101,6 +101,11 @@ class FreezeYes(AdminButton, verb="freezeok"):
 @dataclass(frozen=True)
 class FreezeNo(AdminButton, verb="freezeno"):
     pass
+
+
+# the notices' button actions (wallet.outbox.action) and the buttons they are (jobs/outbox.py)
+OUTBOX_ACTIONS = {"ticket.show": Show, "tka.reply": Reply, "tka.resolve": Resolve, "tka.freeze": FreezeAsk,
+                  "tka.evidence": Evidence}
 
 
 def is_ticket(data: object) -> bool:

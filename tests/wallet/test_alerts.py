@@ -89,7 +89,7 @@ async def test_two_simulated_weeks_for_fifty_people(ctx):
         assert all(c == 1 for c in low_days.values()), (uid, low_days)  # at most once a day
         if p["low"]:
             assert len(low_days) >= 14, (uid, low_days)
-            assert all(n["params"]["button"] == ["alert.button.topup", "home:topup"]
+            assert all(n["params"]["button"] == ["alert.button.topup", {"act": "home.topup"}]
                        for n in mine if n["msgid"] == "alert.low_balance")
         else:
             assert not low_days

@@ -116,7 +116,8 @@ async def test_admins_reply_freeze_the_counterparty_and_resolve_and_the_reporter
         ("ticket.notice.reply", "我们正在核实"), ("ticket.notice.freeze_counterparty", None),
         ("ticket.notice.resolved", "已冻结对方账户")]
     assert all(json.loads(n["params"])["number"] == t["number"] for n in told)
-    assert json.loads(told[0]["params"])["buttons"] == [[["ticket.view", f"ticket:show:{t['ticket_id']}"]]]
+    assert json.loads(told[0]["params"])["buttons"] == [
+        [["ticket.view", {"act": "ticket.show", "ticket_id": t["ticket_id"]}]]]
     mine = await tickets.get(ctx, t["ticket_id"], viewer_id=ALICE)
     assert mine["status"] == "resolved"
     assert [e["kind"] for e in mine["events"]] == ["opened", "reply", "freeze_counterparty", "resolved"]
@@ -159,7 +160,7 @@ async def test_the_admins_notices_are_written_with_the_report_and_the_self_freez
     assert card["amount"] == {"fen": -4_200, "signed": True} and card["reference"] == scam["reference"]
     assert card["reason"] == {"msgid": "ticket.reason.not_me"} and card["status"] == {"msgid": "ticket.status.open"}
     assert [b[1] for row in card["buttons"] for b in row] == [
-        f"tka:{v}:{t['ticket_id']}" for v in ("reply", "resolve", "freeze", "evidence")]
+        {"act": f"tka.{v}", "ticket_id": t["ticket_id"]} for v in ("reply", "resolve", "freeze", "evidence")]
     assert all(n["key"].startswith("sys:notice:ticket:") for n in rows)
 
 

@@ -140,7 +140,7 @@ def due_for(person, prefs_: dict, now: datetime) -> list[Due]:
     if threshold is not None and person.balance < threshold and not quiet:
         out.append(Due("low_balance", uid, local.date().isoformat(), "alert.low_balance",
                        {"amount": int(person.balance), "threshold_amount": int(threshold),
-                        "button": ["alert.button.topup", "home:topup"]}))
+                        "button": ["alert.button.topup", outbox.action("home.topup")]}))
     at = weekly_start(local)
     if local >= at and person.created_at < at:
         late = now - at > WEEKLY_LATE

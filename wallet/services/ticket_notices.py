@@ -1,7 +1,8 @@
 """The outbox notices of abnormal-transaction tickets (wallet/services/tickets.py writes them in
 the transaction of each change). Language-free: catalog msgids, fen, ISO times and typed
-parameters that jobs/outbox.py renders for each reader; ``buttons`` carry the callback_data of
-the handlers (``tka:<verb>:<ticket id>`` for admins, ``ticket:show:<ticket id>`` for the reporter).
+parameters that jobs/outbox.py renders for each reader; ``buttons`` name their actions
+(``outbox.action``: ``tka.<verb>`` for admins, ``ticket.show`` for the reporter, each with the
+ticket id), which the chat turns into its buttons (handlers/tickets/callbacks.py ``OUTBOX_ACTIONS``).
 Keys: ``sys:notice:ticket:<event id>:<reader id>``, one notice per event and reader.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ async def tell_reporter(conn, t, *, number: str, event_id: int, kind: str, text:
     """The reporter's notice of what an admin did (a reply's text under it), with a View button."""
     await outbox.enqueue(conn, key=key_of(event_id, t.reporter_id), user_id=t.reporter_id,
                          msgid=f"ticket.notice.{kind}", now=now, number=number, note=text,
-                         buttons=[[["ticket.view", f"ticket:show:{t.id}"]]])
+                         buttons=[[["ticket.view", outbox.action("ticket.show", ticket_id=t.id)]]])
 
 
 def party(line: dict):
@@ -49,8 +50,8 @@ async def tell_admin(conn, t, *, number: str, event_id: int, kind: str, admin_id
                              number=number)
         return
     name = (await conn.execute(select(users.c.first_name).where(users.c.id == t.reporter_id))).scalar_one_or_none()
-    buttons = [[["tka.button.reply", f"tka:reply:{t.id}"], ["tka.button.resolve", f"tka:resolve:{t.id}"]],
-               [["tka.button.freeze", f"tka:freeze:{t.id}"], ["tka.button.evidence", f"tka:evidence:{t.id}"]]]
+    buttons = [[[f"tka.button.{verb}", outbox.action(f"tka.{verb}", ticket_id=t.id)] for verb in row]
+               for row in (("reply", "resolve"), ("freeze", "evidence"))]
     await outbox.enqueue(
         conn, key=key, user_id=admin_id, msgid="tka.card", now=now, number=number,
         status={"msgid": f"ticket.status.{t.status}"}, name=name or "-", reporter_id=t.reporter_id,
