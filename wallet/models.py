@@ -83,6 +83,10 @@ users = Table(
     # PIN checks in flight (each reserves a try before bcrypt runs) and when the latest began
     Column("pin_inflight", Integer, nullable=False, server_default="0"),
     Column("pin_inflight_at", UTCDateTime),
+    # the latest right PIN that ended a run of wrong tries: when, and how many wrong tries it ended
+    # (the risk rule pin_guessing; 0 and NULL: never). Kept until the next such run.
+    Column("pin_wrong_before_right", Integer, nullable=False, server_default="0"),
+    Column("pin_right_after_wrong_at", UTCDateTime),
     Column("withdraw_free_used", Money, nullable=False, server_default="0"),
     Column("blocked_bot", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
@@ -270,6 +274,7 @@ red_packets = Table(
     CheckConstraint("claimed_amount + refunded_amount <= total", name="not_overspent"),
     CheckConstraint("kind <> 'exclusive' OR exclusive_user_id IS NOT NULL", name="exclusive_user"),
     Index("ix_red_packets_status_expires", "status", "expires_at"),
+    Index("ix_red_packets_chat_created", "chat_id", "created_at"),  # a group's recent packets (risk)
 )
 
 # The split is drawn when the packet is made (double-mean); claim number n takes share n.
@@ -455,6 +460,31 @@ ticket_events = Table(
     Column("notified_at", UTCDateTime),
     CheckConstraint("kind IN ('opened', 'reply', 'resolved', 'freeze_counterparty', 'self_freeze')",
                     name="kind"),
+)
+
+# --- risk control (wallet/risk/) ---------------------------------------------------------------
+# Every decision the risk engine took about an outgoing operation, with the rules that fired and
+# their inputs (``fired``: JSON), so "why was I stopped" has an answer. Written by
+# wallet.risk.engine.record in the operation's own transaction; no foreign key (a check per row
+# on the money path; the writer has just read the person's row). ``pin_waived``: the operation
+# went without the PIN (免密支付), counted against the person's no-PIN limits.
+risk_decisions = Table(
+    "risk_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # transfer | red_packet | pay | withdraw (wallet.risk.settings.KINDS)
+    Column("amount", Money, nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("fired", Text, nullable=False, server_default="[]"),
+    Column("op_key", String(255)),  # the operation's idempotency key
+    Column("pin_waived", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount > 0", name="amount_pos"),
+    CheckConstraint("score >= 0", name="score_nonneg"),
+    CheckConstraint("action IN ('allow', 'ask', 'hold', 'refuse', 'freeze')", name="action"),
+    Index("ix_risk_decisions_user_created", "user_id", "created_at"),
 )
 
 SYSTEM_ACCOUNTS = (
