@@ -1,0 +1,189 @@
+"""What the risk rules know about one outgoing operation (``Facts``), read from the database in one
+SQL statement inside the caller's transaction (``gather``).
+
+The statement (``statement``) is SQLAlchemy Core over wallet.models and runs on SQLite and
+PostgreSQL; its shape depends only on which of recipient, card and group are given, so there are
+a few shapes, each planned once. Its cost, per operation:
+- the payer's outgoing operations: one index range over their wallet account's entries
+  (``ix_entries_account_tx``) with a journal lookup each — over the pattern window (30 days), or
+  over the whole history when a recipient is given ("ever paid them before");
+- the payer's row, the card's row and the recipient's row: primary-key lookups;
+- the recipient's recent payers: only when the recipient's wallet is new (a CASE, evaluated
+  lazily), over its few entries and its pending transfers (``ix_transfers_pending_recipient``);
+- a group's recent red-packet claims: only for a red packet in a group
+  (``ix_red_packets_chat_created``, then the claims of those packets);
+- the payer's recent payments without the PIN: ``ix_risk_decisions_user_created``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, case, func, select, true, union
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from wallet.errors import WalletNotOpen
+from wallet.models import (TRANSFER_PENDING, accounts, cards, entries, journal, red_packet_claims, red_packets,
+                           risk_decisions, transfers, users)
+from wallet.risk.settings import KINDS, RiskSettings
+from wallet.services.limits import OUTGOING_KINDS
+
+# journal kinds of money going out of a person's wallet: what the caps count, and withdrawals
+OUT_KINDS = (*OUTGOING_KINDS, "withdraw_hold")
+# journal kinds of money arriving from another person (the payer is the other party of the row)
+IN_KINDS = ("transfer_accept", "pay")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the rules need about one operation. Counts and sums of the payer's past
+    operations never include the operation being decided. Amounts in fen, times aware UTC."""
+    payer_id: int
+    kind: str  # one of wallet.risk.settings.KINDS
+    amount: int
+    now: datetime
+    payer_opened_at: datetime | None = None
+    payer_timezone: str = "Asia/Shanghai"
+    # the payer's outgoing operations (OUT_KINDS) in the velocity window and in the pattern window
+    recent_count: int = 0
+    recent_sum: int = 0
+    period_count: int = 0
+    period_sum: int = 0
+    period_max: int = 0
+    # PIN: when it was last set (first set, changed or reset); the latest right PIN that ended a
+    # run of wrong tries (users.pin_right_after_wrong_at) and how many wrong tries it ended
+    pin_set_at: datetime | None = None
+    pin_wrong_before_right: int = 0
+    pin_right_after_wrong_at: datetime | None = None
+    # what the payer moved without the PIN (risk_decisions.pin_waived) in the no-PIN window
+    no_pin_recent_sum: int = 0
+    # the recipient (a transfer's, a shop's owner): None when there is none or it is not known yet
+    recipient_id: int | None = None
+    paid_recipient_before: bool | None = None
+    recipient_opened_at: datetime | None = None
+    # other wallets (not the payer) that paid the recipient in the collection window; None
+    # unless the recipient's wallet is new (collection.new_wallet_seconds)
+    recipient_recent_payers: int | None = None
+    # the card of a withdrawal
+    card_id: int | None = None
+    card_bound_at: datetime | None = None
+    # a red packet into a group: claims of the group's packets sent in the farming window, and
+    # how many of those by wallets opened less than farming.new_wallet_seconds ago
+    group_chat_id: int | None = None
+    group_claims: int = 0
+    group_new_claims: int = 0
+
+    def seconds_since(self, when: datetime | None) -> float | None:
+        return None if when is None else (self.now - when).total_seconds()
+
+
+def statement(*, payer_id: int, recipient_id: int | None = None, card_id: int | None = None,
+              group_chat_id: int | None = None, now: datetime, rules: RiskSettings) -> Select:
+    """The one SELECT that ``gather`` runs: one row (none when the payer has no wallet)."""
+    recent_since = now - timedelta(seconds=rules.velocity.window_seconds)
+    period_since = now - timedelta(days=rules.pattern.days)
+    out = -entries.c.amount
+    recent = journal.c.created_at >= recent_since
+    in_period = journal.c.created_at >= period_since
+    cols = [
+        func.count(case((recent, 1))).label("recent_count"),
+        func.coalesce(func.sum(case((recent, out))), 0).label("recent_sum"),
+        func.count(case((in_period, 1))).label("period_count"),
+        func.coalesce(func.sum(case((in_period, out))), 0).label("period_sum"),
+        func.coalesce(func.max(case((in_period, out))), 0).label("period_max"),
+    ]
+    where = [entries.c.account_id == _wallet_of(payer_id), entries.c.amount < 0, journal.c.kind.in_(OUT_KINDS)]
+    if recipient_id is None:  # else the whole history: "ever paid them before"
+        where.append(journal.c.created_at >= min(recent_since, period_since))
+    else:
+        cols.append(func.max(case((journal.c.counterparty_id == recipient_id, 1), else_=0)).label("paid_before"))
+    paid = select(*cols).select_from(entries.join(journal, journal.c.id == entries.c.tx_id)) \
+        .where(and_(*where)).subquery("paid")
+
+    no_pin = select(func.coalesce(func.sum(risk_decisions.c.amount), 0)).where(and_(
+        risk_decisions.c.user_id == payer_id, risk_decisions.c.pin_waived,
+        risk_decisions.c.created_at >= now - timedelta(seconds=rules.prefs.no_pin_window_seconds),
+    )).scalar_subquery()
+
+    source = users.join(paid, true())
+    picked = [users.c.created_at.label("payer_opened_at"), users.c.timezone, users.c.pin_set_at,
+              users.c.pin_wrong_before_right, users.c.pin_right_after_wrong_at, *paid.c,
+              no_pin.label("no_pin_recent_sum")]
+    if recipient_id is not None:
+        picked += _recipient_columns(payer_id, recipient_id, now, rules)
+    if card_id is not None:
+        picked.append(select(cards.c.created_at).where(and_(cards.c.id == card_id, cards.c.user_id == payer_id))
+                      .scalar_subquery().label("card_bound_at"))
+    if group_chat_id is not None:
+        group = _group_claims(group_chat_id, now, rules)
+        source = source.join(group, true())
+        picked += [group.c.group_claims, group.c.group_new_claims]
+    return select(*picked).select_from(source).where(users.c.id == payer_id)
+
+
+def _wallet_of(user_id: int):
+    return select(accounts.c.id).where(and_(accounts.c.user_id == user_id, accounts.c.kind == "wallet")) \
+        .scalar_subquery()
+
+
+def _recipient_columns(payer_id: int, recipient_id: int, now: datetime, rules: RiskSettings) -> list:
+    r = users.alias("recipient")
+    opened = select(r.c.created_at).where(r.c.id == recipient_id).scalar_subquery()
+    since = now - timedelta(seconds=rules.collection.window_seconds)
+    pending = select(transfers.c.sender_id.label("payer")).where(and_(
+        transfers.c.recipient_id == recipient_id, TRANSFER_PENDING, transfers.c.created_at >= since))
+    other = case((journal.c.user_id == recipient_id, journal.c.counterparty_id), else_=journal.c.user_id)
+    arrived = select(other.label("payer")).select_from(entries.join(journal, journal.c.id == entries.c.tx_id)) \
+        .where(and_(entries.c.account_id == _wallet_of(recipient_id), entries.c.amount > 0,
+                    journal.c.kind.in_(IN_KINDS), journal.c.created_at >= since))
+    payers = union(pending, arrived).subquery("payers")  # UNION: each wallet once
+    count = select(func.count()).select_from(payers) \
+        .where(and_(payers.c.payer.is_not(None), payers.c.payer != payer_id)).scalar_subquery()
+    is_new = opened >= now - timedelta(seconds=rules.collection.new_wallet_seconds)
+    return [opened.label("recipient_opened_at"), case((is_new, count), else_=None).label("recipient_recent_payers")]
+
+
+def _group_claims(chat_id: int, now: datetime, rules: RiskSettings):
+    farming = rules.red_packet_farming
+    claimer = users.alias("claimer")
+    is_new = claimer.c.created_at >= now - timedelta(seconds=farming.new_wallet_seconds)
+    return select(func.count().label("group_claims"), func.count(case((is_new, 1))).label("group_new_claims")) \
+        .select_from(red_packets.join(red_packet_claims, red_packet_claims.c.packet_id == red_packets.c.id)
+                     .join(claimer, claimer.c.id == red_packet_claims.c.user_id)) \
+        .where(and_(red_packets.c.chat_id == chat_id,
+                    red_packets.c.created_at >= now - timedelta(seconds=farming.window_seconds))) \
+        .subquery("grp")
+
+
+async def gather(conn: AsyncConnection, *, payer_id: int, kind: str, amount: int, recipient_id: int | None = None,
+                 card_id: int | None = None, group_chat_id: int | None = None, now: datetime,
+                 rules: RiskSettings) -> Facts:
+    """The facts of one operation, in one statement, inside the caller's transaction (run it
+    after the payer's row is locked, so the payer's own operations are counted in order).
+    ``rules`` are the risk settings (wallet.risk.settings). WalletNotOpen if the payer has no
+    wallet."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown operation kind {kind!r}; known: {list(KINDS)}")
+    if recipient_id == payer_id:
+        recipient_id = None
+    row = (await conn.execute(statement(payer_id=payer_id, recipient_id=recipient_id, card_id=card_id,
+                                        group_chat_id=group_chat_id, now=now, rules=rules))).one_or_none()
+    if row is None:
+        raise WalletNotOpen(user_id=payer_id)
+    m = row._mapping
+    return Facts(
+        payer_id=payer_id, kind=kind, amount=amount, now=now,
+        payer_opened_at=m["payer_opened_at"], payer_timezone=m["timezone"],
+        recent_count=int(m["recent_count"]), recent_sum=int(m["recent_sum"]),
+        period_count=int(m["period_count"]), period_sum=int(m["period_sum"]), period_max=int(m["period_max"]),
+        pin_set_at=m["pin_set_at"], pin_wrong_before_right=int(m["pin_wrong_before_right"]),
+        pin_right_after_wrong_at=m["pin_right_after_wrong_at"], no_pin_recent_sum=int(m["no_pin_recent_sum"]),
+        recipient_id=recipient_id,
+        paid_recipient_before=None if recipient_id is None else bool(m["paid_before"]),
+        recipient_opened_at=m.get("recipient_opened_at"),
+        recipient_recent_payers=None if m.get("recipient_recent_payers") is None
+        else int(m["recipient_recent_payers"]),
+        card_id=card_id, card_bound_at=m.get("card_bound_at"),
+        group_chat_id=group_chat_id,
+        group_claims=int(m.get("group_claims") or 0), group_new_claims=int(m.get("group_new_claims") or 0),
+    )
