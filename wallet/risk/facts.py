@@ -2,8 +2,9 @@
 SQL statement inside the caller's transaction (``gather``).
 
 The statement (``statement``) is SQLAlchemy Core over wallet.models and runs on SQLite and
-PostgreSQL; its shape depends only on which of recipient, card and group are given, so there are
-a few shapes, each planned once. Its cost, per operation:
+PostgreSQL; its shape depends only on which of recipient, card and group are given: a few shapes,
+each built once, every value a bound parameter (``params``), so SQLAlchemy compiles each shape
+once and PostgreSQL can keep its plan. Its cost, per operation:
 - the payer's outgoing operations: one index range over their wallet account's entries
   (``ix_entries_account_tx``) with a journal lookup each — over the pattern window (30 days), or
   over the whole history when a recipient is given ("ever paid them before");
@@ -16,15 +17,16 @@ a few shapes, each planned once. Its cost, per operation:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, select, true, union
+from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, case, func, select, true, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wallet.errors import WalletNotOpen
-from wallet.models import (TRANSFER_PENDING, accounts, cards, entries, journal, red_packet_claims, red_packets,
-                           risk_decisions, transfers, users)
+from wallet.models import (TRANSFER_PENDING, UTCDateTime, accounts, cards, entries, journal, red_packet_claims,
+                           red_packets, risk_decisions, transfers, users)
 from wallet.risk.settings import KINDS, RiskSettings
 from wallet.services.limits import OUTGOING_KINDS
 
@@ -77,14 +79,32 @@ class Facts:
         return None if when is None else (self.now - when).total_seconds()
 
 
-def statement(*, payer_id: int, recipient_id: int | None = None, card_id: int | None = None,
-              group_chat_id: int | None = None, now: datetime, rules: RiskSettings) -> Select:
-    """The one SELECT that ``gather`` runs: one row (none when the payer has no wallet)."""
-    recent_since = now - timedelta(seconds=rules.velocity.window_seconds)
-    period_since = now - timedelta(days=rules.pattern.days)
+def params(*, payer_id: int, recipient_id: int | None = None, card_id: int | None = None,
+           group_chat_id: int | None = None, now: datetime, rules: RiskSettings) -> dict:
+    """The values of ``statement``'s parameters: the ids and the start of every window."""
+    def before(seconds: float) -> datetime:
+        return now - timedelta(seconds=seconds)
+    recent_since, period_since = before(rules.velocity.window_seconds), before(rules.pattern.days * 86_400)
+    return {
+        "payer_id": payer_id, "recipient_id": recipient_id, "card_id": card_id, "chat_id": group_chat_id,
+        "recent_since": recent_since, "period_since": period_since, "history_since": min(recent_since, period_since),
+        "no_pin_since": before(rules.prefs.no_pin_window_seconds),
+        "collection_since": before(rules.collection.window_seconds),
+        "collection_new_since": before(rules.collection.new_wallet_seconds),
+        "farming_since": before(rules.red_packet_farming.window_seconds),
+        "farming_new_since": before(rules.red_packet_farming.new_wallet_seconds),
+    }
+
+
+@functools.cache
+def statement(*, recipient: bool = False, card: bool = False, group: bool = False) -> Select:
+    """The one SELECT that ``gather`` runs (one row; none when the payer has no wallet), with
+    the parts for a recipient, a card and a group only when asked. Built once per shape; the
+    values are bound parameters (``params``)."""
+    payer_id = bindparam("payer_id", type_=BigInteger)
     out = -entries.c.amount
-    recent = journal.c.created_at >= recent_since
-    in_period = journal.c.created_at >= period_since
+    recent = journal.c.created_at >= _time("recent_since")
+    in_period = journal.c.created_at >= _time("period_since")
     cols = [
         func.count(case((recent, 1))).label("recent_count"),
         func.coalesce(func.sum(case((recent, out))), 0).label("recent_sum"),
@@ -93,43 +113,49 @@ def statement(*, payer_id: int, recipient_id: int | None = None, card_id: int | 
         func.coalesce(func.max(case((in_period, out))), 0).label("period_max"),
     ]
     where = [entries.c.account_id == _wallet_of(payer_id), entries.c.amount < 0, journal.c.kind.in_(OUT_KINDS)]
-    if recipient_id is None:  # else the whole history: "ever paid them before"
-        where.append(journal.c.created_at >= min(recent_since, period_since))
-    else:
+    if recipient:  # the whole history: "ever paid them before"
+        recipient_id = bindparam("recipient_id", type_=BigInteger)
         cols.append(func.max(case((journal.c.counterparty_id == recipient_id, 1), else_=0)).label("paid_before"))
+    else:
+        where.append(journal.c.created_at >= _time("history_since"))
     paid = select(*cols).select_from(entries.join(journal, journal.c.id == entries.c.tx_id)) \
         .where(and_(*where)).subquery("paid")
 
     no_pin = select(func.coalesce(func.sum(risk_decisions.c.amount), 0)).where(and_(
         risk_decisions.c.user_id == payer_id, risk_decisions.c.pin_waived,
-        risk_decisions.c.created_at >= now - timedelta(seconds=rules.prefs.no_pin_window_seconds),
+        risk_decisions.c.created_at >= _time("no_pin_since"),
     )).scalar_subquery()
 
     source = users.join(paid, true())
     picked = [users.c.created_at.label("payer_opened_at"), users.c.timezone, users.c.pin_set_at,
               users.c.pin_wrong_before_right, users.c.pin_right_after_wrong_at, *paid.c,
               no_pin.label("no_pin_recent_sum")]
-    if recipient_id is not None:
-        picked += _recipient_columns(payer_id, recipient_id, now, rules)
-    if card_id is not None:
+    if recipient:
+        picked += _recipient_columns(payer_id, recipient_id)
+    if card:
+        card_id = bindparam("card_id", type_=Integer)
         picked.append(select(cards.c.created_at).where(and_(cards.c.id == card_id, cards.c.user_id == payer_id))
                       .scalar_subquery().label("card_bound_at"))
-    if group_chat_id is not None:
-        group = _group_claims(group_chat_id, now, rules)
-        source = source.join(group, true())
-        picked += [group.c.group_claims, group.c.group_new_claims]
+    if group:
+        claims = _group_claims(bindparam("chat_id", type_=BigInteger))
+        source = source.join(claims, true())
+        picked += [claims.c.group_claims, claims.c.group_new_claims]
     return select(*picked).select_from(source).where(users.c.id == payer_id)
 
 
-def _wallet_of(user_id: int):
+def _time(name: str):
+    return bindparam(name, type_=UTCDateTime)
+
+
+def _wallet_of(user_id):
     return select(accounts.c.id).where(and_(accounts.c.user_id == user_id, accounts.c.kind == "wallet")) \
         .scalar_subquery()
 
 
-def _recipient_columns(payer_id: int, recipient_id: int, now: datetime, rules: RiskSettings) -> list:
+def _recipient_columns(payer_id, recipient_id) -> list:
     r = users.alias("recipient")
     opened = select(r.c.created_at).where(r.c.id == recipient_id).scalar_subquery()
-    since = now - timedelta(seconds=rules.collection.window_seconds)
+    since = _time("collection_since")
     pending = select(transfers.c.sender_id.label("payer")).where(and_(
         transfers.c.recipient_id == recipient_id, TRANSFER_PENDING, transfers.c.created_at >= since))
     other = case((journal.c.user_id == recipient_id, journal.c.counterparty_id), else_=journal.c.user_id)
@@ -139,19 +165,17 @@ def _recipient_columns(payer_id: int, recipient_id: int, now: datetime, rules: R
     payers = union(pending, arrived).subquery("payers")  # UNION: each wallet once
     count = select(func.count()).select_from(payers) \
         .where(and_(payers.c.payer.is_not(None), payers.c.payer != payer_id)).scalar_subquery()
-    is_new = opened >= now - timedelta(seconds=rules.collection.new_wallet_seconds)
+    is_new = opened >= _time("collection_new_since")
     return [opened.label("recipient_opened_at"), case((is_new, count), else_=None).label("recipient_recent_payers")]
 
 
-def _group_claims(chat_id: int, now: datetime, rules: RiskSettings):
-    farming = rules.red_packet_farming
+def _group_claims(chat_id):
     claimer = users.alias("claimer")
-    is_new = claimer.c.created_at >= now - timedelta(seconds=farming.new_wallet_seconds)
+    is_new = claimer.c.created_at >= _time("farming_new_since")
     return select(func.count().label("group_claims"), func.count(case((is_new, 1))).label("group_new_claims")) \
         .select_from(red_packets.join(red_packet_claims, red_packet_claims.c.packet_id == red_packets.c.id)
                      .join(claimer, claimer.c.id == red_packet_claims.c.user_id)) \
-        .where(and_(red_packets.c.chat_id == chat_id,
-                    red_packets.c.created_at >= now - timedelta(seconds=farming.window_seconds))) \
+        .where(and_(red_packets.c.chat_id == chat_id, red_packets.c.created_at >= _time("farming_since"))) \
         .subquery("grp")
 
 
@@ -166,8 +190,10 @@ async def gather(conn: AsyncConnection, *, payer_id: int, kind: str, amount: int
         raise ValueError(f"unknown operation kind {kind!r}; known: {list(KINDS)}")
     if recipient_id == payer_id:
         recipient_id = None
-    row = (await conn.execute(statement(payer_id=payer_id, recipient_id=recipient_id, card_id=card_id,
-                                        group_chat_id=group_chat_id, now=now, rules=rules))).one_or_none()
+    stmt = statement(recipient=recipient_id is not None, card=card_id is not None, group=group_chat_id is not None)
+    values = params(payer_id=payer_id, recipient_id=recipient_id, card_id=card_id, group_chat_id=group_chat_id,
+                    now=now, rules=rules)
+    row = (await conn.execute(stmt, values)).one_or_none()
     if row is None:
         raise WalletNotOpen(user_id=payer_id)
     m = row._mapping
