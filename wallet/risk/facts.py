@@ -196,7 +196,14 @@ async def gather(conn: AsyncConnection, *, payer_id: int, kind: str, amount: int
     row = (await conn.execute(stmt, values)).one_or_none()
     if row is None:
         raise WalletNotOpen(user_id=payer_id)
-    m = row._mapping
+    return from_row(row._mapping, payer_id=payer_id, kind=kind, amount=amount, recipient_id=recipient_id,
+                    card_id=card_id, group_chat_id=group_chat_id, now=now)
+
+
+def from_row(m, *, payer_id: int, kind: str, amount: int, recipient_id: int | None, card_id: int | None,
+             group_chat_id: int | None, now: datetime) -> Facts:
+    """Facts from the row of ``statement`` (a mapping by column name, datetimes aware UTC): for a
+    caller that runs the statement itself (a fast path on a raw connection)."""
     return Facts(
         payer_id=payer_id, kind=kind, amount=amount, now=now,
         payer_opened_at=m["payer_opened_at"], payer_timezone=m["timezone"],

@@ -8,6 +8,8 @@ from pydantic import ValidationError
 from wallet.risk import settings
 
 SHIPPED = settings.DEFAULT_PATH.read_text(encoding="utf-8")
+T = settings.load(settings.DEFAULT_PATH).thresholds
+SEVERE = settings.load(settings.DEFAULT_PATH).velocity.count.severe_weight
 
 
 def test_the_shipped_file_loads_and_is_frozen():
@@ -19,19 +21,19 @@ def test_the_shipped_file_loads_and_is_frozen():
 
 def test_the_environment_names_another_file(tmp_path, monkeypatch):
     other = tmp_path / "risk.toml"
-    other.write_text(SHIPPED.replace("ask = 30", "ask = 25"), encoding="utf-8")
+    other.write_text(SHIPPED.replace(f"ask = {T.ask}", f"ask = {T.ask - 1}"), encoding="utf-8")
     monkeypatch.setenv(settings.ENV_VAR, str(other))
-    assert settings.load().thresholds.ask == 25
+    assert settings.load().thresholds.ask == T.ask - 1
     monkeypatch.delenv(settings.ENV_VAR)
-    assert settings.load().thresholds.ask == 30
+    assert settings.load().thresholds.ask == T.ask
 
 
 @pytest.mark.parametrize(("old", "new"), [
-    ("ask = 30", "ask = 30\nask_again = 10"),            # a misspelt or unknown key
-    ("hold = 60", "hold = 20"),                          # below ask
+    (f"ask = {T.ask}", f"ask = {T.ask}\nask_again = 10"),  # a misspelt or unknown key
+    (f"hold = {T.hold}", f"hold = {T.ask - 1}"),          # below ask
     ('kinds = ["withdraw"]', 'kinds = ["withdrawal"]'),  # an unknown operation kind
     ("share_percent = 60", "share_percent = 160"),
-    ("severe_weight = 70", "severe_weight = 1"),         # the severe tier weighing less
+    (f"severe_weight = {SEVERE}", "severe_weight = 0"),  # the severe tier weighing less
 ])
 def test_a_wrong_file_is_refused(tmp_path, old, new):
     assert old in SHIPPED
