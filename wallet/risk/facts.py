@@ -28,9 +28,9 @@ from wallet.errors import WalletNotOpen
 from wallet.models import (TRANSFER_PENDING, UTCDateTime, accounts, cards, entries, journal, red_packet_claims,
                            red_packets, risk_decisions, transfers, users)
 from wallet.risk.settings import KINDS, RiskSettings
-from wallet.services.limits import OUTGOING_KINDS
+from wallet.services.transfer_rules import OUTGOING_KINDS
 
-# journal kinds of money going out of a person's wallet: what the caps count, and withdrawals
+# journal kinds of money going out of a person's wallet: what the caps count (transfer_rules), and withdrawals
 OUT_KINDS = (*OUTGOING_KINDS, "withdraw_hold")
 # journal kinds of money arriving from another person (the payer is the other party of the row)
 IN_KINDS = ("transfer_accept", "pay")
