@@ -41,6 +41,10 @@ class Context:
     sqlite_group: Any = field(default=None, repr=False)                 # sqlite_hop.group
     claim_batcher: Any = field(default=None, repr=False)                # services.claim_fastpath
     transfer_batchers: dict = field(default_factory=dict, repr=False)   # services.transfer_fastpath, by kind
+    # the risk engine (wallet/risk): its settings, or None when it is off; who is told of its
+    # freezes and holds (the admins' Telegram ids)
+    risk: Any = None
+    admin_ids: tuple[int, ...] = ()
 
     @property
     def sqlite(self) -> bool:

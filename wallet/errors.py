@@ -457,3 +457,38 @@ class InvalidDateRange(WalletError, ValueError):
     code = "invalid_date_range"
     reason: str
     limit: int = 0
+
+
+# --- risk control (wallet/risk) ------------------------------------------------------------
+@dataclass(eq=False)
+class StepUpRequired(WalletError):
+    """For the person's safety this payment also needs the SMS code just sent to ``phone``
+    (masked): call again with ``step_up_code`` (the same key). ``rules``: why (rule names)."""
+    code = "risk_step_up"
+    phone: str
+    rules: tuple = ()
+
+
+@dataclass(eq=False)
+class RiskRefused(WalletError):
+    """Nothing moved: the person's own anti-theft setting forbids it now (``rule``, e.g.
+    ``pref_night_lock`` with ``until`` the local time it ends)."""
+    code = "risk_refused"
+    rule: str
+    until: str = ""
+
+
+@dataclass(eq=False)
+class RiskFrozen(WalletError):
+    """The risk engine froze the account at this payment; nothing moved. Unfreezing is the usual
+    way (PIN, SMS code and ID number). ``rules``: why."""
+    code = "risk_frozen"
+    rules: tuple = ()
+
+
+@dataclass(eq=False)
+class HoldNotHeld(WalletError):
+    """The held payment was already released or returned (``status``), or is not this person's."""
+    code = "risk_hold_not_held"
+    hold_id: int
+    status: str

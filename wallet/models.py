@@ -487,6 +487,52 @@ risk_decisions = Table(
     Index("ix_risk_decisions_user_created", "user_id", "created_at"),
 )
 
+# Payments the risk engine held for review (wallet/services/risk_holds.py): the money waits in the
+# risk_hold escrow; the hold ends exactly once, released (the operation runs, from the returned
+# money, in the same transaction) or returned to the payer. ``request``: the operation's own
+# arguments (JSON, never a PIN); ``result``: what the released operation answered.
+risk_holds = Table(
+    "risk_holds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("recipient_id", BigInteger),
+    Column("op_key", String(255), nullable=False, unique=True),
+    Column("request", Text, nullable=False),
+    Column("escrow_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("decision_id", Integer),
+    Column("status", String(10), nullable=False, server_default="held"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Column("resolved_by", BigInteger),
+    Column("result", Text),
+    CheckConstraint("amount > 0", name="amount_pos"),
+    CheckConstraint("status IN ('held', 'released', 'returned')", name="status"),
+    CheckConstraint("(status = 'held') = (resolved_at IS NULL)", name="resolved"),
+    Index("ix_risk_holds_held", "user_id", sqlite_where=text("status = 'held'"),
+          postgresql_where=text("status = 'held'")),
+)
+
+# A person's anti-theft settings (防盗设置, wallet.risk.prefs.Prefs): no row is all off. Amounts in
+# fen; NULL: that setting is off.
+risk_prefs = Table(
+    "risk_prefs",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    Column("sms_above", Money),
+    Column("night_lock", Boolean, nullable=False, server_default=text("false")),
+    Column("new_recipient_delay_above", Money),
+    Column("no_pin_max", Money),
+    Column("no_pin_daily", Money),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("sms_above IS NULL OR sms_above >= 0", name="sms_above_nonneg"),
+    CheckConstraint("new_recipient_delay_above IS NULL OR new_recipient_delay_above >= 0", name="delay_nonneg"),
+    CheckConstraint("(no_pin_max IS NULL) = (no_pin_daily IS NULL)", name="no_pin_both"),
+    CheckConstraint("no_pin_max IS NULL OR (no_pin_max > 0 AND no_pin_daily >= no_pin_max)", name="no_pin_amounts"),
+)
+
 SYSTEM_ACCOUNTS = (
     "bank_clearing",  # money that came from or left to banks
     "withdraw_pending",  # withdrawals sent to the bank, not yet confirmed
@@ -495,6 +541,7 @@ SYSTEM_ACCOUNTS = (
     "fee_income",
     "interest_expense",
     "merchant_settlement",
+    "risk_hold",  # payments the risk engine held for review (risk_holds)
 )
 
 # Chat state of the bot (python-telegram-bot persistence): user_data, chat_data, bot_data and

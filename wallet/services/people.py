@@ -114,6 +114,14 @@ async def send_code(ctx: Context, user_id: int, *, purpose: str, lang: str = "zh
     return {**sent, "phone": user.phone_masked}
 
 
+async def check_code(ctx: Context, user_id: int, *, purpose: str, code: str) -> None:
+    """Check a code ``send_code`` sent to the person's bound phone (single use)."""
+    user = await read(ctx, lambda conn: load_user(conn, user_id))
+    if user.phone_enc is None:
+        raise NotVerified(user_id=user_id)
+    await sms_codes.check_code(ctx, phone=ctx.pii.decrypt(user.phone_enc), purpose=purpose, code=code)
+
+
 async def mark_blocked(ctx: Context, user_id: int, blocked: bool = True) -> None:
     """The person blocked the bot (Telegram answered 403): skip them in broadcasts."""
     async def body(conn):

@@ -6,13 +6,13 @@ import asyncio
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, or_
+from sqlalchemy import and_, case, literal, or_
 
 from wallet import pin as pinlib
 from wallet.context import Context
 from wallet.errors import IdentityMismatch, PinAlreadySet, PinLocked, PinNotSet, PinWeak, PinWrong
 from wallet.idnumber import validate_id_number
-from wallet.models import users
+from wallet.models import UTCDateTime, users
 from wallet.services import sms_codes
 from wallet.services.guards import load_user
 from wallet.uow import read, transaction
@@ -138,7 +138,13 @@ async def _check(ctx: Context, user_id: int, pin: str) -> None:
         if ok:
             res = await conn.execute(users.update().where(and_(users.c.id == user_id, or_(
                 users.c.pin_locked_until.is_(None), users.c.pin_locked_until <= now)))
-                .values(pin_inflight=release, pin_failed=0, pin_locked_until=None))
+                .values(pin_inflight=release, pin_failed=0, pin_locked_until=None,
+                        # a right PIN after wrong tries: kept for the risk engine (pin_guessing);
+                        # the SET sees the row before it, so pin_failed is the run of wrong tries
+                        pin_wrong_before_right=case((users.c.pin_failed > 0, users.c.pin_failed),
+                                                    else_=users.c.pin_wrong_before_right),
+                        pin_right_after_wrong_at=case((users.c.pin_failed > 0, literal(now, UTCDateTime())),
+                                                      else_=users.c.pin_right_after_wrong_at)))
             if res.rowcount == 1:
                 return None
             await conn.execute(users.update().where(users.c.id == user_id).values(pin_inflight=release))

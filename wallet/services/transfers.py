@@ -38,7 +38,8 @@ from wallet.errors import (InvalidDelay, NotYourTransfer, TransferNotArrived,
 from wallet.models import TRANSFER_PENDING, accounts, transfers, users
 from wallet.services.guards import load_user, payee, payer, require_verified
 from wallet.services import transfer_fastpath as fastpath
-from wallet.services import transfer_sqlite
+from wallet.services import risk_holds, transfer_sqlite
+from wallet.risk import guard
 from wallet.services.limits import check_outgoing
 from wallet.services.transfer_rules import ENDING_KIND, NOTICES, notice_key, view
 from wallet.services.pins import verify_pin
@@ -50,12 +51,18 @@ log = logging.getLogger("wallet.transfers")
 
 async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | None, amount: int,
                pin: str | None, note: str | None = None, delay_seconds: int = 0,
-               pin_checked: bool = False, to_newcomer: bool = False, recipient_name: str | None = None) -> dict:
+               pin_checked: bool = False, to_newcomer: bool = False, recipient_name: str | None = None,
+               step_up_code: str | None = None) -> dict:
     """Move ``amount`` from the sender's wallet into escrow for the recipient to accept.
     ``pin_checked`` is for callers that verified the PIN themselves just before.
     ``recipient_id=None``: for whoever ``take``s it first. ``to_newcomer``: the recipient need
     not have an open wallet yet (a placeholder person named ``recipient_name`` is kept for
-    them); they accept once it is open. The result then says ``recipient_waiting: True``."""
+    them); they accept once it is open. The result then says ``recipient_waiting: True``.
+
+    The risk engine (wallet/risk/guard.py) screens it when on: ``StepUpRequired`` (call again
+    with the same key and ``step_up_code``, the SMS code sent), ``RiskRefused``, ``RiskFrozen``;
+    or the result says ``held: True`` (wallet/services/risk_holds.py: nothing reaches the
+    recipient until an admin releases it)."""
     key = caller_key(key, op="transfer_send", user_id=sender_id)
     amount = require_amount(amount, max_fen=ctx.rules.max_amount)
     if sender_id == recipient_id:
@@ -69,41 +76,69 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
                "delay_seconds": delay_seconds}
     if to_newcomer:
         request["to_newcomer"] = True
-    if fastpath.enabled(ctx) and recipient_id is not None:  # it declines an unverified recipient itself
+    if step_up_code is not None:
+        await guard.verify_step_up(ctx, sender_id, step_up_code)
+    if ctx.risk is None and fastpath.enabled(ctx) and recipient_id is not None:  # it declines an unverified recipient itself
         done = await fastpath.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id, amount=amount,
                                 note=note, delay_seconds=delay_seconds, request=request)
         if done is not None:
             return done
-    if transfer_sqlite.enabled(ctx) and recipient_id is not None:  # it declines a newcomer recipient itself
+    if ctx.risk is None and transfer_sqlite.enabled(ctx) and recipient_id is not None:  # it declines a newcomer
         done = await transfer_sqlite.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id,
                                           amount=amount, note=note, delay_seconds=delay_seconds, request=request)
         if done is not None:
             return done
 
     async def body(conn):
-        now = ctx.now()
-        await payer(conn, sender_id)
-        waiting = False
-        if recipient_id is not None and to_newcomer:
-            waiting = not await _payee_or_newcomer(ctx, conn, recipient_id, recipient_name)
-        elif recipient_id is not None:
-            await payee(conn, recipient_id)
-        source = await ledger.wallet_account(conn, sender_id)
-        await check_outgoing(ctx, conn, source, amount)
-        escrow = await ledger.system_account(ctx, conn, "transfer_escrow", spread_by=sender_id)
-        arrive = now + timedelta(seconds=delay_seconds)
-        t = (await conn.execute(transfers.insert().values(
-            sender_id=sender_id, recipient_id=recipient_id, amount=amount, note=note, status="pending",
-            escrow_account_id=escrow, created_at=now, arrive_at=arrive,
-            expires_at=arrive + timedelta(seconds=ctx.rules.transfer_expiry_seconds),
-        ).returning(*transfers.c))).one()
-        await ledger.post(conn, key=key, kind="transfer_hold", legs=[(source, -amount), (escrow, amount)],
-                          now=now, user_id=sender_id, counterparty_id=recipient_id, note=note,
-                          ref_type="transfer", ref_id=t.id)
-        # the same answer as the fast path's unless the money waits for a newcomer
-        return {**view(t), "recipient_waiting": True} if waiting else view(t)
+        return await _send_in(ctx, conn, key=key, request=request, recipient_name=recipient_name,
+                              stepped_up=step_up_code is not None)
 
-    return await idempotent(ctx, key=key, op="transfer_send", user_id=sender_id, fn=body, request=request)
+    return await guard.guarded(ctx, lambda: idempotent(ctx, key=key, op="transfer_send", user_id=sender_id,
+                                                       fn=body, request=request))
+
+
+async def _send_in(ctx: Context, conn, *, key: str, request: dict, recipient_name: str | None = None,
+                   stepped_up: bool = False, screened: bool = True) -> dict:
+    """The general path of ``send`` in the caller's transaction (``request``: its checked
+    arguments), screened by the risk engine unless a held send is being released."""
+    sender_id, recipient_id, amount = request["sender_id"], request["recipient_id"], request["amount"]
+    note, delay_seconds = request["note"], request["delay_seconds"]
+    now = ctx.now()
+    await payer(conn, sender_id)
+    waiting = False
+    if recipient_id is not None and request.get("to_newcomer"):
+        waiting = not await _payee_or_newcomer(ctx, conn, recipient_id, recipient_name)
+    elif recipient_id is not None:
+        await payee(conn, recipient_id)
+    source = await ledger.wallet_account(conn, sender_id)
+    await check_outgoing(ctx, conn, source, amount)
+    if screened:
+        verdict = await guard.screen(ctx, conn, payer_id=sender_id, kind="transfer", amount=amount, key=key,
+                                     recipient_id=recipient_id, stepped_up=stepped_up, can_hold=True)
+        if verdict.action == "hold":
+            return await risk_holds.hold(ctx, conn, key=key, user_id=sender_id, kind="transfer", amount=amount,
+                                         source=source, recipient_id=recipient_id, decision_id=verdict.decision_id,
+                                         request={**request, "recipient_name": recipient_name})
+        delay_seconds = max(delay_seconds, verdict.delay_seconds)  # a first payment the person asked to wait
+    escrow = await ledger.system_account(ctx, conn, "transfer_escrow", spread_by=sender_id)
+    arrive = now + timedelta(seconds=delay_seconds)
+    t = (await conn.execute(transfers.insert().values(
+        sender_id=sender_id, recipient_id=recipient_id, amount=amount, note=note, status="pending",
+        escrow_account_id=escrow, created_at=now, arrive_at=arrive,
+        expires_at=arrive + timedelta(seconds=ctx.rules.transfer_expiry_seconds),
+    ).returning(*transfers.c))).one()
+    await ledger.post(conn, key=key, kind="transfer_hold", legs=[(source, -amount), (escrow, amount)],
+                      now=now, user_id=sender_id, counterparty_id=recipient_id, note=note,
+                      ref_type="transfer", ref_id=t.id)
+    # the same answer as the fast path's unless the money waits for a newcomer
+    return {**view(t), "recipient_waiting": True} if waiting else view(t)
+
+
+async def release_held(ctx: Context, conn, *, key: str, request: dict) -> dict:
+    """A held send, released by an admin (wallet/services/risk_holds.py): the send itself, now,
+    in the release's transaction, not screened again."""
+    name = request.pop("recipient_name", None)
+    return await _send_in(ctx, conn, key=key, request=request, recipient_name=name, screened=False)
 
 
 async def _payee_or_newcomer(ctx: Context, conn, user_id: int, name: str | None) -> bool:
