@@ -10,6 +10,7 @@ Modules:
 - ``detail``: a line's detail with its reference number and "I don't recognise this" (the report
   flow, handlers/tickets); Accept / Return of a transfer waiting for the person, Revoke of one's own
   delayed transfer.
+- ``draft``: a detail's draft (``DetailDraft``: the transfer, the verbs its buttons offer).
 - ``export``: the monthly summary (a chart, or its figures and why the picture is missing) and the
   exports (a month or a typed range: a CSV document and a PDF statement).
 

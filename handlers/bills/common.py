@@ -9,11 +9,12 @@ from telegram.ext import ContextTypes
 
 from chat.i18n import t
 from handlers.bills.callbacks import OnList, parse_any
+from handlers.bills.draft import DetailDraft
 from handlers.ui import common as ui
 from handlers.ui import entry
 from wallet.services import bills
 
-FEATURE = "bills"  # the draft's and the export conversation's name (persisted: never rename)
+FEATURE = DetailDraft.FEATURE  # the draft's and the export conversation's name (persisted: never rename)
 
 
 def local(iso: str, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:

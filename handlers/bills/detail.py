@@ -6,7 +6,7 @@ inline one nobody took); "Back to list" to the same page and filters. A transfer
 and not accepted yet is not a bill line: its own screen (``Waiting``) has Accept and Return.
 
 Accept / Return / Revoke (``bill:acc|ret|rev:<transfer id>:<nonce>``, handlers/bills/callbacks.py):
-the nonce is the live detail's draft (``draft:bills``:
+the nonce is the live detail's draft (``draft:bills``, ``DetailDraft`` in handlers/bills/draft.py:
 the transfer, the line, the list's view, the verbs it offers); the operation's key comes from it,
 so a double tap or a re-delivered press replays the first result. The wallet checks who may do
 it (the same services as the transfer cards), and the transfer's cards are edited after.
@@ -24,7 +24,8 @@ from chat.i18n import t
 from chat.render.labels import group_name, party, status_name
 from handlers.bills.callbacks import (ACTIONS, Accept, Detail, List, Return, Revoke, View, Waiting, any_of, button,
                                       parse_any)
-from handlers.bills.common import FEATURE, local, pressed
+from handlers.bills.common import local, pressed
+from handlers.bills.draft import DetailDraft
 from handlers.tickets.callbacks import Report
 from handlers.ui import common as ui
 from handlers.ui import entry, pages
@@ -62,19 +63,19 @@ async def detail_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, jour
             text.append(t(lang, "bill.detail.arrives", time=ui.local_time(arrive, tz)))
         if tf["sender_id"] == uid and (arrive > ctx.now() or tf["recipient_id"] is None):
             draft = _draft(context, keep_draft, tid=tf["transfer_id"], jid=journal_id, view=view.token,
-                           verbs=[Revoke.verb])
-            rows.append([button(t(lang, "bill.revoke_button"), Revoke(tf["transfer_id"], draft["nonce"]))])
+                           verbs=(Revoke.verb,))
+            rows.append([button(t(lang, "bill.revoke_button"), Revoke(tf["transfer_id"], draft.nonce))])
     rows.append([button(t(lang, "bills.back"), List.of(view))])
     return "\n".join(text), InlineKeyboardMarkup(rows)
 
 
-def _draft(context, keep: bool, **fields) -> dict:
+def _draft(context, keep: bool, **fields) -> DetailDraft:
     """The detail's draft (its nonce is in the Accept / Return / Revoke buttons): a new one for a
     new detail, the same one when the detail is drawn again after its button was pressed."""
-    old = ui.draft(context, FEATURE)
-    if keep and old is not None and old.get("tid") == fields["tid"]:
+    old = DetailDraft.load(context)
+    if keep and old is not None and old.tid == fields["tid"]:
         return old
-    return ui.new_draft(context, FEATURE, **fields)
+    return DetailDraft.start(context, **fields)
 
 
 async def waiting_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, transfer_id: int, view: View,
@@ -98,9 +99,9 @@ async def waiting_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, tra
     if tf["status"] == "pending":
         text.append(t(lang, "bill.waiting.expires", time=local(tf["expires_at"], tz)))
         draft = _draft(context, keep_draft, tid=transfer_id, jid=None, view=view.token,
-                       verbs=[Accept.verb, Return.verb])
-        rows.append([button(t(lang, "bill.accept_button"), Accept(transfer_id, draft["nonce"])),
-                     button(t(lang, "bill.return_button"), Return(transfer_id, draft["nonce"]))])
+                       verbs=(Accept.verb, Return.verb))
+        rows.append([button(t(lang, "bill.accept_button"), Accept(transfer_id, draft.nonce)),
+                     button(t(lang, "bill.return_button"), Return(transfer_id, draft.nonce))])
     rows.append([button(t(lang, "bills.back"), List.of(view))])
     return "\n".join(text), InlineKeyboardMarkup(rows)
 
@@ -133,9 +134,9 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await ui.language(update, context)
     press = parse_any(query.data, *ACTIONS)  # never None: the handler's pattern parsed it
     tid, nonce, uid = press.transfer_id, press.nonce, update.effective_user.id
-    draft = ui.draft(context, FEATURE)
-    if (draft is None or draft.get("nonce") != nonce or draft.get("tid") != tid
-            or press.verb not in draft.get("verbs", ()) or not entry.private(update)):
+    draft = DetailDraft.load(context)
+    if (draft is None or draft.nonce != nonce or draft.tid != tid
+            or not draft.offers(press.verb) or not entry.private(update)):
         await query.answer(t(lang, "confirm.stale"), show_alert=True)
         return
     op, status = press.op, press.done
@@ -151,9 +152,9 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     from handlers.transfer import card as transfer_card
 
     await transfer_card.refresh(context.application, result)  # the transfer's cards say how it ended
-    view = View.parse(draft["view"]) or View()
-    if draft.get("jid"):
-        screen = await detail_screen(update, context, draft["jid"], view, keep_draft=True)
+    view = View.parse(draft.view) or View()
+    if draft.jid:
+        screen = await detail_screen(update, context, draft.jid, view, keep_draft=True)
     else:
         screen = await waiting_screen(update, context, tid, view, keep_draft=True)
     await entry.say(update, context, *screen)

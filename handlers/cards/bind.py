@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes, ConversationHandler
 
 from chat.i18n import t
 from handlers.cards.callbacks import RESEND, Confirm
+from handlers.cards.draft import CardsDraft
 from handlers.cards.listing import FEATURE, show_list
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, held, identity
@@ -29,7 +30,7 @@ def _uid(update: Update) -> int:
 
 def end(update: Update, context: ContextTypes.DEFAULT_TYPE):
     held.forget(context, _uid(update), "card_number")
-    ui.drop_draft(context, FEATURE)
+    CardsDraft.drop(context)
     return ConversationHandler.END
 
 
@@ -40,7 +41,7 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, m
 async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
-    ui.new_draft(context, FEATURE)
+    CardsDraft.start(context)
     return await bind_prompt(update, context)
 
 
@@ -65,10 +66,8 @@ async def on_number(update: Update, context: ContextTypes.DEFAULT_TYPE):
         return None
     number = normalize_card_number(typed)
     held.hold(context, _uid(update), "card_number", number)
-    draft = ui.draft(context, FEATURE) or ui.new_draft(context, FEATURE)
-    draft.update(bank_code=info.bank_code, card_type=info.card_type, last4=info.last4,
-                 bank_name_zh=info.bank_name_zh, bank_name_en=info.bank_name_en)
-    label = entry.card_label(draft, lang)
+    draft = (CardsDraft.load(context) or CardsDraft.start(context)).recognised(info).save(context)
+    label = entry.card_label(draft.card, lang)
     lines = [t(lang, "cards.deleted"), t(lang, "cards.recognised", card=label)]
     if info.card_type == "credit":
         lines.append(t(lang, "cards.credit_warning"))
@@ -82,9 +81,9 @@ async def _code(update: Update, context: ContextTypes.DEFAULT_TYPE):
     On a Resend press the callback query is answered with the outcome."""
     query = update.callback_query
     lang, uid = await ui.language(update, context), _uid(update)
-    draft = ui.draft(context, FEATURE) or {}
-    card = entry.card_label(draft, lang)
-    resend = confirm.keyboard([[(t(lang, "cards.button.resend"), Confirm(RESEND, 0, draft["nonce"]).data())]])
+    draft = CardsDraft.load(context)
+    card = entry.card_label(draft.card, lang)
+    resend = confirm.keyboard([[(t(lang, "cards.button.resend"), Confirm(RESEND, 0, draft.nonce).data())]])
     try:
         sent = await cards.send_another_code(ui.wallet(context), user_id=uid, card_number=held.recall(context, uid, "card_number"),
                                              lang=ui.wallet_language(lang))
@@ -113,13 +112,14 @@ async def _code(update: Update, context: ContextTypes.DEFAULT_TYPE):
 async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError):
     """The bank refused the card: why, and the card number step again."""
     lang = await ui.language(update, context)
-    draft = ui.draft(context, FEATURE) or {}
+    draft = CardsDraft.load(context)
+    card = draft.card if draft is not None else {}
     held.forget(context, _uid(update), "card_number")
-    ui.new_draft(context, FEATURE)
+    CardsDraft.start(context)
     if isinstance(err, IdentityMismatch):
-        text = t(lang, "cards.identity_mismatch", card=entry.card_label(draft, lang))
+        text = t(lang, "cards.identity_mismatch", card=entry.card_label(card, lang))
     elif isinstance(err, PhoneMismatch):
-        text = t(lang, "cards.phone_mismatch", card=entry.card_label(draft, lang))
+        text = t(lang, "cards.phone_mismatch", card=entry.card_label(card, lang))
     else:
         text = await ui.explain(update, context, err)
     await _send(update, context, text + "\n" + t(lang, "cards.ask_number"))
@@ -130,9 +130,9 @@ async def on_resend(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """The Resend button under a code message: a new code for the card being bound (a popup says
     when, if too soon); a button of an older binding is refused with a popup."""
     query, uid = update.callback_query, _uid(update)
-    draft = ui.draft(context, FEATURE)
+    draft = CardsDraft.load(context)
     press = Confirm.parse(query.data)
-    if (draft is None or press is None or press.action != RESEND or press.nonce != draft.get("nonce")
+    if (draft is None or press is None or press.action != RESEND or press.nonce != draft.nonce
             or held.recall(context, uid, "card_number") is None):
         await query.answer(await ui.text(update, context, "confirm.stale"), show_alert=True)
         return None
@@ -143,7 +143,7 @@ async def on_resend(update: Update, context: ContextTypes.DEFAULT_TYPE):
 async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lang, uid = await ui.language(update, context), _uid(update)
     number = held.recall(context, uid, "card_number")
-    draft = ui.draft(context, FEATURE)
+    draft = CardsDraft.load(context)
     if number is None or draft is None:  # restarted in between: the card number is gone
         await _send(update, context, t(lang, "sec.again_after_restart"))
         return await bind_prompt(update, context)
@@ -162,7 +162,7 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await _send(update, context, await ui.explain(update, context, err))
         return await _code(update, context)
     except BankTimeout:
-        ui.new_draft(context, FEATURE, **{k: v for k, v in draft.items() if k != "nonce"})
+        draft.renewed().save(context)  # the same card, a new attempt: a new key
         await _send(update, context, t(lang, "cards.bank_timeout"))
         return await _code(update, context)
     except REFUSALS as err:

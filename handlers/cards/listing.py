@@ -9,19 +9,19 @@ from telegram.ext import ContextTypes, ConversationHandler
 
 from chat.i18n import t
 from handlers.cards.callbacks import BIND, DEFAULT, UNBIND, Confirm
+from handlers.cards.draft import CardsDraft
 from handlers.home import callbacks as home_buttons
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry
 from wallet.services import cards
 
-FEATURE = "cards"
+FEATURE = CardsDraft.FEATURE
 
 
 async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, *, notice: str | None = None, edit: bool = True):
     lang = await ui.language(update, context)
     bound = await cards.list_cards(ui.wallet(context), update.effective_user.id)
-    draft = ui.new_draft(context, FEATURE)
-    nonce = draft["nonce"]
+    nonce = CardsDraft.start(context).nonce
     lines = [t(lang, "cards.title")]
     rows = []
     default_id = (next((c for c in bound if c["default"]), bound[0]) if bound else {}).get("card_id")

@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from chat.i18n import t
 from handlers.cards.bind import BIND_CODE, BIND_NUMBER, bind_command, bind_prompt, end, on_code, on_number, on_resend
 from handlers.cards.callbacks import BIND, DEFAULT, RESEND, UNBIND, Confirm
+from handlers.cards.draft import CardsDraft
 from handlers.cards.listing import FEATURE, show_list
 from handlers.home import callbacks as home_buttons
 from handlers.ui import common as ui
@@ -59,10 +60,10 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await cards.set_default_card(wallet, user_id=uid, card_id=card["card_id"])
         return await show_list(update, context, notice=t(lang, "cards.default_set", card=entry.card_label(card, lang)))
     if press.verb == UNBIND:
-        press.draft["card_id"] = card["card_id"]
+        CardsDraft.of(press.draft).replace(card_id=card["card_id"]).save(context)
         await update.callback_query.edit_message_text(t(lang, "cards.unbind_what", card=entry.card_label(card, lang)))
         if not await keypad.show(update, context, title=t(lang, "cards.unbind_pin", last4=card["last4"]), owner=UNBIND_PIN):
-            ui.drop_draft(context, FEATURE)  # the PIN is locked: told, with the reset button
+            CardsDraft.drop(context)  # the PIN is locked: told, with the reset button
             return ConversationHandler.END
         return UNBIND_PIN
     return None
@@ -70,13 +71,13 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 async def on_unbind_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     lang = await ui.language(update, context)
-    draft = ui.draft(context, FEATURE)
-    if not draft or "card_id" not in draft:
+    draft = CardsDraft.load(context)
+    if draft is None or draft.card_id is None:
         await _send(update, context, t(lang, "confirm.stale"))
         return _end(update, context)
     try:
         done = await cards.unbind_card(ui.wallet(context), key=ui.op_key(update, "unbind_card", draft),
-                                       user_id=_uid(update), card_id=draft["card_id"], pin=pin)
+                                       user_id=_uid(update), card_id=draft.card_id, pin=pin)
     except (PinWrong, PinLocked) as err:
         state = await keypad.refused(update, context, err)
         return _end(update, context) if state == ConversationHandler.END else state

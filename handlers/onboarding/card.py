@@ -17,9 +17,10 @@ from wallet.bank import normalize_card_number
 from wallet.idnumber import validate_id_number
 from wallet.pii import mask_phone, normalize_name
 from wallet.services import cards, people
-from handlers.onboarding.prompts import (CARD, CARD_CODE, FEATURE, ID, NAME, PIN, step_buttons, card_label, delete_message,
+from handlers.onboarding.prompts import (CARD, CARD_CODE, ID, NAME, PIN, step_buttons, card_label, delete_message,
                                         get_draft, goto, keep_secret, say, get_secret, sms_lang, ask)
 from handlers.onboarding.phone import typed_code
+from handlers.onboarding.draft import OpeningDraft
 
 
 # --- name, ID number, card -------------------------------------------------------------------
@@ -43,7 +44,7 @@ async def on_id(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | Non
         await say(update, context, t(lang, "ob.deleted") + "\n" + await ui.explain(update, context, err))
         return None
     keep_secret(context, "id", ident.number)
-    get_draft(context)["id_masked"] = ident.masked
+    get_draft(context).replace(id_masked=ident.masked).save(context)
     await say(update, context, t(lang, "ob.id_ok", id=ident.masked))
     return await ask(update, context, CARD)
 
@@ -59,10 +60,9 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
         await say(update, context, t(lang, "ob.deleted") + "\n" + await ui.explain(update, context, err)
                    + ("\n" + t(lang, "ob.card_other") if isinstance(err, CardNotSupported) else ""))
         return None
-    d = get_draft(context)
     keep_secret(context, "card", normalize_card_number(text))
-    d.update(bank_zh=info.bank_name_zh, bank_en=info.bank_name_en, card_type=info.card_type, last4=info.last4,
-             bind_nonce=ui.new_nonce())
+    d = get_draft(context).replace(bank_zh=info.bank_name_zh, bank_en=info.bank_name_en, card_type=info.card_type,
+                                   last4=info.last4, bind_nonce=ui.new_nonce()).save(context)
     lines = [t(lang, "ob.card_ok", card=card_label(lang, d))]
     if info.card_type == "credit":
         lines.append(t(lang, "ob.credit_note"))
@@ -116,7 +116,7 @@ async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: Walle
         await say(update, context, await ui.explain(update, context, err) + "\n" + t(lang, "ob.card_other"), other)
     elif isinstance(err, PhoneTaken):
         await say(update, context, await ui.explain(update, context, err) + "\n" + t(lang, "ob.phone_taken_next"))
-        ui.drop_draft(context, FEATURE)
+        OpeningDraft.drop(context)
         return ConversationHandler.END
     else:  # the SMS could not be sent, or something else: say it; Resend tries again
         await say(update, context, await ui.explain(update, context, err), code_buttons(lang))
@@ -151,7 +151,7 @@ async def on_card_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
     try:
         await people.open_wallet(wallet, key=ui.op_key(update, "open_wallet", d), user_id=uid,
                                  language=ui.wallet_language(lang), first_name=update.effective_user.first_name)
-        bound = await cards.bind_card(wallet, key=ui.op_key(update, "bind_card", d["bind_nonce"]), user_id=uid,
+        bound = await cards.bind_card(wallet, key=ui.op_key(update, "bind_card", d.bind_nonce), user_id=uid,
                                       card_number=get_secret(context, "card"), name=get_secret(context, "name"),
                                       id_number=get_secret(context, "id"), phone=get_secret(context, "phone"),
                                       sms_code=code)
@@ -167,12 +167,10 @@ async def on_card_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
         await say(update, context, await ui.explain(update, context, err))
         return None
     await ui.person(update, context, fresh=True)
-    await say(update, context, t(lang, "ob.card_bound", card=card_label(lang, {**d, **{
-        "bank_zh": bound["bank_name_zh"], "bank_en": bound["bank_name_en"], "card_type": bound["card_type"],
-        "last4": bound["last4"]}})))
-    # nothing secret is needed any more: keep only what the PIN step shows
-    for field in ("phone", "name", "id", "card"):
-        d.pop(field, None)
+    await say(update, context, t(lang, "ob.card_bound", card=card_label(lang, d.replace(
+        bank_zh=bound["bank_name_zh"], bank_en=bound["bank_name_en"], card_type=bound["card_type"],
+        last4=bound["last4"]))))
+    d.without_secrets().save(context)  # nothing secret is needed any more: keep only what the PIN step shows
     return await ask(update, context, PIN)
 
 

@@ -7,8 +7,8 @@ reserved phone before it sends the card's code) → card SMS code (bank verifica
 twice → wallet home. Every step refuses bad input with the reason and stays on the step;
 /start re-shows the current step; /cancel leaves; 10 idle minutes end it.
 
-The draft (``user_data["draft:onboarding"]``) holds the phone, name, ID and card number only
-encrypted with the wallet's PII key; the conversation state and the draft are persisted, so a
+The draft (``user_data["draft:onboarding"]``, handlers/onboarding/draft.py) holds the phone, name,
+ID and card number only encrypted with the wallet's PII key; the conversation state and the draft are persisted, so a
 restart of the bot continues at the same step.
 
 The steps: handlers/onboarding/prompts.py (questions, draft helpers), phone.py (phone and SMS
@@ -29,6 +29,7 @@ from handlers.ui import common as ui
 from handlers.ui import entry, keypad
 from wallet.errors import PinAlreadySet, WalletError
 from wallet.services import pins
+from handlers.onboarding.draft import OpeningDraft
 from handlers.onboarding.prompts import (CARD, CARD_CODE, CODE, FEATURE, ID, INTRO, LANG, NAME, PHONE,
                                         PIN, STEP, say, ask)
 from handlers.onboarding.card import on_card, on_card_code, on_id, on_name, on_other_card, on_retry, on_retype_identity
@@ -42,8 +43,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int
     if ui.is_open(profile):
         await home.show(update, context)
         return ConversationHandler.END
-    ui.drop_draft(context, FEATURE)
-    ui.new_draft(context, FEATURE)
+    OpeningDraft.start(context)  # in place of any older one
     entry.activate(update, FEATURE)  # the person's text is the opening's again (an admin's reply gives way)
     if profile and profile.get("verified"):  # card bound before, PIN not set yet
         return await ask(update, context, PIN)
@@ -94,7 +94,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str) -
         pass
     except WalletError as err:
         return await keypad.refused(update, context, err)
-    ui.drop_draft(context, FEATURE)
+    OpeningDraft.drop(context)
     context.user_data.pop(STEP, None)
     await ui.person(update, context, fresh=True)
     await say(update, context, await ui.text(update, context, "ob.done"))
@@ -105,7 +105,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str) -
 async def on_pin_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await say(update, context, await ui.text(update, context, "ob.pin_later"))
     context.user_data.pop(STEP, None)
-    ui.drop_draft(context, FEATURE)
+    OpeningDraft.drop(context)
     return ConversationHandler.END
 
 

@@ -72,7 +72,7 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | N
     except WalletError as err:
         await say(update, context, await ui.explain(update, context, err))
         return None
-    get_draft(context)["phone_ok"] = True
+    get_draft(context).replace(phone_ok=True).save(context)
     await say(update, context, await ui.text(update, context, "ob.code_ok"))
     return await ask(update, context, NAME)
 

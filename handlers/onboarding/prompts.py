@@ -1,5 +1,5 @@
-"""Opening a wallet (handlers/onboarding/flow.py): the steps' names, the draft's helpers and each step's
-question (``ask`` shows it; /start re-shows the current one)."""
+"""Opening a wallet (handlers/onboarding/flow.py): the steps' names, the draft's helpers (the draft:
+handlers/onboarding/draft.py) and each step's question (``ask`` shows it; /start re-shows the current one)."""
 from __future__ import annotations
 
 import html
@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 
 from chat.i18n import t
 from handlers.onboarding import callbacks as buttons
+from handlers.onboarding.draft import OpeningDraft, Secret
 from handlers.ui import common as ui
 from handlers.ui.callbacks import Button
 from handlers.ui import keypad
@@ -21,7 +22,7 @@ from wallet.pii import mask_phone
 
 log = logging.getLogger("handlers.onboarding.flow")
 
-FEATURE = "onboarding"
+FEATURE = OpeningDraft.FEATURE
 LANG, INTRO, PHONE, CODE, NAME, ID, CARD, CARD_CODE, PIN = (
     "ob.lang", "ob.intro", "ob.phone", "ob.code", "ob.name", "ob.id", "ob.card", "ob.card_code", "ob.pin")
 STEP = "onboarding:step"  # user_data: the step the person is on (for /start to re-show it)
@@ -29,17 +30,17 @@ CODE_RE = re.compile(r"\s*([0-9０-９]{6})\s*")
 
 
 # --- small helpers ---------------------------------------------------------------------------
-def get_draft(context: ContextTypes.DEFAULT_TYPE) -> dict:
-    return ui.draft(context, FEATURE) or ui.new_draft(context, FEATURE)
+def get_draft(context: ContextTypes.DEFAULT_TYPE) -> OpeningDraft:
+    """The opening's draft (a new one if there is none)."""
+    return OpeningDraft.load(context) or OpeningDraft.start(context)
 
 
-def get_secret(context: ContextTypes.DEFAULT_TYPE, field: str) -> str | None:
-    value = get_draft(context).get(field)
-    return ui.wallet(context).pii.decrypt(value) if value else None
+def get_secret(context: ContextTypes.DEFAULT_TYPE, field: Secret) -> str | None:
+    return get_draft(context).secret(ui.wallet(context).pii, field)
 
 
-def keep_secret(context: ContextTypes.DEFAULT_TYPE, field: str, value: str) -> None:
-    get_draft(context)[field] = ui.wallet(context).pii.encrypt(value)
+def keep_secret(context: ContextTypes.DEFAULT_TYPE, field: Secret, value: str) -> None:
+    get_draft(context).with_secret(ui.wallet(context).pii, field, value).save(context)
 
 
 def goto(context: ContextTypes.DEFAULT_TYPE, step: str) -> str:
@@ -135,9 +136,9 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, step: str) -> 
     return goto(context, step)
 
 
-def card_label(lang: str, d: dict) -> str:
-    kind = t(lang, f"ob.card_type.{d.get('card_type', 'debit')}")
-    bank = d.get("bank_zh") if lang == "zh_CN" else d.get("bank_en")
-    return t(lang, "ob.card_label", bank=bank or "", kind=kind, last4=d.get("last4", ""))
+def card_label(lang: str, d: OpeningDraft) -> str:
+    kind = t(lang, f"ob.card_type.{d.card_type or 'debit'}")
+    bank = d.bank_zh if lang == "zh_CN" else d.bank_en
+    return t(lang, "ob.card_label", bank=bank or "", kind=kind, last4=d.last4 or "")
 
 

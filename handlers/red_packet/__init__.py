@@ -10,6 +10,8 @@ Modules:
 - ``card``: the live card: what it says, going live, its merged edits, the edit after expiry.
 - ``claim``: the presses on the live card ("Open 拆", "Details").
 - ``callbacks``: every button and deep link of the feature, stated once.
+- ``spec``: what a packet is (``PacketSpec``); ``draft``: a packet waiting for its sender's PIN
+  (``PacketDraft``).
 
 Buttons (handlers/red_packet/callbacks.py):
 

@@ -19,7 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from handlers.red_packet import card as red_packet_card
 from handlers.red_packet import hongbao as rp
 from handlers.red_packet.callbacks import CONFIRM_LINK, Confirm, confirm_link_parts
-from handlers.red_packet.spec import PacketSpec
+from handlers.red_packet.draft import PacketDraft
 from chat.i18n import t
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad, shortfall
@@ -35,23 +35,23 @@ async def confirm_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     balance is short, the two ways to pay with a card)."""
     lang = await ui.language(update, context)
     nonce, tag = confirm_link_parts(update.effective_message.text)  # the handler's filter: never None here
-    draft = ui.draft(context, rp.FEATURE)
+    draft = PacketDraft.load(context)
     if tag and tag != rp.owner_tag(update.effective_user.id):
         await update.effective_message.reply_text(t(lang, "rp.not_your_packet"))
         return ConversationHandler.END
-    if not draft or draft.get("nonce") != nonce or not draft.get("card"):
+    if draft is None or draft.nonce != nonce or not draft.card:
         await update.effective_message.reply_text(t(lang, "rp.stale"))
         return ConversationHandler.END
     if not ui.is_open(await ui.person(update, context)):
         await update.effective_message.reply_text(t(lang, "rp.sender_no_wallet_private"))
         return ConversationHandler.END
-    short = await shortfall.offer(update, context, draft, draft["total"], Confirm.prefix)
+    short = await shortfall.offer(update, context, draft, draft.total, Confirm.prefix)
     if short is not None:
-        rows = short.rows + [[(t(lang, "flow.cancel_button"), Confirm("no", 0, draft["nonce"]).data())]]
-        await update.effective_message.reply_text("\n".join([rp.describe(lang, draft), short.line]),
+        rows = short.rows + [[(t(lang, "flow.cancel_button"), Confirm("no", 0, draft.nonce).data())]]
+        await update.effective_message.reply_text("\n".join([rp.describe(lang, draft.spec), short.line]),
                                                   reply_markup=confirm.keyboard(rows))
         return CONFIRM
-    await update.effective_message.reply_text(rp.describe(lang, draft))
+    await update.effective_message.reply_text(rp.describe(lang, draft.spec))
     if not await keypad.show(update, context, title=_pin_title(lang, draft), owner=rp.PIN):
         return ConversationHandler.END  # the PIN is locked: told, with the reset button (the card still waits)
     return rp.PIN
@@ -66,8 +66,8 @@ async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                               reply_markup=InlineKeyboardMarkup([[button]]))
 
 
-def _pin_title(lang: str, draft: dict) -> str:
-    return t(lang, "rp.pin_title", total=ui.money(draft["total"]))
+def _pin_title(lang: str, draft: PacketDraft) -> str:
+    return t(lang, "rp.pin_title", total=ui.money(draft.total))
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
@@ -78,38 +78,38 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lang = await ui.language(update, context)
     if await press.cancelled(update, context):
         return ConversationHandler.END
-    if press.draft.get("confirmed"):  # a double tap: the keypad is on its way
+    draft = PacketDraft.of(press.draft)
+    if draft.confirmed:  # a double tap: the keypad is on its way
         return rp.PIN
     if press.verb not in shortfall.VERBS:
         return None
-    return await shortfall.to_keypad(update, context, press.verb, press.draft, owner=rp.PIN, title=_pin_title(
-        lang, press.draft))
+    return await shortfall.to_keypad(update, context, press.verb, draft, owner=rp.PIN, title=_pin_title(lang, draft))
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     lang = await ui.language(update, context)
-    draft = ui.draft(context, rp.FEATURE)
+    draft = PacketDraft.load(context)
     chat = update.effective_chat.id
-    if not draft or not draft.get("card"):
+    if draft is None or not draft.card:
         await context.bot.send_message(chat, t(lang, "rp.stale"))
         return ConversationHandler.END
     uid = update.effective_user.id
-    spec = PacketSpec.of(draft)  # what the packet is (amount per share for equal packets), stated once
+    spec = draft.spec  # what the packet is (amount per share for equal packets), stated once
     try:
         packet = await shortfall.pay(
             context, draft, key=ui.op_key(update, "rp_create", draft), user_id=uid, pin=pin,
             pay=lambda **kw: red_packets.create(
                 ui.wallet(context), sender_id=uid, kind=spec.kind, amount=spec.amount,
-                shares=spec.shares, chat_id=draft.get("chat_id"),
-                exclusive_user_id=draft.get("exclusive_user_id"), greeting=spec.greeting, **kw))
+                shares=spec.shares, chat_id=draft.chat_id,
+                exclusive_user_id=draft.exclusive_user_id, greeting=spec.greeting, **kw))
     except WalletError as err:
-        return await shortfall.refused(update, context, err, draft, feature=rp.FEATURE, amount=draft["total"],
+        return await shortfall.refused(update, context, err, draft, amount=draft.total,
                                        prefix=Confirm.prefix, confirm_state=CONFIRM,
                                        say=lambda text: context.bot.send_message(chat, text))
-    ui.drop_draft(context, rp.FEATURE)
+    PacketDraft.drop(context)
     await red_packet_card.go_live(context.application, packet["packet_id"], {
-        **draft["card"], "token": draft["nonce"], "lang": lang, "sender": draft.get("sender"),
-        "exclusive_name": draft.get("exclusive_name")})
+        **draft.card, "token": draft.nonce, "lang": lang, "sender": draft.sender,
+        "exclusive_name": draft.exclusive_name})
     lines = [t(lang, "rp.sent", total=ui.money(packet["total"]))]
     charged = shortfall.charged_line(lang, draft)
     if charged:

@@ -11,8 +11,8 @@
 - The confirm in private (``/start hb_<nonce>``, the PIN, the shortfall choices) is
   handlers/red_packet/confirm.py.
 - The draft is a persisted one (``user_data["draft:hongbao"]``, stored in the database by the
-  persistence) with a nonce; ``red_packets.create`` takes a key derived from it, so a second
-  PIN entry or a re-delivered update makes one packet. No money moves before the PIN.
+  persistence; ``PacketDraft`` in handlers/red_packet/draft.py) with a nonce; ``red_packets.create``
+  takes a key derived from it, so a second PIN entry or a re-delivered update makes one packet. No money moves before the PIN.
 - After the PIN the waiting card becomes the live card, edited as packets are claimed
   (handlers/red_packet/card.py); the presses on it, "Open 拆" and "Details", are
   handlers/red_packet/claim.py.
@@ -32,6 +32,7 @@ from chat.i18n import t
 from handlers.red_packet import callbacks
 from handlers.red_packet.callbacks import OPEN_WALLET, Details, Open
 from handlers.red_packet.claim import on_details, on_open, on_stale
+from handlers.red_packet.draft import PacketDraft
 from handlers.red_packet.spec import PacketSpec
 from handlers.home import callbacks as home_buttons
 from handlers.ui import common as ui
@@ -40,7 +41,7 @@ from wallet.errors import InvalidAmount, RedPacketInvalid, WalletError
 from wallet.money import parse_amount
 from wallet.services import red_packets
 
-FEATURE = "hongbao"
+FEATURE = PacketDraft.FEATURE
 PIN = "hongbao.pin"
 
 
@@ -50,8 +51,8 @@ def owner_tag(user_id: int) -> str:
     return hashlib.sha256(f"hb:{user_id}".encode()).hexdigest()[:6]
 
 
-def confirm_link(context: ContextTypes.DEFAULT_TYPE, draft: dict, sender_id: int) -> str:
-    return deep_link(context, callbacks.confirm_link(draft["nonce"], owner_tag(sender_id)))
+def confirm_link(context: ContextTypes.DEFAULT_TYPE, draft: PacketDraft, sender_id: int) -> str:
+    return deep_link(context, callbacks.confirm_link(draft.nonce, owner_tag(sender_id)))
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -109,15 +110,16 @@ def check(context: ContextTypes.DEFAULT_TYPE, sender_id: int, spec: PacketSpec, 
         raise Refused("rp.greeting_too_long", limit=err.limit, length=len(spec.greeting)) from None
 
 
-def describe(lang: str, draft: dict) -> str:
-    kind = t(lang, f"rp.kind.{draft['kind']}")
-    return t(lang, "rp.summary", total=ui.money(draft["total"]), shares=draft["shares"], kind=kind,
-             greeting=draft.get("greeting") or t(lang, "rp.default_greeting"))
+def describe(lang: str, spec: PacketSpec) -> str:
+    kind = t(lang, f"rp.kind.{spec.kind}")
+    return t(lang, "rp.summary", total=ui.money(spec.total), shares=spec.shares, kind=kind,
+             greeting=spec.greeting or t(lang, "rp.default_greeting"))
 
 
-def waiting_card(context: ContextTypes.DEFAULT_TYPE, lang: str, draft: dict, sender: str) -> tuple[str, InlineKeyboardMarkup]:
-    text = t(lang, "rp.waiting", sender=sender, summary=describe(lang, draft))
-    button = InlineKeyboardButton(t(lang, "rp.confirm_button"), url=confirm_link(context, draft, draft["sender_id"]))
+def waiting_card(context: ContextTypes.DEFAULT_TYPE, lang: str, draft: PacketDraft,
+                 sender: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = t(lang, "rp.waiting", sender=sender, summary=describe(lang, draft.spec))
+    button = InlineKeyboardButton(t(lang, "rp.confirm_button"), url=confirm_link(context, draft, draft.sender_id))
     return text, InlineKeyboardMarkup([[button]])
 
 
@@ -158,15 +160,15 @@ async def hongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             members = None
         if members is not None and spec.shares > members:
             notes.append(t(lang, "rp.more_shares_than_members", shares=spec.shares, members=members))
-    draft = ui.new_draft(context, FEATURE, **spec.as_draft(), chat_id=update.effective_chat.id,
-                         exclusive_user_id=target.id if exclusive else None,
-                         exclusive_name=target.first_name if exclusive else None, sender=user.first_name,
-                         sender_id=user.id)
+    draft = PacketDraft.start(context, **spec.as_draft(), chat_id=update.effective_chat.id,
+                              exclusive_user_id=target.id if exclusive else None,
+                              exclusive_name=target.first_name if exclusive else None, sender=user.first_name,
+                              sender_id=user.id)
     text, markup = waiting_card(context, lang, draft, user.first_name)
     if notes:
         text = "\n".join([text, "", *notes])
     card = await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
-    draft["card"] = {"chat_id": card.chat_id, "message_id": card.message_id}
+    draft.posted({"chat_id": card.chat_id, "message_id": card.message_id}).save(context)
 
 
 async def home_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -12,7 +12,8 @@ from telegram.ext import ContextTypes
 
 from chat.i18n import t
 from handlers.red_packet.callbacks import InlineRefused, InlineResult
-from handlers.red_packet.hongbao import FEATURE, Refused, check, describe, waiting_card
+from handlers.red_packet.draft import PacketDraft
+from handlers.red_packet.hongbao import Refused, check, describe, waiting_card
 from handlers.red_packet.spec import PacketSpec
 from handlers.ui import common as ui
 from wallet.errors import InvalidAmount, WalletError
@@ -49,12 +50,12 @@ async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return [refusal(lang, err)]
     except WalletError:
         return []
-    draft = ui.new_draft(context, FEATURE, **spec.as_draft(), chat_id=None, exclusive_user_id=None, exclusive_name=None,
-                         sender=user.first_name, sender_id=user.id)
+    draft = PacketDraft.start(context, **spec.as_draft(), chat_id=None, exclusive_user_id=None, exclusive_name=None,
+                              sender=user.first_name, sender_id=user.id)
     text, markup = waiting_card(context, lang, draft, user.first_name)
     return [InlineQueryResultArticle(
-        id=InlineResult(draft["nonce"]).data(), title=t(lang, "rp.inline_title", total=ui.money(total)),
-        description=describe(lang, draft), input_message_content=InputTextMessageContent(text),
+        id=InlineResult(draft.nonce).data(), title=t(lang, "rp.inline_title", total=ui.money(total)),
+        description=describe(lang, spec), input_message_content=InputTextMessageContent(text),
         reply_markup=markup)]
 
 
@@ -69,6 +70,6 @@ def refusal(lang: str, err: Refused) -> InlineQueryResultArticle:
 async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The waiting card was posted: remember its inline_message_id with the draft."""
     result = update.chosen_inline_result
-    draft = ui.draft(context, FEATURE)
-    if draft and InlineResult.parse(result.result_id) == InlineResult(draft["nonce"]) and result.inline_message_id:
-        draft["card"] = {"inline": result.inline_message_id}
+    draft = PacketDraft.load(context)
+    if draft and InlineResult.parse(result.result_id) == InlineResult(draft.nonce) and result.inline_message_id:
+        draft.posted({"inline": result.inline_message_id}).save(context)

@@ -7,7 +7,8 @@ Modules:
 - ``pin.py``: change the PIN (old, new twice) and a forgotten PIN (ID number + SMS code -> new PIN twice);
 - ``unfreeze.py``: unfreeze (PIN, ID number, SMS code);
 - ``steps.py``: what the steps share (the states, sending, ending, PIN refusals, ID and code steps);
-- ``callbacks.py``: its buttons.
+- ``callbacks.py``: its buttons;
+- ``draft.py``: the draft of a freeze or an unfreeze (``SecurityDraft``: its nonce, the key).
 
 Buttons (callbacks.py): ``sec:change``, ``sec:forgot``, ``sec:freeze``, ``sec:unfreeze``,
 ``sec:tips`` (the menu's, each an entry point) and ``sfz:<yes|no>:0:<nonce>`` (freeze now?).

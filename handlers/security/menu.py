@@ -23,6 +23,7 @@ from handlers.security.pin import (change_new, change_old, change_start, forgot_
 from handlers.security.steps import (CHANGE_NEW, CHANGE_OLD, FEATURE, FORGOT_CODE, FORGOT_ID, FORGOT_PIN, FREEZE,
                                      UNF_CODE, UNF_ID, UNF_PIN, end, person_id)
 from handlers.security.unfreeze import unfreeze_code, unfreeze_id, unfreeze_pin, unfreeze_start
+from handlers.security.draft import SecurityDraft
 from handlers.tickets.callbacks import Pick as ReportPick
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, held, keypad
@@ -66,9 +67,9 @@ async def freeze_ask(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if profile and profile.get("frozen"):
         await entry.say(update, context, t(lang, "sec.already_frozen"), entry.unfreeze_buttons(lang))
         return end(context, update)
-    draft = ui.new_draft(context, FEATURE, action="freeze")
-    rows = [[(t(lang, "sec.freeze_yes"), buttons.FreezeConfirm("yes", 0, draft["nonce"]).data())],
-            [(t(lang, "flow.cancel_button"), buttons.FreezeConfirm("no", 0, draft["nonce"]).data())]]
+    draft = SecurityDraft.start(context, action="freeze")
+    rows = [[(t(lang, "sec.freeze_yes"), buttons.FreezeConfirm("yes", 0, draft.nonce).data())],
+            [(t(lang, "flow.cancel_button"), buttons.FreezeConfirm("no", 0, draft.nonce).data())]]
     await entry.say(update, context, t(lang, "sec.freeze_ask"), confirm.keyboard(rows))
     return FREEZE
 
@@ -81,7 +82,8 @@ async def freeze_do(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if press.verb != "yes":
         await update.callback_query.edit_message_text(t(lang, "keypad.cancelled"))
         return end(context, update)
-    await people.freeze(ui.wallet(context), key=ui.op_key(update, "freeze", press.draft), user_id=person_id(update))
+    draft = SecurityDraft.of(press.draft)
+    await people.freeze(ui.wallet(context), key=ui.op_key(update, "freeze", draft), user_id=person_id(update))
     await update.callback_query.edit_message_text(t(lang, "sec.frozen"))
     return end(context, update)
 

@@ -9,12 +9,13 @@ from telegram import Update
 from telegram.ext import ContextTypes, ConversationHandler
 
 from chat.i18n import t
+from handlers.security.draft import SecurityDraft
 from handlers.ui import common as ui
 from handlers.ui import held, identity, keypad
 from wallet.errors import SmsTooSoon, WalletError
 from wallet.services import people
 
-FEATURE = "security"  # the conversation's name (persisted with its states: never rename)
+FEATURE = SecurityDraft.FEATURE  # the conversation's name (persisted with its states: never rename)
 (FREEZE, CHANGE_OLD, CHANGE_NEW, FORGOT_ID, FORGOT_CODE, FORGOT_PIN, UNF_PIN, UNF_ID, UNF_CODE) = (
     f"security.{s}" for s in ("freeze", "change_old", "change_new", "forgot_id", "forgot_code",
                               "forgot_pin", "unfreeze_pin", "unfreeze_id", "unfreeze_code"))
@@ -31,7 +32,7 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, ma
 
 def end(context: ContextTypes.DEFAULT_TYPE, update: Update):
     held.forget(context, person_id(update))
-    ui.drop_draft(context, FEATURE)
+    SecurityDraft.drop(context)
     return ConversationHandler.END
 
 

@@ -5,6 +5,7 @@ from telegram import Update
 from telegram.ext import ContextTypes, ConversationHandler
 
 from chat.i18n import t
+from handlers.security.draft import SecurityDraft
 from handlers.security.steps import (FEATURE, UNF_CODE, UNF_ID, UNF_PIN, end, person_id, read_code, refused, send,
                                      send_code, take_id_number)
 from handlers.ui import common as ui
@@ -52,7 +53,7 @@ async def unfreeze_code(update: Update, context: ContextTypes.DEFAULT_TYPE):
                                  notice=t(lang, "sec.again_after_restart"), owner=UNF_PIN):
             return end(context, update)
         return UNF_PIN
-    draft = ui.draft(context, FEATURE) or ui.new_draft(context, FEATURE, action="unfreeze")
+    draft = SecurityDraft.load(context) or SecurityDraft.start(context, action="unfreeze")
     try:
         await people.unfreeze(ui.wallet(context), key=ui.op_key(update, "unfreeze", draft), user_id=uid,
                               pin=pin, sms_code=code, id_number=number)

@@ -12,6 +12,7 @@ Modules:
 - ``receive``: ``/receive``, the person's own receive code, and ``home:pay``, the Pay / Collect menu.
 - ``pay``: ``/start pay_<code>``: who is paid and how much, confirm (or the shortfall's choices),
   PIN keypad, paid; the payee is told through the outbox.
+- ``draft``: the drafts of paying (``PayDraft``), registering a shop and a new code.
 
 Buttons (handlers/shop/callbacks.py): ``Shops``, ``NewShop``, ``OpenShop``, ``NewCode``,
 ``MyReceiveCode``, ``ReceiveAmount``, ``ShowQr``, ``Revoke``, ``RevokeYes``, ``RevokeNo``

@@ -27,6 +27,7 @@ from telegram.helpers import escape
 
 from chat.i18n import t
 from handlers.shop.callbacks import PAY_PREFIX, PayConfirm
+from handlers.shop.draft import PayDraft
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall
@@ -35,7 +36,7 @@ from wallet.services import merchants
 
 log = logging.getLogger("handlers.shop.pay")
 
-FEATURE = "pay"
+FEATURE = PayDraft.FEATURE
 PREFIX = PAY_PREFIX  # the confirm screen's (shortfall.offer builds its choices with it)
 AMOUNT, CONFIRM, PIN = "pay.amount", "pay.confirm", "pay.pin"
 DEEP_LINK = re.compile(r"^/start(?:@\w+)? pay_([A-Za-z0-9_-]{1,60})$")
@@ -57,7 +58,7 @@ async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, ma
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """``/start pay_<code>``: who is paid and how much (or ask for the amount)."""
     lang = await ui.language(update, context)
-    ui.drop_draft(context, FEATURE)
+    PayDraft.drop(context)
     match = DEEP_LINK.match(update.effective_message.text or "")
     code = merchants.code_from_payload("pay_" + match.group(1)) if match else None
     profile = await ui.person(update, context, fresh=True)
@@ -76,33 +77,34 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     except WalletError as err:
         await _say(update, context, await ui.explain(update, context, err), entry.home_button(lang))
         return ConversationHandler.END
-    draft = ui.new_draft(context, FEATURE, code=code, kind=found["kind"], payee=payee_label(lang, found),
-                         label=found.get("label"), amount=found["amount"], fixed=found["amount"] is not None)
-    if draft["fixed"]:
+    draft = PayDraft.start(context, code=code, kind=found["kind"], payee=payee_label(lang, found),
+                           label=found.get("label"), amount=found["amount"], fixed=found["amount"] is not None)
+    if draft.fixed:
         return await show_confirm(update, context, draft)
-    await _say(update, context, t(lang, "pay.ask_amount", payee=escape(draft["payee"])))
+    await _say(update, context, t(lang, "pay.ask_amount", payee=escape(draft.payee)))
     return AMOUNT
 
 
 async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    draft = await amount_ui.into_draft(update, context, FEATURE, payment=True)  # too large: said now, not after the PIN
-    if not isinstance(draft, dict):
+    # too large: said now, not after the PIN
+    draft = await amount_ui.into_draft(update, context, PayDraft, payment=True)
+    if not isinstance(draft, PayDraft):
         return draft  # END: no draft; None: refused, stay on the step
     return await show_confirm(update, context, draft)
 
 
-async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict):
+async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: PayDraft):
     lang = await ui.language(update, context)
-    lines = [t(lang, "pay.confirm", payee=escape(draft["payee"]), amount=ui.money(draft["amount"]))]
-    if draft.get("label"):
-        lines.append(t(lang, "pay.label_line", label=escape(draft["label"])))
-    short = await shortfall.offer(update, context, draft, draft["amount"], PREFIX)
+    lines = [t(lang, "pay.confirm", payee=escape(draft.payee), amount=ui.money(draft.amount))]
+    if draft.label:
+        lines.append(t(lang, "pay.label_line", label=escape(draft.label)))
+    short = await shortfall.offer(update, context, draft, draft.amount, PREFIX)
     if short is not None:
         lines.append(short.line)
     rows = (short.rows if short is not None else
-            [[(t(lang, "pay.confirm_button", amount=ui.money(draft["amount"])),
-               PayConfirm("ok", 0, draft["nonce"]).data())]])
-    rows.append([(t(lang, "flow.cancel_button"), PayConfirm("no", 0, draft["nonce"]).data())])
+            [[(t(lang, "pay.confirm_button", amount=ui.money(draft.amount)),
+               PayConfirm("ok", 0, draft.nonce).data())]])
+    rows.append([(t(lang, "flow.cancel_button"), PayConfirm("no", 0, draft.nonce).data())])
     await _say(update, context, "\n".join(lines), confirm.keyboard(rows))
     return CONFIRM
 
@@ -112,34 +114,34 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if press is None:
         return None
     lang = await ui.language(update, context)
-    draft = press.draft
+    draft = PayDraft.of(press.draft)
     if await press.cancelled(update, context):
         return ConversationHandler.END
-    if press.verb in ("ok", *shortfall.VERBS) and draft.get("amount"):
+    if press.verb in ("ok", *shortfall.VERBS) and draft.amount:
         return await shortfall.to_keypad(update, context, press.verb, draft, owner=PIN, title=t(
-            lang, "pay.pin_title", amount=ui.money(draft["amount"]), payee=draft["payee"]))
+            lang, "pay.pin_title", amount=ui.money(draft.amount), payee=draft.payee))
     return None
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     lang = await ui.language(update, context)
-    draft = ui.draft(context, FEATURE)
-    if not draft or not draft.get("confirmed"):
+    draft = PayDraft.load(context)
+    if draft is None or not draft.confirmed:
         await _say(update, context, t(lang, "confirm.stale"))
         return ConversationHandler.END
     uid = update.effective_user.id
     try:
         paid = await shortfall.pay(
             context, draft, key=ui.op_key(update, "pay", draft), user_id=uid, pin=pin,
-            pay=lambda **kw: merchants.pay(ui.wallet(context), payer_id=uid, code=draft["code"],
-                                           amount=draft["amount"], **kw))
+            pay=lambda **kw: merchants.pay(ui.wallet(context), payer_id=uid, code=draft.code,
+                                           amount=draft.amount, **kw))
     except WalletError as err:
-        return await shortfall.refused(update, context, err, draft, feature=FEATURE, amount=draft["amount"],
+        return await shortfall.refused(update, context, err, draft, amount=draft.amount,
                                        prefix=PREFIX, confirm_state=CONFIRM,
                                        say=lambda text: _say(update, context, text, entry.home_button(lang)))
-    ui.drop_draft(context, FEATURE)
-    log.info("paid user=%s kind=%s amount=%s funded=%s", uid, paid["kind"], paid["amount"], bool(draft.get("funding")))
-    lines = [t(lang, "pay.done", payee=escape(draft["payee"]), amount=ui.money(paid["amount"]))]
+    PayDraft.drop(context)
+    log.info("paid user=%s kind=%s amount=%s funded=%s", uid, paid["kind"], paid["amount"], draft.funding is not None)
+    lines = [t(lang, "pay.done", payee=escape(draft.payee), amount=ui.money(paid["amount"]))]
     charged = shortfall.charged_line(lang, draft)
     if charged:
         lines.append(charged)

@@ -17,6 +17,7 @@ from chat.i18n import t
 from handlers.shop import receive
 from handlers.shop.callbacks import CodeConfirm, NameConfirm, NewCode
 from handlers.shop.codes import code_buttons, send_code
+from handlers.shop.draft import CodeDraft, RegisterDraft
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry
@@ -25,7 +26,7 @@ from wallet.services import merchants
 
 log = logging.getLogger("handlers.shop.menu")
 
-FEATURE = "shop"  # the conversation's name and the draft's (persisted: never rename)
+FEATURE = RegisterDraft.FEATURE  # the conversation's name and the draft's (persisted: never rename)
 NAME, CATEGORY, AMOUNT = "shop.name", "shop.category", "shop.amount"
 
 
@@ -34,13 +35,13 @@ async def ask_name(update: Update, context: ContextTypes.DEFAULT_TYPE):
     profile = await entry.begin(update, context, FEATURE)
     if profile is None:
         return ConversationHandler.END
-    ui.new_draft(context, FEATURE, step="register")
+    RegisterDraft.start(context)
     await entry.say(update, context, await ui.text(update, context, "shop.ask_name", limit=merchants.NAME_MAX), edit=False)
     return NAME
 
 
 async def on_name(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    draft = ui.draft(context, FEATURE)
+    draft = RegisterDraft.load(context)
     if draft is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
@@ -49,8 +50,8 @@ async def on_name(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await update.effective_message.reply_text(t(lang, "error.shop_invalid.name_too_long" if name else
                                                         "error.shop_invalid.name_empty", limit=merchants.NAME_MAX))
         return None
-    draft["name"] = name
-    rows = [[(t(lang, f"shop.category.{c}"), NameConfirm("cat", i, draft["nonce"]).data())]
+    draft = draft.replace(name=name).save(context)
+    rows = [[(t(lang, f"shop.category.{c}"), NameConfirm("cat", i, draft.nonce).data())]
             for i, c in enumerate(merchants.CATEGORIES)]
     await update.effective_message.reply_text(t(lang, "shop.ask_category", name=escape(name)), parse_mode=ParseMode.HTML,
                                               reply_markup=confirm.keyboard(rows))
@@ -61,20 +62,20 @@ async def on_category(update: Update, context: ContextTypes.DEFAULT_TYPE):
     press = await confirm.pressed(update, context, FEATURE)
     if press is None:
         return None
-    draft = press.draft
-    if "name" not in draft or not 0 <= press.row_id < len(merchants.CATEGORIES):
+    draft = RegisterDraft.of(press.draft)
+    if draft.name is None or not 0 <= press.row_id < len(merchants.CATEGORIES):
         return None
     lang = await ui.language(update, context)
     try:
         shop = await merchants.register_shop(ui.wallet(context), key=ui.op_key(update, "shop_register", draft),
-                                             owner_id=update.effective_user.id, name=draft["name"],
+                                             owner_id=update.effective_user.id, name=draft.name,
                                              category=merchants.CATEGORIES[press.row_id])
     except WalletError as err:  # a name the wallet refuses (characters): type another
         await update.callback_query.edit_message_text(await ui.explain(update, context, err))
         await context.bot.send_message(update.effective_chat.id, t(lang, "shop.ask_name", limit=merchants.NAME_MAX))
-        draft.pop("name", None)
+        draft.replace(name=None).save(context)
         return NAME
-    ui.drop_draft(context, FEATURE)
+    RegisterDraft.drop(context)
     log.info("shop registered user=%s shop=%s", update.effective_user.id, shop["shop_id"])
     await update.callback_query.edit_message_text(t(lang, "shop.registered", name=escape(shop["name"])),
                                                   parse_mode=ParseMode.HTML)
@@ -97,8 +98,8 @@ async def ask_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if await entry.begin(update, context, FEATURE) is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
-    draft = ui.new_draft(context, FEATURE, step="code", shop_id=shop_id)
-    rows = [[(t(lang, "shop.open_amount_button"), CodeConfirm("open", 0, draft["nonce"]).data())]] if shop_id else []
+    draft = CodeDraft.start(context, shop_id=shop_id)
+    rows = [[(t(lang, "shop.open_amount_button"), CodeConfirm("open", 0, draft.nonce).data())]] if shop_id else []
     await context.bot.send_message(update.effective_chat.id,
                                    t(lang, "shop.ask_amount" if shop_id else "receive.ask_amount"),
                                    reply_markup=confirm.keyboard(rows) if rows else None)
@@ -120,17 +121,17 @@ async def on_open_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def make_code(update: Update, context: ContextTypes.DEFAULT_TYPE, fen: int | None):
-    draft = ui.draft(context, FEATURE)
-    if draft is None or draft.get("step") != "code":
+    draft = CodeDraft.load(context)
+    if draft is None or draft.step != "code":
         return ConversationHandler.END
     lang = await ui.language(update, context)
     try:
         code = await merchants.create_code(ui.wallet(context), key=ui.op_key(update, "pay_code", draft),
-                                           owner_id=update.effective_user.id, shop_id=draft["shop_id"], amount=fen)
+                                           owner_id=update.effective_user.id, shop_id=draft.shop_id, amount=fen)
     except WalletError as err:
         await context.bot.send_message(update.effective_chat.id, await ui.explain(update, context, err))
         return None
-    ui.drop_draft(context, FEATURE)
+    CodeDraft.drop(context)
     if code["shop_id"] is not None:
         await send_code(update, context, code, title=code["shop_name"], buttons=code_buttons(lang, code["shop_id"]))
     else:
@@ -140,6 +141,6 @@ async def make_code(update: Update, context: ContextTypes.DEFAULT_TYPE, fen: int
 
 async def leave_for_receive(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """``/receive`` during a step: the step ends, the receive code is shown."""
-    ui.drop_draft(context, FEATURE)
+    CodeDraft.drop(context)
     await receive.show(update, context)
     return ConversationHandler.END

@@ -13,6 +13,7 @@ Modules:
 - ``admin``: the admins' buttons (show, resolve, evidence) and the reply (``register_reply``, the
   first flow bot/app.py adds, so an admin's next text is the reply whatever else waits).
 - ``admin_freeze``: an admin freezes the account on the other side of a report's bill (asks first).
+- ``draft``: the drafts of a report (``ReportDraft``) and of an admin's reply (``ReplyDraft``).
 
 Buttons (handlers/tickets/callbacks.py): ``Pick`` (``ticket:pick:0``), ``Report``
 (``ticket:report:<journal id>``), ``Confirm`` (``ticket:why|skip|no:<i>:<nonce>``), ``Freeze``

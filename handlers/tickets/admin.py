@@ -28,6 +28,7 @@ from telegram.helpers import escape
 from chat.i18n import lang_of, t
 from handlers.tickets.callbacks import Evidence, Reply, Resolve, ShowCard, button, is_admin_press
 from handlers.tickets.cards import admin_ids, admin_press, card, is_admin, notify_soon, refused, send_pack
+from handlers.tickets.draft import ReplyDraft
 from handlers.ui import common as ui
 from handlers.ui import entry
 from wallet.errors import TicketClosed, TicketInvalid, WalletError
@@ -35,7 +36,7 @@ from wallet.services import tickets
 
 log = logging.getLogger("handlers.tickets.admin")
 
-FEATURE = "tka"
+FEATURE = ReplyDraft.FEATURE
 REPLY = "tka.reply"
 
 
@@ -105,7 +106,7 @@ async def reply_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await refused(update, context, err)
         return None
     await update.callback_query.answer()
-    ui.new_draft(context, FEATURE, ticket_id=ticket_id, number=x["number"])
+    ReplyDraft.start(context, ticket_id=ticket_id, number=x["number"])
     entry.activate(update, FEATURE)
     await context.bot.send_message(update.effective_chat.id,
                                    await ui.text(update, context, "tka.reply_ask", number=x["number"]))
@@ -113,25 +114,25 @@ async def reply_start(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def reply_text(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    draft = ui.draft(context, FEATURE)
+    draft = ReplyDraft.load(context)
     uid = ui.user_id(update)
-    if not draft or not is_admin(context, uid):
-        ui.drop_draft(context, FEATURE)
+    if draft is None or not is_admin(context, uid):
+        ReplyDraft.drop(context)
         return ConversationHandler.END
     try:
         await tickets.reply(ui.wallet(context), key=ui.op_key(update, "ticket_reply", draft), admin_id=uid,
-                            admin_ids=admin_ids(context), ticket_id=draft["ticket_id"],
+                            admin_ids=admin_ids(context), ticket_id=draft.ticket_id,
                             text=update.effective_message.text or "")
     except TicketInvalid as err:
         await update.effective_message.reply_text(await ui.explain(update, context, err))
         return None
     except WalletError as err:
-        ui.drop_draft(context, FEATURE)
+        ReplyDraft.drop(context)
         await update.effective_message.reply_text(await ui.explain(update, context, err))
         return ConversationHandler.END
-    log.info("admin=%s op=ticket_reply ticket=%s", uid, draft["ticket_id"])
-    ui.drop_draft(context, FEATURE)
-    await update.effective_message.reply_text(await ui.text(update, context, "tka.replied", number=draft["number"]))
+    log.info("admin=%s op=ticket_reply ticket=%s", uid, draft.ticket_id)
+    ReplyDraft.drop(context)
+    await update.effective_message.reply_text(await ui.text(update, context, "tka.replied", number=draft.number))
     notify_soon(context)
     return ConversationHandler.END
 

@@ -29,6 +29,7 @@ from handlers.security.callbacks import Change as ChangePin
 from handlers.tickets.callbacks import (Confirm, Freeze, Mine, Pick, Report, Show, button,
                                         is_ticket)
 from handlers.tickets.cards import admin_ids, bill_line, notify_soon, send_pack
+from handlers.tickets.draft import ReportDraft
 from handlers.tickets.listing import show_list, show_one
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry
@@ -37,7 +38,7 @@ from wallet.services import bills, tickets
 
 log = logging.getLogger("handlers.tickets.report")
 
-FEATURE = "ticket"
+FEATURE = ReportDraft.FEATURE
 PICK, WHY, DETAILS = "ticket.pick", "ticket.why", "ticket.details"
 RECENT = 10
 SKIP_WORDS = {"skip", "跳过", "-"}
@@ -49,7 +50,7 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE):
     profile = await entry.begin(update, context, FEATURE)
     if profile is None:
         return ConversationHandler.END
-    ui.drop_draft(context, FEATURE)
+    ReportDraft.drop(context)
     lang, tz = await ui.language(update, context), await ui.timezone(update, context)
     page = await bills.bills(ui.wallet(context), profile["user_id"], per_page=RECENT)
     rows = [[button(bill_line(lang, ln, tz), Report(ln["journal_id"]))] for ln in page["items"]]
@@ -86,10 +87,10 @@ async def _ask_why(update: Update, context: ContextTypes.DEFAULT_TYPE, journal_i
     if update.callback_query is not None:
         await update.callback_query.answer()
     entry.activate(update, FEATURE)
-    draft = ui.new_draft(context, FEATURE, journal_id=journal_id)
-    rows = [[button(t(lang, f"ticket.reason.{r}"), Confirm("why", i, draft["nonce"]))]
+    draft = ReportDraft.start(context, journal_id=journal_id)
+    rows = [[button(t(lang, f"ticket.reason.{r}"), Confirm("why", i, draft.nonce))]
             for i, r in enumerate(tickets.REASONS)]
-    rows.append([button(t(lang, "flow.cancel_button"), Confirm("no", 0, draft["nonce"]))])
+    rows.append([button(t(lang, "flow.cancel_button"), Confirm("no", 0, draft.nonce))])
     text = t(lang, "ticket.why", bill=escape(bill_line(lang, line, tz)), reference=line["reference"])
     await entry.say(update, context, text, InlineKeyboardMarkup(rows))
     return WHY
@@ -102,49 +103,50 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if press is None:
         return None
     lang = await ui.language(update, context)
+    draft = ReportDraft.of(press.draft)
     if press.verb == "no":
-        ui.drop_draft(context, FEATURE)
+        ReportDraft.drop(context)
         await update.callback_query.edit_message_text(t(lang, "flow.cancelled"))
         return ConversationHandler.END
-    if press.verb == "skip" and press.draft.get("reason"):
-        return await _open(update, context, press.draft, None)
+    if press.verb == "skip" and draft.step == "details":
+        return await _open(update, context, draft, None)
     if press.verb != "why" or not 0 <= press.row_id < len(tickets.REASONS):
         await context.bot.send_message(update.effective_chat.id,
                                        await ui.explain(update, context, TicketInvalid(reason="reason")))
         return None
-    press.draft["reason"] = tickets.REASONS[press.row_id]
-    skip = InlineKeyboardMarkup([[button(t(lang, "ticket.skip"), Confirm("skip", 0, press.draft["nonce"]))]])
+    draft = draft.replace(reason=tickets.REASONS[press.row_id]).save(context)
+    skip = InlineKeyboardMarkup([[button(t(lang, "ticket.skip"), Confirm("skip", 0, draft.nonce))]])
     await update.callback_query.edit_message_text(
-        t(lang, "ticket.details", reason=t(lang, f"ticket.reason.{press.draft['reason']}"), limit=tickets.DETAILS_MAX),
+        t(lang, "ticket.details", reason=t(lang, f"ticket.reason.{draft.reason}"), limit=tickets.DETAILS_MAX),
         parse_mode=ParseMode.HTML, reply_markup=skip)
     return DETAILS
 
 
 async def typed_details(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    draft = ui.draft(context, FEATURE)
-    if not draft or not draft.get("reason"):
+    draft = ReportDraft.load(context)
+    if draft is None or draft.step != "details":
         return ConversationHandler.END
     text = update.effective_message.text or ""
     return await _open(update, context, draft, None if text.strip().lower() in SKIP_WORDS else text)
 
 
-async def _open(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, details: str | None):
+async def _open(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: ReportDraft, details: str | None):
     wallet, uid = ui.wallet(context), ui.user_id(update)
     lang = await ui.language(update, context)
     try:
         ticket = await tickets.open_ticket(wallet, key=ui.op_key(update, "ticket_open", draft), reporter_id=uid,
-                                           journal_id=draft["journal_id"], reason=draft["reason"], details=details,
+                                           journal_id=draft.journal_id, reason=draft.reason, details=details,
                                            admin_ids=admin_ids(context))
     except TicketInvalid as err:  # too long: same step
         await context.bot.send_message(update.effective_chat.id, await ui.explain(update, context, err))
         return None
     except WalletError as err:  # open already, or the bill is gone
-        ui.drop_draft(context, FEATURE)
+        ReportDraft.drop(context)
         await context.bot.send_message(update.effective_chat.id, await ui.explain(update, context, err))
         return ConversationHandler.END
-    ui.drop_draft(context, FEATURE)
+    ReportDraft.drop(context)
     log.info("user=%s op=ticket_open ticket=%s journal=%s reason=%s", uid, ticket["ticket_id"],
-             draft["journal_id"], draft["reason"])
+             draft.journal_id, draft.reason)
     rows = [[button(t(lang, "ticket.freeze_now"), Freeze(ticket["ticket_id"])),
              button(t(lang, "ticket.change_pin"), ChangePin())],
             [button(t(lang, "ticket.my_tickets"), Mine())]]

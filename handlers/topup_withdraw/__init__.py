@@ -4,7 +4,8 @@ Modules:
 - ``topup.py``: ``/topup`` or the home button: amount -> card -> PIN on the keypad -> result;
 - ``withdraw.py``: ``/withdraw`` or the home button: amount or "all" -> preview (fee, free quota
   left) with the debit cards -> PIN -> result;
-- ``callbacks.py``: their buttons.
+- ``callbacks.py``: their buttons;
+- ``draft.py``: their drafts (``TopUpDraft``, ``WithdrawDraft``): amount, card, step.
 
 Buttons (callbacks.py): the card choice of each, a confirm screen with the draft's nonce:
 ``tu:<card|no>:<card_id>:<nonce>`` and ``wd:<card|no>:<card_id>:<nonce>``. Entry points: the

@@ -13,6 +13,7 @@ from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, Con
 from chat.i18n import t
 from handlers.home import callbacks as home_buttons
 from handlers.topup_withdraw.callbacks import WithdrawConfirm
+from handlers.topup_withdraw.draft import WithdrawDraft
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad
@@ -20,7 +21,7 @@ from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PinLo
                            WalletError)
 from wallet.services import cards
 
-FEATURE = "withdraw"
+FEATURE = WithdrawDraft.FEATURE
 AMOUNT, CARD, PIN = "withdraw.amount", "withdraw.card", "withdraw.pin"
 
 
@@ -32,7 +33,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if not await cards.list_cards(ui.wallet(context), profile["user_id"]):
         await entry.say(update, context, t(lang, "card.none"))
         return ConversationHandler.END
-    ui.drop_draft(context, FEATURE)
+    WithdrawDraft.drop(context)
     q = await cards.withdrawal_quote(ui.wallet(context), profile["user_id"])
     await entry.say(update, context, t(lang, "withdraw.ask_amount", balance=ui.money(q["balance"]),
                                        free_left=ui.money(q["free_left"])))
@@ -51,7 +52,7 @@ async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await update.effective_message.reply_text(
             await ui.explain(update, context, InsufficientBalance(needed=needed, available=q["balance"])))
         return None
-    ui.new_draft(context, FEATURE, amount=None if fen == amount_ui.ALL else fen, quoted=q["amount"], fee=q["fee"])
+    WithdrawDraft.start(context, amount=None if fen == amount_ui.ALL else fen, quoted=q["amount"], fee=q["fee"])
     return await ask_card(update, context, preview=t(lang, "withdraw.preview", amount=ui.money(q["amount"]),
                                                      fee=ui.money(q["fee"]), total=ui.money(q["total"]),
                                                      free_left=ui.money(q["free_left"]),
@@ -60,7 +61,7 @@ async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 async def ask_card(update: Update, context: ContextTypes.DEFAULT_TYPE, *, preview: str, notice: str | None = None):
     lang = await ui.language(update, context)
-    draft = ui.draft(context, FEATURE)
+    draft = WithdrawDraft.load(context)
     bound = await cards.list_cards(ui.wallet(context), update.effective_user.id)
     bound.sort(key=lambda c: not c["default"])
     rows, credit = [], []
@@ -69,14 +70,14 @@ async def ask_card(update: Update, context: ContextTypes.DEFAULT_TYPE, *, previe
         if c["card_type"] == "credit":
             credit.append(label)
         else:
-            rows.append([(label, WithdrawConfirm("card", c["card_id"], draft["nonce"]).data())])
-    rows.append([(t(lang, "flow.cancel_button"), WithdrawConfirm("no", 0, draft["nonce"]).data())])
+            rows.append([(label, WithdrawConfirm("card", c["card_id"], draft.nonce).data())])
+    rows.append([(t(lang, "flow.cancel_button"), WithdrawConfirm("no", 0, draft.nonce).data())])
     parts = [notice] if notice else []
     parts.append(preview)
     if credit:
         parts.append(t(lang, "withdraw.credit_cards", cards=", ".join(credit)))
     parts.append(t(lang, "withdraw.choose_card" if len(rows) > 1 else "withdraw.no_debit_card"))
-    draft["preview"] = preview
+    draft.replace(preview=preview).save(context)
     await context.bot.send_message(update.effective_chat.id, "\n\n".join(parts), reply_markup=confirm.keyboard(rows))
     return CARD
 
@@ -88,51 +89,51 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE):
     lang = await ui.language(update, context)
     if await press.cancelled(update, context):
         return ConversationHandler.END
+    draft = WithdrawDraft.of(press.draft)
     bound = await cards.list_cards(ui.wallet(context), update.effective_user.id)
     card = next((c for c in bound if c["card_id"] == press.row_id), None)
     if card is None and bound:  # not one of the person's cards (crafted, or unbound since): the choice again
-        return await ask_card(update, context, preview=press.draft.get("preview", ""), notice=t(lang, "card.not_yours"))
+        return await ask_card(update, context, preview=draft.preview or "", notice=t(lang, "card.not_yours"))
     if card is None:
         await update.callback_query.edit_message_text(t(lang, "card.none"))
         return ConversationHandler.END
-    press.draft["card_id"] = card["card_id"]
+    draft = draft.replace(card_id=card["card_id"]).save(context)
     await update.callback_query.edit_message_text(
-        press.draft.get("preview", "") + "\n\n" + t(lang, "withdraw.to_card", card=entry.card_label(card, lang)))
-    if not await keypad.show(update, context, title=t(lang, "withdraw.pin_title", amount=ui.money(press.draft["quoted"])),
+        (draft.preview or "") + "\n\n" + t(lang, "withdraw.to_card", card=entry.card_label(card, lang)))
+    if not await keypad.show(update, context, title=t(lang, "withdraw.pin_title", amount=ui.money(draft.quoted)),
                              owner=PIN):
-        ui.drop_draft(context, FEATURE)  # the PIN is locked: told, with the reset button
+        WithdrawDraft.drop(context)  # the PIN is locked: told, with the reset button
         return ConversationHandler.END
     return PIN
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     lang = await ui.language(update, context)
-    draft = ui.draft(context, FEATURE)
+    draft = WithdrawDraft.load(context)
     chat = update.effective_chat.id
-    if not draft or "card_id" not in draft:
+    if draft is None or draft.step != "pin":
         await context.bot.send_message(chat, t(lang, "confirm.stale"))
         return ConversationHandler.END
     try:
         result = await cards.withdraw(ui.wallet(context), key=ui.op_key(update, "withdraw", draft),
-                                      user_id=update.effective_user.id, card_id=draft["card_id"],
-                                      amount=draft["amount"], pin=pin)
+                                      user_id=update.effective_user.id, card_id=draft.card_id,
+                                      amount=draft.amount, pin=pin)
     except (PinWrong, PinLocked) as err:
         return await keypad.refused(update, context, err, drop=FEATURE)
     except BankTimeout:
-        ui.drop_draft(context, FEATURE)
-        await context.bot.send_message(chat, t(lang, "withdraw.processing", amount=ui.money(draft["quoted"])),
+        WithdrawDraft.drop(context)
+        await context.bot.send_message(chat, t(lang, "withdraw.processing", amount=ui.money(draft.quoted)),
                                        reply_markup=entry.home_button(lang))
         return ConversationHandler.END
-    except BankDeclined as err:
-        old = dict(draft)
-        fresh = ui.new_draft(context, FEATURE, amount=old["amount"], quoted=old["quoted"], fee=old["fee"])
-        fresh["preview"] = old.get("preview", "")
-        return await ask_card(update, context, preview=fresh["preview"], notice=await ui.explain(update, context, err))
+    except BankDeclined as err:  # another card: a new draft, another key
+        fresh = WithdrawDraft.start(context, amount=draft.amount, quoted=draft.quoted, fee=draft.fee,
+                                    preview=draft.preview or "")
+        return await ask_card(update, context, preview=fresh.preview, notice=await ui.explain(update, context, err))
     except WalletError as err:
-        ui.drop_draft(context, FEATURE)
+        WithdrawDraft.drop(context)
         await context.bot.send_message(chat, await ui.explain(update, context, err))
         return ConversationHandler.END
-    ui.drop_draft(context, FEATURE)
+    WithdrawDraft.drop(context)
     await context.bot.send_message(chat, t(lang, "withdraw.done", amount=ui.money(result["amount"]),
                                            fee=ui.money(result["fee"]), last4=result["last4"],
                                            balance=ui.money(result["balance"])),

@@ -13,6 +13,8 @@ Modules:
 - ``card_press``: the presses on the cards and the ``/start tf_<id>`` deep link.
 - ``people``: who is who (the @usernames seen, a recipient's wallet, the names shown).
 - ``callbacks``: every button and deep link of the feature, stated once.
+- ``draft``: what the sender is about to send (``TransferDraft``) and an inline card waiting for
+  its sender's PIN (``InlineWaiting``): the fields and steps, stated once.
 
 Buttons (handlers/transfer/callbacks.py):
 

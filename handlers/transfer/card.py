@@ -39,6 +39,7 @@ from telegram.helpers import escape
 
 from chat.i18n import t
 from handlers.transfer.callbacks import card_link
+from handlers.transfer.draft import TransferDraft
 from handlers.transfer.card_text import (both_text, card_text, lang_of, open_buttons, recipient_buttons, revoke_button,
                                          tz_of)
 from handlers.ui import card as card_ui
@@ -56,22 +57,22 @@ def _record(context, tid: int) -> dict | None:
 
 
 # --- after the PIN: post the cards ----------------------------------------------------------------
-async def post_cards(update: Update, context: ContextTypes.DEFAULT_TYPE, view: dict, draft: dict, *,
+async def post_cards(update: Update, context: ContextTypes.DEFAULT_TYPE, view: dict, draft: TransferDraft, *,
                      sender_name: str, lang: str) -> None:
     """The sender's copy and the recipient's card (or the inline card goes live)."""
     tid = view["transfer_id"]
     waiting = bool(view.get("recipient_waiting"))
-    record = {"s": sender_name, "r": draft.get("name") if draft.get("recipient_id") else None,
+    record = {"s": sender_name, "r": draft.name if draft.recipient_id else None,
               "slang": lang, "cards": [], "waiting": waiting}
     context.bot_data.setdefault(CARDS, {})[str(tid)] = record
     stz = await ui.timezone(update, context)
     delayed = view["arrive_at"] != view["created_at"]
     chat = update.effective_chat.id
-    if draft.get("inline"):
-        record["cards"].append({"inline": draft["inline"], "lang": lang})
+    if draft.inline:
+        record["cards"].append({"inline": draft.inline, "lang": lang})
         try:
             await context.bot.edit_message_text(card_text(lang, view, record, tz=stz),
-                                                inline_message_id=draft["inline"], parse_mode=ParseMode.HTML,
+                                                inline_message_id=draft.inline, parse_mode=ParseMode.HTML,
                                                 reply_markup=open_buttons(lang, tid))
         except TelegramError as err:
             log.warning("inline transfer card %s not edited: %s", tid, err)
@@ -81,12 +82,12 @@ async def post_cards(update: Update, context: ContextTypes.DEFAULT_TYPE, view: d
     mine = await context.bot.send_message(chat, card_text(lang, view, record, tz=stz), parse_mode=ParseMode.HTML,
                                           reply_markup=revoke_button(lang, tid) if delayed else entry.home_button(lang))
     record["sender_msg"] = card_ui.where(mine)
-    group = draft.get("group_chat")
+    group = draft.group_chat
     if group:  # read by people of either language: both, the sender's first
         where, card_lang, tz = group, lang, stz
     else:
-        where, card_lang = draft["recipient_id"], await lang_of(context, draft["recipient_id"], lang)
-        tz = await tz_of(context, draft["recipient_id"])
+        where, card_lang = draft.recipient_id, await lang_of(context, draft.recipient_id, lang)
+        tz = await tz_of(context, draft.recipient_id)
     text = (both_text if group else card_text)(card_lang, view, record, tz=tz)
     try:
         card = await context.bot.send_message(where, text, parse_mode=ParseMode.HTML, reply_markup=recipient_buttons(
@@ -94,15 +95,8 @@ async def post_cards(update: Update, context: ContextTypes.DEFAULT_TYPE, view: d
         record["cards"].append({**card_ui.where(card), "lang": card_lang, **({"both": True} if group else {})})
     except (Forbidden, BadRequest):
         # the recipient never started the bot: the sender passes the link on; the money waits 24 h
-        await context.bot.send_message(chat, t(lang, "tc.pass_link", name=escape(draft.get("name") or "?"),
+        await context.bot.send_message(chat, t(lang, "tc.pass_link", name=escape(draft.name or "?"),
                                                link=deep_link(context, card_link(tid))), parse_mode=ParseMode.HTML)
-
-
-def send_extras(draft: dict) -> dict:
-    """The ``transfers.send`` arguments a draft adds: a recipient who may not have a wallet yet."""
-    if draft.get("newcomer"):
-        return {"to_newcomer": True, "recipient_name": draft.get("name")}
-    return {}
 
 
 # --- edits when a transfer ends -------------------------------------------------------------------

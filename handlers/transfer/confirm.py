@@ -14,23 +14,24 @@ from telegram.helpers import escape
 
 from chat.i18n import t
 from handlers.transfer.callbacks import Confirm
+from handlers.transfer.draft import TransferDraft
 from handlers.ui import common as ui
 from handlers.ui import confirm, shortfall
 
-FEATURE = "transfer"  # the conversation's name and the draft's (persisted: never rename)
+FEATURE = TransferDraft.FEATURE  # the conversation's name and the draft's (persisted: never rename)
 
 
-async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, *, chat_id: int,
+async def show_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: TransferDraft, *, chat_id: int,
                        lang: str) -> None:
-    lines = [t(lang, "transfer.confirm", amount=ui.money(draft["amount"]), name=escape(draft["name"]))]
-    if draft.get("note"):
-        lines.append(t(lang, "transfer.note_line", note=escape(draft["note"])))
-    lines.append(t(lang, f"transfer.delay.{draft.get('delay', 0)}"))
-    short = await shortfall.offer(update, context, draft, draft["amount"], Confirm.prefix)  # 余额不足: the two choices
+    lines = [t(lang, "transfer.confirm", amount=ui.money(draft.amount), name=escape(draft.name))]
+    if draft.note:
+        lines.append(t(lang, "transfer.note_line", note=escape(draft.note)))
+    lines.append(t(lang, f"transfer.delay.{draft.delay or 0}"))
+    short = await shortfall.offer(update, context, draft, draft.amount, Confirm.prefix)  # 余额不足: the two choices
     if short is not None:
         lines.append(short.line)
     rows = short.rows if short is not None else [[(t(lang, "transfer.confirm_button"),
-                                                   Confirm("ok", 0, draft["nonce"]).data())]]
-    rows.append([(t(lang, "flow.cancel_button"), Confirm("no", 0, draft["nonce"]).data())])
+                                                   Confirm("ok", 0, draft.nonce).data())]]
+    rows.append([(t(lang, "flow.cancel_button"), Confirm("no", 0, draft.nonce).data())])
     await context.bot.send_message(chat_id, "\n".join(lines), parse_mode=ParseMode.HTML,
                                    reply_markup=confirm.keyboard(rows))

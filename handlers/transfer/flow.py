@@ -38,6 +38,7 @@ from handlers.transfer import people as who
 from chat.i18n import t
 from handlers.transfer.callbacks import Confirm
 from handlers.transfer.confirm import FEATURE, show_confirm
+from handlers.transfer.draft import TransferDraft
 from handlers.home import callbacks as home_buttons
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
@@ -57,7 +58,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if profile is None:
         return ConversationHandler.END
     lang = await ui.language(update, context)
-    ui.drop_draft(context, FEATURE)
+    TransferDraft.drop(context)
     button = KeyboardButton(t(lang, "transfer.pick_button"),
                             request_users=KeyboardButtonRequestUsers(request_id=REQUEST_ID, user_is_bot=False,
                                                                      max_quantity=1, request_name=True))
@@ -96,7 +97,7 @@ async def _chose(update: Update, context: ContextTypes.DEFAULT_TYPE, uid: int, s
     if found is None and name == "?":  # no name to show the recipient by: ask for a name the bot knows
         await update.effective_message.reply_text(t(lang, "transfer.unknown_username", name="?"))
         return None
-    ui.new_draft(context, FEATURE, recipient_id=uid, name=name, newcomer=found is None)
+    TransferDraft.start(context, recipient_id=uid, name=name, newcomer=found is None)
     if found is None:  # no wallet yet: the money may wait for them 24 h (handlers/transfer/card.py)
         await update.effective_message.reply_text(t(lang, "tc.newcomer_ahead", name=escape(name)),
                                                   parse_mode=ParseMode.HTML)
@@ -106,18 +107,19 @@ async def _chose(update: Update, context: ContextTypes.DEFAULT_TYPE, uid: int, s
 
 
 async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    draft = await amount_ui.into_draft(update, context, FEATURE, payment=True)  # too large: said now, not after the PIN
-    if not isinstance(draft, dict):
+    # too large: said now, not after the PIN
+    draft = await amount_ui.into_draft(update, context, TransferDraft, payment=True)
+    if not isinstance(draft, TransferDraft):
         return draft  # END: no draft; None: refused, stay on the step
     lang = await ui.language(update, context)
     await context.bot.send_message(update.effective_chat.id, t(lang, "transfer.ask_note"),
                                    reply_markup=confirm.keyboard([[(t(lang, "transfer.skip_note"),
-                                                                    Confirm("skip", 0, draft["nonce"]).data())]]))
+                                                                    Confirm("skip", 0, draft.nonce).data())]]))
     return NOTE
 
 
 async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    draft = ui.draft(context, FEATURE)
+    draft = TransferDraft.load(context)
     if draft is None:
         return ConversationHandler.END
     note = (update.effective_message.text or "").strip()
@@ -126,13 +128,12 @@ async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await update.effective_message.reply_text(await ui.text(update, context, "transfer.note_too_long",
                                                                 limit=limit))
         return None
-    draft["note"] = note
-    return await ask_delay(update, context, draft)
+    return await ask_delay(update, context, draft.with_note(note).save(context))
 
 
-async def ask_delay(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict):
+async def ask_delay(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: TransferDraft):
     lang = await ui.language(update, context)
-    rows = [[(t(lang, f"transfer.delay.{s}"), Confirm("delay", s, draft["nonce"]).data())] for s in DELAYS]
+    rows = [[(t(lang, f"transfer.delay.{s}"), Confirm("delay", s, draft.nonce).data())] for s in DELAYS]
     await context.bot.send_message(update.effective_chat.id, t(lang, "transfer.ask_delay"),
                                    reply_markup=confirm.keyboard(rows))
     return DELAY
@@ -147,45 +148,44 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
     if press is None:
         return None
     lang = await ui.language(update, context)
-    draft = press.draft
+    draft = TransferDraft.of(press.draft)
     query = update.callback_query
     if await press.cancelled(update, context):
         return ConversationHandler.END
-    if press.verb == "skip" and "amount" in draft and "delay" not in draft:
-        draft["note"] = ""
+    if press.verb == "skip" and draft.step in ("note", "delay"):  # the note's screen, also after a note was typed
+        draft = draft.with_note("").save(context)
         await query.edit_message_reply_markup(None)
         return await ask_delay(update, context, draft)
-    if press.verb == "delay" and "amount" in draft and press.row_id in DELAYS:
-        draft["delay"] = press.row_id
+    if press.verb == "delay" and draft.step != "amount" and press.row_id in DELAYS:
+        draft = draft.with_delay(press.row_id).save(context)
         await query.edit_message_reply_markup(None)
         await show_confirm(update, context, draft, chat_id=update.effective_chat.id, lang=lang)
         return CONFIRM
-    if press.verb in ("ok", *shortfall.VERBS) and "amount" in draft and "delay" in draft:
+    if press.verb in ("ok", *shortfall.VERBS) and draft.step == "confirm":
         return await shortfall.to_keypad(update, context, press.verb, draft, owner=PIN, title=t(
-            lang, "transfer.pin_title", amount=ui.money(draft["amount"]), name=draft["name"]))
+            lang, "transfer.pin_title", amount=ui.money(draft.amount), name=draft.name))
     return None
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     lang = await ui.language(update, context)
-    draft = ui.draft(context, FEATURE)
+    draft = TransferDraft.load(context)
     chat = update.effective_chat.id
-    if not draft or "delay" not in draft:
+    if draft is None or draft.delay is None:
         await context.bot.send_message(chat, t(lang, "confirm.stale"))
         return ConversationHandler.END
     uid = update.effective_user.id
     try:
         result = await shortfall.pay(
             context, draft, key=ui.op_key(update, "transfer", draft), user_id=uid, pin=pin,
-            pay=lambda **kw: transfers.send(ui.wallet(context), sender_id=uid, recipient_id=draft["recipient_id"],
-                                            amount=draft["amount"], note=draft.get("note") or None,
-                                            delay_seconds=draft.get("delay", 0), **transfer_card.send_extras(draft),
-                                            **kw))
+            pay=lambda **kw: transfers.send(ui.wallet(context), sender_id=uid, recipient_id=draft.recipient_id,
+                                            amount=draft.amount, note=draft.note or None,
+                                            delay_seconds=draft.delay, **draft.send_extras(), **kw))
     except WalletError as err:
-        return await shortfall.refused(update, context, err, draft, feature=FEATURE, amount=draft["amount"],
+        return await shortfall.refused(update, context, err, draft, amount=draft.amount,
                                        prefix=Confirm.prefix, confirm_state=CONFIRM,
                                        say=lambda text: context.bot.send_message(chat, text))
-    ui.drop_draft(context, FEATURE)
+    TransferDraft.drop(context)
     charged = shortfall.charged_line(lang, draft)
     if charged:
         await context.bot.send_message(chat, charged)

@@ -7,7 +7,8 @@ from telegram.ext import ContextTypes
 
 from handlers.transfer import people as who
 from chat.i18n import t
-from handlers.transfer.confirm import FEATURE, show_confirm
+from handlers.transfer.confirm import show_confirm
+from handlers.transfer.draft import TransferDraft
 from handlers.ui import common as ui
 from handlers.ui import entry
 from handlers.ui.card import deep_link
@@ -42,13 +43,13 @@ async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await msg.reply_text(t(lang, "transfer.group_note_too_long", limit=limit, length=len(note)))
         return
     found = await who.recipient(context, target.id)  # None: no wallet yet, the money may wait for them 24 h
-    draft = ui.new_draft(context, FEATURE, recipient_id=target.id, name=who.name(found, target.first_name),
-                         amount=fen, note=note, delay=0, group_chat=update.effective_chat.id,
-                         newcomer=found is None)
+    draft = TransferDraft.start(context, recipient_id=target.id, name=who.name(found, target.first_name),
+                                newcomer=found is None, amount=fen, note=note, delay=0,
+                                group_chat=update.effective_chat.id)
     try:
         await show_confirm(update, context, draft, chat_id=update.effective_user.id, lang=lang)
     except (Forbidden, BadRequest):
-        ui.drop_draft(context, FEATURE)
+        TransferDraft.drop(context)
         await msg.reply_text(t(lang, "transfer.start_private", link=deep_link(context, "wallet")),
                              reply_markup=entry.private_chat_button(context, lang))
         return

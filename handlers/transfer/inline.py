@@ -5,9 +5,10 @@ handlers/inline/query.py), the chosen card "waiting for the sender's confirmatio
 After the PIN the card goes live (handlers/transfer/card.py): the first person other than the
 sender, with an open wallet, who presses Accept receives it.
 
-The waiting card's draft is a persisted one (``user_data["draft:transfer_inline"]``) with a
-nonce; only its sender has it, so the deep link confirms nothing for anyone else, and a newer
-inline query replaces it (an old card's link is then stale). No money moves before the PIN.
+The waiting card's draft is a persisted one (``user_data["draft:transfer_inline"]``,
+``InlineWaiting`` in handlers/transfer/draft.py) with a nonce; only its sender has it, so the deep
+link confirms nothing for anyone else, and a newer inline query replaces it (an old card's link is
+then stale). No money moves before the PIN.
 """
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ from telegram.helpers import escape
 from chat.i18n import t
 from handlers.transfer import callbacks
 from handlers.transfer.callbacks import InlineRefused, InlineResult, inline_link, inline_link_nonce
-from handlers.transfer.confirm import FEATURE as TRANSFER, show_confirm
+from handlers.transfer.confirm import show_confirm
+from handlers.transfer.draft import InlineWaiting, TransferDraft
 from handlers.ui.card import deep_link
 from handlers.ui import common as ui
 from wallet.errors import WalletError
 from wallet.money import parse_amount, require_amount
 
-INLINE_DRAFT = "transfer_inline"  # user_data draft of an inline card waiting for its sender's PIN
 INLINE = re.compile(r"^\s*(?:tf\s+|转账\s*)?(\d+(?:\.\d{1,2})?)(?:\s+(\D.*))?$", re.S)
 
 
@@ -43,17 +44,17 @@ async def confirm_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """``/start tfi_<nonce>`` from an inline card: the transfer flow's confirm screen and PIN."""
     lang = await ui.language(update, context)
     nonce = inline_link_nonce(update.effective_message.text)
-    waiting = ui.draft(context, INLINE_DRAFT)
-    if not waiting or waiting.get("nonce") != nonce or not waiting.get("card"):
+    waiting = InlineWaiting.load(context)
+    if waiting is None or waiting.nonce != nonce or not waiting.card:
         await update.effective_message.reply_text(t(lang, "tc.stale"))
         return
     if not ui.is_open(await ui.person(update, context)):
         await update.effective_message.reply_text(t(lang, "tc.sender_open_first"))
         return
-    ui.drop_draft(context, INLINE_DRAFT)
-    draft = ui.new_draft(context, TRANSFER, recipient_id=None, name=t(lang, "tc.anyone"),
-                         amount=waiting["amount"], note=waiting.get("note") or "", delay=0,
-                         inline=waiting["card"]["inline"])
+    InlineWaiting.drop(context)
+    draft = TransferDraft.start(context, recipient_id=None, name=t(lang, "tc.anyone"),
+                                amount=waiting.amount, note=waiting.note or "", delay=0,
+                                inline=waiting.inline_message_id)
     await show_confirm(update, context, draft, chat_id=update.effective_chat.id, lang=lang)
 
 
@@ -75,13 +76,13 @@ async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return [InlineQueryResultArticle(
             id=InlineRefused("note").data(), title=title, input_message_content=InputTextMessageContent(title),
             description=t(lang, "transfer.inline_note_too_long.hint", length=len(note)))]
-    draft = ui.new_draft(context, INLINE_DRAFT, amount=fen, note=note, sender=user.first_name)
+    draft = InlineWaiting.start(context, amount=fen, note=note, sender=user.first_name)
     text = t(lang, "tc.inline_waiting", sender=escape(user.first_name), amount=ui.money(fen))
     if note:
         text += "\n" + t(lang, "transfer.note_line", note=escape(note))
-    button = InlineKeyboardButton(t(lang, "tc.confirm_button"), url=deep_link(context, inline_link(draft["nonce"])))
+    button = InlineKeyboardButton(t(lang, "tc.confirm_button"), url=deep_link(context, inline_link(draft.nonce)))
     return [InlineQueryResultArticle(
-        id=InlineResult(draft["nonce"]).data(), title=t(lang, "tc.inline_title", amount=ui.money(fen)),
+        id=InlineResult(draft.nonce).data(), title=t(lang, "tc.inline_title", amount=ui.money(fen)),
         description=t(lang, "tc.inline_description"),
         input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
         reply_markup=InlineKeyboardMarkup([[button]]))]
@@ -90,9 +91,9 @@ async def inline_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The waiting card was posted: keep its inline_message_id with the draft."""
     result = update.chosen_inline_result
-    draft = ui.draft(context, INLINE_DRAFT)
-    if draft and InlineResult.parse(result.result_id) == InlineResult(draft["nonce"]) and result.inline_message_id:
-        draft["card"] = {"inline": result.inline_message_id}
+    draft = InlineWaiting.load(context)
+    if draft and InlineResult.parse(result.result_id) == InlineResult(draft.nonce) and result.inline_message_id:
+        draft.posted(result.inline_message_id).save(context)
 
 
 def register(app: Application) -> None:

@@ -6,18 +6,23 @@
     if fen is None:
         return None                                          # stay on the step
 
-    draft = await amount.into_draft(update, context, FEATURE, payment=True)  # the step of a draft
-    if not isinstance(draft, dict):
+    draft = await amount.into_draft(update, context, TransferDraft, payment=True)  # the step of a draft
+    if not isinstance(draft, TransferDraft):
         return draft                                         # END: no draft; None: stay on the step
 """
 from __future__ import annotations
+
+from typing import TypeVar
 
 from telegram import Update
 from telegram.ext import ContextTypes, ConversationHandler
 
 from handlers.ui import common as ui
+from handlers.ui.draft import Draft
 from wallet.errors import InvalidAmount, WalletError
 from wallet.money import parse_amount, require_amount
+
+D = TypeVar("D", bound=Draft)
 
 ALL = "all"
 ALL_WORDS = {"all", "everything", "max", "全部", "全部提现", "全提", "所有"}
@@ -44,16 +49,16 @@ async def read(update: Update, context: ContextTypes.DEFAULT_TYPE, *, allow_all:
         return None
 
 
-async def into_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, feature: str, *,
-                     payment: bool = False) -> dict | int | None:
-    """An amount step of ``feature``'s draft: the amount read (as ``read``) and kept as
-    ``draft["amount"]``. Returns the draft; ``ConversationHandler.END`` when there is no draft
-    (the flow ended elsewhere); None when the amount was refused (the reason was sent)."""
-    draft = ui.draft(context, feature)
+async def into_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: type[D], *,
+                     payment: bool = False) -> D | int | None:
+    """An amount step of the live draft of ``kind`` (a typed draft with an ``amount`` field, in
+    fen): the amount read (as ``read``), kept and stored. Returns the draft;
+    ``ConversationHandler.END`` when there is no draft (the flow ended elsewhere); None when the
+    amount was refused (the reason was sent)."""
+    draft = kind.load(context)
     if draft is None:
         return ConversationHandler.END
     fen = await read(update, context, payment=payment)
     if fen is None:
         return None
-    draft["amount"] = fen
-    return draft
+    return draft.replace(amount=fen).save(context)

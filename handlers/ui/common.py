@@ -18,7 +18,8 @@ How to use it in a flow module (``handlers/<feature>.py``)::
             await update.effective_message.reply_text(await ui.explain(update, context, err))
 
     # a draft that leads to a money operation carries a nonce; the key is derived from it,
-    # so a double tap / re-delivered update replays the first result (DESIGN §8):
+    # so a double tap / re-delivered update replays the first result (DESIGN §8). Flows state
+    # their drafts typed (handlers/ui/draft.py, a dataclass per flow); underneath, the dicts:
     draft = ui.new_draft(context, "topup", amount=10000)     # context.user_data["draft:topup"]
     key = ui.op_key(update, "topup", draft)                  # pass as key=... to the service
     ui.drop_draft(context, "topup")                          # when the flow ends
@@ -171,7 +172,12 @@ def new_nonce() -> str:
 
 def new_draft(context: ContextTypes.DEFAULT_TYPE, feature: str, **fields: Any) -> dict:
     """Start a draft for ``feature`` in user_data with a fresh nonce (replaces an older one)."""
-    draft = {"nonce": new_nonce(), **fields}
+    return keep_draft(context, feature, {"nonce": new_nonce(), **fields})
+
+
+def keep_draft(context: ContextTypes.DEFAULT_TYPE, feature: str, draft: dict) -> dict:
+    """Store ``draft`` as ``feature``'s live draft (replaces what was there). The flows' typed
+    drafts (handlers/ui/draft.py) store themselves through this."""
     context.user_data[f"draft:{feature}"] = draft
     return draft
 
@@ -185,10 +191,14 @@ def drop_draft(context: ContextTypes.DEFAULT_TYPE, feature: str) -> None:
         context.user_data.pop(f"draft:{feature}", None)
 
 
-def op_key(update: Update, op: str, draft_or_nonce: dict | str) -> str:
-    """The idempotency key of ``op`` for the draft's nonce: the same draft always gives the same
-    key (a double tap replays), a new draft a new one. Treat it as opaque."""
-    nonce = draft_or_nonce["nonce"] if isinstance(draft_or_nonce, dict) else str(draft_or_nonce)
+def op_key(update: Update, op: str, draft_or_nonce: Any) -> str:
+    """The idempotency key of ``op`` for the draft's nonce (a typed draft, handlers/ui/draft.py, its
+    stored dict, or the nonce): the same draft always gives the same key (a double tap replays), a
+    new draft a new one. Treat it as opaque."""
+    if isinstance(draft_or_nonce, dict):
+        nonce = draft_or_nonce["nonce"]
+    else:
+        nonce = str(getattr(draft_or_nonce, "nonce", draft_or_nonce))
     return f"tg:{update.effective_user.id}:{op}:{nonce}"
 
 

@@ -1,12 +1,13 @@
 """Confirm screens: a button that carries the draft's nonce (DESIGN §8, idempotency from chat).
 
-    draft = ui.new_draft(context, "withdraw", amount=2000)
+    draft = WithdrawDraft.start(context, amount=2000, ...)       # the flow's typed draft (handlers/ui/draft.py)
     markup = confirm.keyboard([[(label, confirm.data("wd", "card", card_id, draft))],
                                [(t(lang, "confirm.cancel"), confirm.data("wd", "no", 0, draft))]])
     ...
     # on the press:
     press = await confirm.pressed(update, context, "withdraw")   # None: stale (popup sent)
     press.verb, press.row_id                                     # "card", 42
+    draft = WithdrawDraft.of(press.draft)                        # the live draft, typed
 
 Each feature names its confirm button once, in its ``callbacks.py``: ``Confirm = confirm.button("wd")``
 (a typed ``callbacks.Button``: ``<prefix>:<action>:<row id>:<nonce>``, stated in handlers/ui/callbacks.py
@@ -29,9 +30,11 @@ from handlers.ui.callbacks import ConfirmPress  # noqa: F401 (confirm.ConfirmPre
 from handlers.ui.callbacks import confirm_button as button  # confirm.button(prefix): the class of that prefix
 
 
-def data(prefix: str, verb: str, row_id: int, draft: dict) -> str:
-    """``<prefix>:<verb>:<id>:<nonce>`` (at most 64 bytes; ValueError otherwise)."""
-    return button(prefix)(verb, int(row_id), draft["nonce"]).data()
+def data(prefix: str, verb: str, row_id: int, draft) -> str:
+    """``<prefix>:<verb>:<id>:<nonce>`` (at most 64 bytes; ValueError otherwise): the nonce of
+    ``draft``, a typed draft (handlers/ui/draft.py) or its stored dict."""
+    nonce = draft["nonce"] if isinstance(draft, dict) else draft.nonce
+    return button(prefix)(verb, int(row_id), nonce).data()
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -47,7 +50,7 @@ def pattern(prefix: str):
 class Press:
     verb: str
     row_id: int
-    draft: dict
+    draft: dict           # the live draft as stored; the flow reads it typed (``XDraft.of(press.draft)``)
     feature: str = ""
 
     async def cancelled(self, update: Update, context: ContextTypes.DEFAULT_TYPE, *,

@@ -7,7 +7,11 @@ confirm screen. When the balance is short and the person has a card, the screen 
     "Top up the ¥7.00 short from card ****1234 and pay"   (verb ``st``)
     "Pay ¥10.00 with card ****1234"                       (verb ``sc``)
 
-``choose`` keeps the choice in the draft (``draft["funding"]``) when one is pressed; the flow then
+What it keeps in the flow's draft is stated in handlers/ui/draft.py (``PaymentDraft``: ``short``,
+the choices offered; ``funding``, the one pressed; ``confirmed``; ``declines``): each function takes
+the flow's typed draft and stores what it changes.
+
+``choose`` gives the draft with the choice (``funding``) when one is pressed; the flow then
 shows its PIN keypad as for "Pay" (``to_keypad`` does both), and runs the payment through ``pay``, which hands it to
 wallet/services/funded.py (one PIN for the whole; a decline or time-out pays nothing). A balance
 found short only after the PIN (it changed meanwhile) gets the same choices through
@@ -32,6 +36,7 @@ from chat.i18n import t
 from handlers.home import callbacks as home_buttons
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad
+from handlers.ui.draft import Funding, PaymentDraft, Short
 from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, PinLocked, PinWrong,
                            WalletError)
 from wallet.services import bills, cards, funded
@@ -44,110 +49,113 @@ VERBS = (TOP_UP, CARD)
 class Offer:
     line: str                             # "Your balance ¥3.00 is ¥7.00 short of ¥10.00."
     rows: list[list[tuple[str, str]]]     # the two choices as (label, callback_data)
+    draft: PaymentDraft                   # the flow's draft as stored now, with the choices (``short``)
 
 
-async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict, amount: int, prefix: str, *,
+async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: PaymentDraft, amount: int, prefix: str, *,
                 card: dict | None = None) -> Offer | None:
     """The choices when the balance is short of ``amount`` (kept in the draft as ``short``), from
     ``card`` or the default card; None when the balance covers it, or there is no card to charge
-    (the wallet then explains)."""
+    (the wallet then explains). The draft is stored either way (no choice kept from before)."""
     wallet = ui.wallet(context)
     uid = update.effective_user.id
     balance = (await bills.balance(wallet, uid))["wallet"]
-    draft.pop("short", None)
-    draft.pop("funding", None)
+    draft = draft.replace(short=None, funding=None).save(context)
     if balance >= amount:
         return None
     card = card or await cards.default_card(wallet, uid)
     if card is None:
         return None
     short = amount - balance
-    draft["short"] = {"amount": amount, "short": short, "card_id": card["card_id"], "last4": card["last4"]}
+    draft = draft.replace(short=Short(amount=amount, short=short, card_id=card["card_id"],
+                                      last4=card["last4"])).save(context)
     lang = await ui.language(update, context)
     return Offer(
         line=t(lang, "short.line", balance=ui.money(balance), short=ui.money(short), amount=ui.money(amount)),
         rows=[[(t(lang, "short.top_up_button", short=ui.money(short), last4=card["last4"]),
                 confirm.data(prefix, TOP_UP, 0, draft))],
               [(t(lang, "short.card_button", amount=ui.money(amount), last4=card["last4"]),
-                confirm.data(prefix, CARD, 0, draft))]])
+                confirm.data(prefix, CARD, 0, draft))]],
+        draft=draft)
 
 
-def choose(verb: str, draft: dict) -> bool:
-    """A press of "Pay" (``ok``) or of one of the choices: keep how it is paid in the draft.
-    False for a choice the draft was never offered (an old screen, crafted data)."""
+def choose(verb: str, draft: PaymentDraft) -> PaymentDraft | None:
+    """A press of "Pay" (``ok``) or of one of the choices: the draft with how it is paid
+    (``funding``; none for "Pay"), not stored. None for a choice the draft was never offered (an
+    old screen, crafted data)."""
     if verb == "ok":
-        draft.pop("funding", None)
-        return True
-    short = draft.get("short")
-    if verb not in VERBS or not short:
-        return False
-    draft["funding"] = {"card_id": short["card_id"], "last4": short["last4"],
-                        "top_up": short["short"] if verb == TOP_UP else short["amount"]}
-    return True
+        return draft.replace(funding=None)
+    short = draft.short
+    if verb not in VERBS or short is None:
+        return None
+    return draft.replace(funding=Funding(card_id=short.card_id, last4=short.last4,
+                                         top_up=short.short if verb == TOP_UP else short.amount))
 
 
-async def to_keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str, draft: dict, *, title: str,
+async def to_keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str, draft: PaymentDraft, *, title: str,
                     owner: str) -> str | None:
     """"Pay" (``ok``) or one of the choices pressed on a confirm screen: the choice kept, the
     buttons taken off and the PIN keypad shown (``owner``, the state that waits for it, is
     returned). A double tap returns ``owner`` again; a choice never offered, None. A locked PIN
     shows no keypad (told until when, with a reset button): END; the screen works again later."""
-    if draft.get("confirmed"):  # a double tap: the keypad is on its way
+    if draft.confirmed:  # a double tap: the keypad is on its way
         return owner
-    if not choose(verb, draft):
+    chosen = choose(verb, draft)
+    if chosen is None:
         return None
-    draft["confirmed"] = True
+    chosen.replace(confirmed=True).save(context)
     if not await keypad.show(update, context, title=title, owner=owner):
-        draft.pop("confirmed", None)
+        chosen.save(context)  # the choice stays, not confirmed
         return ConversationHandler.END
     await update.callback_query.edit_message_reply_markup(None)
     return owner
 
 
-async def pay(context: ContextTypes.DEFAULT_TYPE, draft: dict, *, key: str, user_id: int, pin: str,
+async def pay(context: ContextTypes.DEFAULT_TYPE, draft: PaymentDraft, *, key: str, user_id: int, pin: str,
               pay: Callable[..., Awaitable[dict]]) -> dict:
     """Run the payment: ``pay(key=, pin=, pin_checked=)`` calls the flow's service. From the
     balance, or, when the person chose a card, through wallet/services/funded.py."""
-    funding = draft.get("funding")
-    if not funding:
+    funding = draft.funding
+    if funding is None:
         return await pay(key=key, pin=pin, pin_checked=False)
-    if draft.get("declines"):  # a card declined before (nothing was paid): this attempt is a new one
-        key = f"{key}:d{draft['declines']}"
-    done = await funded.pay_funded(ui.wallet(context), key=key, user_id=user_id, card_id=funding["card_id"],
-                                   top_up=funding["top_up"], pin=pin,
+    if draft.declines:  # a card declined before (nothing was paid): this attempt is a new one
+        key = f"{key}:d{draft.declines}"
+    done = await funded.pay_funded(ui.wallet(context), key=key, user_id=user_id, card_id=funding.card_id,
+                                   top_up=funding.top_up, pin=pin,
                                    pay=lambda step: pay(key=step, pin=None, pin_checked=True))
     return done["paid"]
 
 
-def charged_line(lang: str, draft: dict) -> str | None:
+def charged_line(lang: str, draft: PaymentDraft) -> str | None:
     """"¥7.00 was charged to card ****1234." after a payment through a card, else None."""
-    funding = draft.get("funding")
-    if not funding:
+    funding = draft.funding
+    if funding is None:
         return None
-    return t(lang, "short.charged", amount=ui.money(funding["top_up"]), last4=funding["last4"])
+    return t(lang, "short.charged", amount=ui.money(funding.top_up), last4=funding.last4)
 
 
-async def explain(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError, draft: dict | None) -> str:
+async def explain(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError,
+                  draft: PaymentDraft | None) -> str:
     """A refusal, with what happened to the card's money when the payment went through a card."""
     text = await ui.explain(update, context, err)
     cause = err.__cause__
     if isinstance(err, PaymentRefusedAfterCharge) and isinstance(cause, WalletError):
         text += "\n" + await ui.explain(update, context, cause)
-    elif isinstance(err, BankTimeout) and draft and draft.get("funding"):
+    elif isinstance(err, BankTimeout) and draft is not None and draft.funding is not None:
         text += "\n" + await ui.text(update, context, "short.timeout_nothing_paid")
     return text
 
 
-async def after_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE, err: InsufficientBalance, draft: dict,
-                        *, amount: int, prefix: str, cancel: str | None = "no") -> bool:
+async def after_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE, err: InsufficientBalance,
+                        draft: PaymentDraft, *, amount: int, prefix: str, cancel: str | None = "no") -> bool:
     """The balance was short after the PIN: the reason and the choices (the PIN is asked again
     for the chosen one). False when there is nothing to offer (no card): the flow ends."""
-    if draft.get("funding"):  # short even after the top-up was chosen: do not offer it twice
+    if draft.funding is not None:  # short even after the top-up was chosen: do not offer it twice
         return False
     found = await offer(update, context, draft, amount, prefix)
     if found is None:
         return False
-    draft.pop("confirmed", None)
+    draft = found.draft.replace(confirmed=False).save(context)
     lang = await ui.language(update, context)
     rows = found.rows + ([[(t(lang, "flow.cancel_button"), confirm.data(prefix, cancel, 0, draft))]] if cancel else [])
     text = "\n".join([await ui.explain(update, context, err), found.line])
@@ -156,37 +164,35 @@ async def after_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE, err:
     return True
 
 
-async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError, draft: dict, *,
-                  feature: str, amount: int, prefix: str, confirm_state: str,
-                  say: Callable[[str], Awaitable[object]]):
-    """A payment of ``feature``'s draft refused after the PIN: a wrong PIN gets a fresh keypad
+async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError, draft: PaymentDraft, *,
+                  amount: int, prefix: str, confirm_state: str, say: Callable[[str], Awaitable[object]]):
+    """A payment of the flow's draft refused after the PIN: a wrong PIN gets a fresh keypad
     (a locked one ends the flow); a balance found short offers the choices again (returns
     ``confirm_state``); anything else ends the flow, the draft dropped and the reason (with
     what happened to a card's money) sent with ``say``."""
     if isinstance(err, (PinWrong, PinLocked)):
-        return await keypad.refused(update, context, err, drop=feature)
+        return await keypad.refused(update, context, err, drop=draft.FEATURE)
     if isinstance(err, InsufficientBalance):
         if await after_refusal(update, context, err, draft, amount=amount, prefix=prefix):
             return confirm_state
-        ui.drop_draft(context, feature)
+        draft.drop(context)
         await say(await ui.explain(update, context, err))
         return ConversationHandler.END
-    if isinstance(err, BankDeclined) and draft.get("funding"):
-        return await after_decline(update, context, err, draft, feature=feature, amount=amount, prefix=prefix,
+    if isinstance(err, BankDeclined) and draft.funding is not None:
+        return await after_decline(update, context, err, draft, amount=amount, prefix=prefix,
                                    confirm_state=confirm_state)
-    ui.drop_draft(context, feature)
+    draft.drop(context)
     await say(await explain(update, context, err, draft))
     return ConversationHandler.END
 
 
-async def after_decline(update: Update, context: ContextTypes.DEFAULT_TYPE, err: BankDeclined, draft: dict, *,
-                        feature: str, amount: int, prefix: str, confirm_state: str):
+async def after_decline(update: Update, context: ContextTypes.DEFAULT_TYPE, err: BankDeclined, draft: PaymentDraft, *,
+                        amount: int, prefix: str, confirm_state: str):
     """The chosen card declined (nothing was paid): the reason, and the ways on. Another bound card:
     the two choices with it (the PIN asked again; a new key, the declined attempt stays declined),
     returns ``confirm_state``. None: the flow ends with buttons to the cards, a top-up and home."""
-    declined = draft["funding"]["card_id"]
-    draft["declines"] = draft.get("declines", 0) + 1
-    draft.pop("confirmed", None)
+    declined = draft.funding.card_id
+    draft = draft.replace(declines=draft.declines + 1, confirmed=False).save(context)
     lang = await ui.language(update, context)
     text = await explain(update, context, err, draft)
     bound = await cards.list_cards(ui.wallet(context), update.effective_user.id)
@@ -197,7 +203,7 @@ async def after_decline(update: Update, context: ContextTypes.DEFAULT_TYPE, err:
         await context.bot.send_message(update.effective_chat.id, "\n".join([text, found.line]),
                                        parse_mode=ParseMode.HTML, reply_markup=confirm.keyboard(rows))
         return confirm_state
-    ui.drop_draft(context, feature)
+    draft.drop(context)
     rows = [[(t(lang, "short.cards_button"), home_buttons.Cards().data())],
             [(t(lang, "short.topup_button"), home_buttons.TopUp().data()), (t(lang, "flow.home"), home_buttons.Back().data())]]
     await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML,

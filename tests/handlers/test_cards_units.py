@@ -31,3 +31,17 @@ def test_the_binding_and_the_list_share_the_list_module():
 
     assert bind.show_list is listing.show_list is menu.show_list
     assert bind.FEATURE == menu.FEATURE == listing.FEATURE == "cards"
+
+
+@pytest.mark.parametrize("number,en,zh", [
+    ("6222 0200 0000 0000 018", "ICBC debit ****0018", "中国工商银行 储蓄卡 ****0018"),
+    ("6253 3000 0000 0013", "ICBC credit ****0013", "中国工商银行 信用卡 ****0013")])
+def test_a_cards_label_names_the_bank_and_the_last_four_only(number, en, zh):
+    from handlers.cards.draft import CardsDraft
+    from handlers.ui.entry import card_label
+    from wallet.bank import lookup_card
+
+    card = CardsDraft(nonce="AbCdEf123456").recognised(lookup_card(number)).card  # as the binding labels it
+    assert card_label(card, "en") == en and card_label(card, "zh_CN") == zh
+    digits = "".join(ch for ch in number if ch.isdigit())
+    assert digits[:-4] not in en + zh

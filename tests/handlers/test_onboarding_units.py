@@ -6,6 +6,7 @@ import pytest
 
 from handlers.onboarding import callbacks as buttons
 from handlers.onboarding.card import code_buttons
+from handlers.onboarding.draft import OpeningDraft
 from handlers.onboarding.phone import typed_code
 from handlers.onboarding.prompts import card_label, step_buttons
 
@@ -46,6 +47,6 @@ def test_the_code_typed(typed, code):
 
 
 def test_the_cards_label_shows_the_last_four_only():
-    draft = {"bank_zh": "中国工商银行", "bank_en": "ICBC", "card_type": "credit", "last4": "0018"}
+    draft = OpeningDraft(nonce="AbCdEfGh_-12", bank_zh="中国工商银行", bank_en="ICBC", card_type="credit", last4="0018")
     assert card_label("en", draft) == "ICBC credit card **** 0018"
     assert "中国工商银行" in card_label("zh_CN", draft) and "0018" in card_label("zh_CN", draft)

@@ -10,6 +10,7 @@ from handlers.red_packet import callbacks as cb
 from handlers.red_packet.card import _duration, card_markup, card_text, claim_list
 from handlers.red_packet.hongbao import Refused, describe, owner_tag, parse
 from handlers.red_packet.inline import parse_query
+from handlers.red_packet.spec import PacketSpec
 from wallet.errors import InvalidAmount
 
 TOKEN = "AbCdEfGh_-12"
@@ -70,7 +71,7 @@ def test_the_owner_tag_is_six_hex_digits_of_the_sender():
 
 
 def test_the_summary():
-    text = describe("en", {"kind": "equal", "total": 1000, "shares": 4, "greeting": None})
+    text = describe("en", PacketSpec("equal", 1000, 4))
     assert "¥10.00" in text and "4 share(s)" in text and "equal packet" in text and "Best wishes" in text
 
 
@@ -170,8 +171,6 @@ def test_an_inline_query_that_is_no_packet():
 
 
 def test_the_amount_the_service_takes_is_stated_once_and_survives_the_draft():
-    from handlers.red_packet.spec import PacketSpec
-
     equal = PacketSpec("equal", 1000, 4, "hi")
     assert equal.amount == 250 and PacketSpec("lucky", 1000, 4).amount == 1000
     assert PacketSpec("exclusive", 888, 1).amount == 888

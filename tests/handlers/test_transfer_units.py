@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.transfer import callbacks as cb
-from handlers.transfer import card as transfer_card
 from handlers.transfer import people as who
 from handlers.transfer.card_text import both_text, card_text, open_buttons, recipient_buttons, revoke_button
+from handlers.transfer.draft import TransferDraft
 from handlers.transfer.inline import parse_query
 from handlers.ui.callbacks import ID_MAX
 
@@ -125,8 +125,10 @@ def test_the_card_buttons():
 
 
 def test_send_extras_only_for_a_newcomer():
-    assert transfer_card.send_extras({"name": "Dave"}) == {}
-    assert transfer_card.send_extras({"newcomer": True, "name": "Dave"}) == {"to_newcomer": True, "recipient_name": "Dave"}
+    assert TransferDraft.of({"nonce": NONCE, "name": "Dave"}).send_extras() == {}
+    assert TransferDraft.of({"nonce": NONCE, "name": "Dave", "newcomer": False}).send_extras() == {}
+    assert TransferDraft.of({"nonce": NONCE, "newcomer": True, "name": "Dave"}).send_extras() == {
+        "to_newcomer": True, "recipient_name": "Dave"}
 
 
 # --- inline.py: the query --------------------------------------------------------------------------
