@@ -102,6 +102,21 @@ async def audit(conn: AsyncConnection, *, now: datetime | None = None, reconcile
         ends = 1 if r[1] in ("succeeded", "failed") else 0
         if r[2] != 1 or r[3] != ends:
             v.append(f"withdrawal {r[0]} ({r[1]}): {r[2]} holds, {r[3]} endings (want 1 and {ends})")
+    # payments the risk engine held: the risk_hold escrow holds what is held; each hold one
+    # 'risk_hold' transaction and, once ended, exactly one release or return
+    held = await _scalar(conn, "SELECT COALESCE(SUM(amount),0) FROM risk_holds WHERE status = 'held'")
+    escrow = await _escrow_balance(conn, "risk_hold")
+    if held != escrow:
+        v.append(f"risk_hold escrow holds {escrow}, held payments total {held}")
+    for r in await _rows(conn, """
+        SELECT h.id, h.status,
+          SUM(CASE WHEN j.kind = 'risk_hold' THEN 1 ELSE 0 END),
+          SUM(CASE WHEN j.kind IN ('risk_release','risk_return') THEN 1 ELSE 0 END)
+        FROM risk_holds h LEFT JOIN journal j ON j.ref_type = 'risk_hold' AND j.ref_id = h.id
+        GROUP BY h.id, h.status"""):
+        ends = 0 if r[1] == "held" else 1
+        if r[2] != 1 or r[3] != ends:
+            v.append(f"held payment {r[0]} ({r[1]}): {r[2]} holds, {r[3]} endings (want 1 and {ends})")
     add("6 every hold ends exactly once", v)
 
     # 7 red packets

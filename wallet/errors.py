@@ -463,27 +463,27 @@ class InvalidDateRange(WalletError, ValueError):
 @dataclass(eq=False)
 class StepUpRequired(WalletError):
     """For the person's safety this payment also needs the SMS code just sent to ``phone``
-    (masked): call again with ``step_up_code`` (the same key). ``rules``: why (rule names)."""
+    (masked): call again with ``step_up_code`` (the same key). ``rules``: why (rule names, comma-separated)."""
     code = "risk_step_up"
     phone: str
-    rules: tuple = ()
+    rules: str = ""
 
 
 @dataclass(eq=False)
 class RiskRefused(WalletError):
-    """Nothing moved: the person's own anti-theft setting forbids it now (``rule``, e.g.
-    ``pref_night_lock`` with ``until`` the local time it ends)."""
+    """Nothing moved. ``reason``: ``pref_night_lock`` (the person's own night lock, ``until`` the
+    local time it ends) or ``hold`` (a payment that cannot wait in review: refused until one)."""
     code = "risk_refused"
-    rule: str
+    reason: str
     until: str = ""
 
 
 @dataclass(eq=False)
 class RiskFrozen(WalletError):
     """The risk engine froze the account at this payment; nothing moved. Unfreezing is the usual
-    way (PIN, SMS code and ID number). ``rules``: why."""
+    way (PIN, SMS code and ID number). ``rules``: why (rule names, comma-separated)."""
     code = "risk_frozen"
-    rules: tuple = ()
+    rules: str = ""
 
 
 @dataclass(eq=False)

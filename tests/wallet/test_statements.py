@@ -60,7 +60,7 @@ async def test_every_filter_pages_the_matching_lines(ctx, alice):
         assert got == want, group
         counts[group] = len(got)
     assert counts == {"transfer": 15, "red_packet": 6, "topup": 7, "withdraw": 1, "payment": 6, "savings": 0,
-                      "interest": 0, "fee": 1, "other": 0}
+                      "interest": 0, "held": 0, "fee": 1, "other": 0}
     for month in MONTHS:
         got = await pages(ctx, ALICE, month=month)
         assert got == [ln for ln in everything if ln["time"].startswith(month)] and got

@@ -131,14 +131,14 @@ async def _stopped(ctx: Context, stop: Stop) -> Exception:
 
     await transaction(ctx, body)
     if d.action == "freeze":
-        return RiskFrozen(rules=rules)
+        return RiskFrozen(rules=",".join(rules))
     if d.action == "refuse":
         night = next((f for f in d.fired if f.rule == "pref_night_lock"), None)
-        return RiskRefused(rule=rules[0] if rules else "refuse", until=night.inputs.get("end", "") if night else "")
+        return RiskRefused(reason="pref_night_lock" if night else "refuse", until=night.inputs.get("end", "") if night else "")
     if d.action == "hold":  # an operation that cannot be held: refused until a review
-        return RiskRefused(rule="hold")
+        return RiskRefused(reason="hold")
     sent = await people.send_code(ctx, uid, purpose=STEP_UP_PURPOSE)
-    return StepUpRequired(phone=sent["phone"], rules=rules)
+    return StepUpRequired(phone=sent["phone"], rules=",".join(rules))
 
 
 async def verify_step_up(ctx: Context, user_id: int, code: str) -> None:

@@ -58,12 +58,15 @@ KIND_GROUPS: dict[str, str] = {
     "savings_in": "savings",
     "savings_out": "savings",
     "interest": "interest",
+    "risk_hold": "held",
+    "risk_release": "held",
+    "risk_return": "held",
 }
 FEE_GROUP = "fee"
 OTHER_GROUP = "other"
 # Groups a caller may filter by, in display order.
 GROUPS: tuple[str, ...] = ("transfer", "red_packet", "topup", "withdraw", "payment", "savings",
-                           "interest", FEE_GROUP, OTHER_GROUP)
+                           "interest", "held", FEE_GROUP, OTHER_GROUP)
 DIRECTIONS = ("in", "out")
 MAX_PER_PAGE = 100
 CSV_HEADER = ("journal_id", "time", "kind", "group", "account", "amount", "fee",

@@ -25,6 +25,7 @@ from wallet.idnumber import validate_id_number
 from wallet.models import bank_ops, cards, users
 from wallet.pii import mask_phone, normalize_name, normalize_phone
 from wallet.services import sms_codes
+from wallet.risk import guard
 from wallet.services.guards import load_user, require_active, require_verified
 from wallet.services.pins import verify_pin
 from wallet.money import require_amount
@@ -292,7 +293,7 @@ async def _finish(ctx: Context, *, key: str, op_name: str, request: dict, op, ca
 
 # --- top-up ------------------------------------------------------------------------------------
 async def _bank_operation(ctx: Context, *, key: str, op_name: str, user_id: int, pin: str | None, request: dict,
-                          start, pin_checked: bool = False) -> dict:
+                          start, pin_checked: bool = False, step_up_code: str | None = None) -> dict:
     """The shape shared by top-up and withdrawal: replay a finished key, check the PIN, record
     the bank operation (``start``: one transaction returning the op row and the card), ask the
     bank unless an earlier attempt already has its answer, and settle."""
@@ -301,6 +302,8 @@ async def _bank_operation(ctx: Context, *, key: str, op_name: str, user_id: int,
         return done
     if not pin_checked:
         await verify_pin(ctx, user_id, pin or "")
+    if step_up_code is not None:
+        await guard.verify_step_up(ctx, user_id, step_up_code)
     op, card = await transaction(ctx, start)
     if op.status == "failed":
         raise BankDeclined(reason=op.reason or "declined")
@@ -354,9 +357,12 @@ async def withdrawal_quote(ctx: Context, user_id: int, amount: int | None = None
     return {"amount": q.amount, "fee": q.fee, "total": q.total, "balance": balance, "free_left": free_left}
 
 
-async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int | None, pin: str) -> dict:
+async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int | None, pin: str,
+                   step_up_code: str | None = None) -> dict:
     """Pay out to a bound debit card. The fee is taken from the balance on top of the amount;
-    ``amount=None`` withdraws all (the largest amount the fee allows)."""
+    ``amount=None`` withdraws all (the largest amount the fee allows). The risk engine screens it
+    when on (wallet/risk/guard.py; ``step_up_code`` answers its SMS code, checked after the PIN):
+    a withdrawal is never held (a hold refuses it until a review)."""
     key = caller_key(key, op="withdraw", user_id=user_id)
     if amount is not None:
         amount = require_amount(amount, max_fen=ctx.rules.max_amount)
@@ -381,6 +387,8 @@ async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount
         if q is None or q.total > balance:
             needed = q.total if q is not None else ctx.rules.withdraw_fee_min + 1
             raise InsufficientBalance(needed=needed, available=balance)
+        await guard.screen(ctx, conn, payer_id=user_id, kind="withdraw", amount=q.total, key=key, card_id=card_id,
+                           stepped_up=step_up_code is not None)
         op_id = (await conn.execute(bank_ops.insert().values(
             key=key, kind="payout", user_id=user_id, card_id=card_id, amount=q.amount, fee=q.fee,
             free_used=q.free_used, status="pending", created_at=now).returning(bank_ops.c.id))).scalar_one()
@@ -394,8 +402,9 @@ async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount
         op = (await conn.execute(select(bank_ops).where(bank_ops.c.id == op_id))).one()
         return op, card
 
-    return await _bank_operation(ctx, key=key, op_name="withdraw", user_id=user_id, pin=pin,
-                                 request={"card_id": card_id, "amount": amount}, start=start)
+    return await guard.guarded(ctx, lambda: _bank_operation(
+        ctx, key=key, op_name="withdraw", user_id=user_id, pin=pin, request={"card_id": card_id, "amount": amount},
+        start=start, step_up_code=step_up_code))
 
 
 # --- reconciliation ----------------------------------------------------------------------------

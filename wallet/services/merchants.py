@@ -47,6 +47,7 @@ from wallet.errors import (NotYourPayCode, NotYourShop, PayAmountMismatch,
 from wallet.models import pay_codes, payments, shops
 from wallet.services import transfers
 from wallet.services.guards import load_user, payee, payer, require_active, require_verified
+from wallet.risk import guard
 from wallet.services.limits import check_outgoing
 from wallet.services.pins import verify_pin
 from wallet.services.subkeys import step_key
@@ -270,10 +271,13 @@ def _amount_for(c, amount: int | None) -> int:
 
 # --- paying --------------------------------------------------------------------------------
 async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int | None = None,
-              pin: str | None, pin_checked: bool = False) -> dict:
+              pin: str | None, pin_checked: bool = False, step_up_code: str | None = None) -> dict:
     """Pay a collection code. ``amount`` may be omitted for a fixed-amount code (given, it must
     equal it) and is required for an open one. A shop is paid at once; a personal code is a
-    transfer accepted for its owner at once (``kind`` in the answer tells which)."""
+    transfer accepted for its owner at once (``kind`` in the answer tells which). The risk engine
+    screens it when on (wallet/risk/guard.py; ``step_up_code`` answers its SMS code): a shop
+    payment is never held (a hold refuses it until a review); a personal code's transfer may be
+    (the answer then says ``held: True`` and nothing reaches the owner)."""
     check_key(key)
     if amount is not None:
         _check_amount(ctx, amount)
@@ -281,6 +285,8 @@ async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int |
         raise PayCodeNotFound()
     if not pin_checked:
         await verify_pin(ctx, payer_id, pin or "")
+    if step_up_code is not None:
+        await guard.verify_step_up(ctx, payer_id, step_up_code)
 
     async def kind(conn):  # revoked or not: a replay must still answer
         row = (await conn.execute(select(pay_codes.c.shop_id).where(pay_codes.c.code == code))).one_or_none()
@@ -289,7 +295,8 @@ async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int |
         return row.shop_id
 
     if await read(ctx, kind) is None:
-        return await _pay_person(ctx, key=key, payer_id=payer_id, code=code, amount=amount)
+        return await _pay_person(ctx, key=key, payer_id=payer_id, code=code, amount=amount,
+                                 stepped_up=step_up_code is not None)
 
     request = {"payer_id": payer_id, "code": code, "amount": amount}
     key = caller_key(key, op="merchant_pay", user_id=payer_id)
@@ -305,6 +312,8 @@ async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int |
         source = await ledger.wallet_account(conn, payer_id)
         target = await ledger.wallet_account(conn, c.owner_id)
         await check_outgoing(ctx, conn, source, total)
+        await guard.screen(ctx, conn, payer_id=payer_id, kind="pay", amount=total, key=key, recipient_id=c.owner_id,
+                           stepped_up=step_up_code is not None)
         now = ctx.now()
         p = (await conn.execute(payments.insert().values(
             code_id=c.id, shop_id=c.shop_id, payer_id=payer_id, merchant_id=c.owner_id, amount=total,
@@ -321,10 +330,12 @@ async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int |
                 "code": c.code, "amount": total, "created_at": now.isoformat()}
 
     # a replay answers before the code is looked at again (a code revoked since still replays)
-    return await idempotent(ctx, key=key, op="merchant_pay", user_id=payer_id, request=request, fn=body)
+    return await guard.guarded(ctx, lambda: idempotent(ctx, key=key, op="merchant_pay", user_id=payer_id,
+                                                       request=request, fn=body))
 
 
-async def _pay_person(ctx: Context, *, key: str, payer_id: int, code: str, amount: int | None) -> dict:
+async def _pay_person(ctx: Context, *, key: str, payer_id: int, code: str, amount: int | None,
+                      stepped_up: bool = False) -> dict:
     """A personal receive code: a transfer to its owner, accepted for them at once, the owner's
     notice written in the accept's transaction. Two transactions; a retry with the same key
     replays the first and finishes the second. Should a crash leave the transfer unaccepted, it
@@ -340,7 +351,12 @@ async def _pay_person(ctx: Context, *, key: str, payer_id: int, code: str, amoun
 
     c, total = await read(ctx, check)
     sent = await transfers.send(ctx, key=step_key(key, "send"), sender_id=payer_id, recipient_id=c.owner_id,
-                                amount=total, pin=None, pin_checked=True, note=c.label)
+                                amount=total, pin=None, pin_checked=True, note=c.label,
+                                stepped_up=stepped_up)
+    if sent.get("held"):  # the risk engine holds it for review: nothing reaches the owner yet
+        return {"kind": "personal", "held": True, "hold_id": sent["hold_id"], "payer_id": payer_id,
+                "payee_id": c.owner_id, "code": c.code, "amount": total, "status": "held",
+                "created_at": sent["created_at"]}
     async def tell_receiver(conn, _accepted: dict) -> None:  # one notice per transfer
         await outbox.enqueue(conn, key=internal_key("notice", "receive_code_paid", sent["transfer_id"]),
                              user_id=c.owner_id, msgid="notice.receive_code_paid", now=ctx.now(), amount=total,

@@ -48,6 +48,7 @@ from wallet.models import UTCDateTime, red_packet_claims, red_packet_shares, red
 from wallet.redsplit import equal_split, lucky_split, luckiest
 from wallet.services import claim_fastpath
 from wallet.services.guards import payee, payer
+from wallet.risk import guard
 from wallet.services.limits import check_outgoing
 from wallet.services.pins import verify_pin
 from wallet.money import require_amount
@@ -112,17 +113,21 @@ def validate(ctx: Context, *, sender_id: int, kind: str, amount: int, shares: in
 
 async def create(ctx: Context, *, key: str, sender_id: int, kind: str, amount: int, shares: int = 1,
                  pin: str | None, chat_id: int | None = None, exclusive_user_id: int | None = None,
-                 greeting: str | None = None, pin_checked: bool = False) -> dict:
+                 greeting: str | None = None, pin_checked: bool = False, step_up_code: str | None = None) -> dict:
     """Send a red packet: ``amount`` is the total for lucky and exclusive packets and the
     amount of each share for equal ones (total = amount × shares). An exclusive packet has one
     share for ``exclusive_user_id``, a verified wallet user other than the sender.
-    ``pin_checked`` is for callers that verified the PIN themselves just before."""
+    ``pin_checked`` is for callers that verified the PIN themselves just before. The risk engine
+    screens it when on (wallet/risk/guard.py; ``step_up_code`` answers its SMS code); a packet is
+    never held: a hold refuses it until a review."""
     key = caller_key(key, op="rp_create", user_id=sender_id)
     total, shares = validate(ctx, sender_id=sender_id, kind=kind, amount=amount, shares=shares,
                              exclusive_user_id=exclusive_user_id, greeting=greeting)
     greeting = (greeting or "").strip() or None
     if not pin_checked:
         await verify_pin(ctx, sender_id, pin or "")
+    if step_up_code is not None:
+        await guard.verify_step_up(ctx, sender_id, step_up_code)
 
     async def body(conn: AsyncConnection) -> dict:
         now = ctx.now()
@@ -132,6 +137,9 @@ async def create(ctx: Context, *, key: str, sender_id: int, kind: str, amount: i
             await ledger.wallet_account(conn, exclusive_user_id)
         source = await ledger.wallet_account(conn, sender_id)
         await check_outgoing(ctx, conn, source, total)
+        await guard.screen(ctx, conn, payer_id=sender_id, kind="red_packet", amount=total, key=key,
+                           recipient_id=exclusive_user_id, group_chat_id=chat_id if chat_id and chat_id < 0 else None,
+                           stepped_up=step_up_code is not None)
         escrow = await ledger.system_account(ctx, conn, "redpacket_escrow", spread_by=sender_id)
         packet_id = (await conn.execute(red_packets.insert().values(
             sender_id=sender_id, chat_id=chat_id, kind=kind, total=total, shares=shares,
@@ -149,9 +157,9 @@ async def create(ctx: Context, *, key: str, sender_id: int, kind: str, amount: i
         p = (await conn.execute(select(red_packets).where(red_packets.c.id == packet_id))).one()
         return _view(p)
 
-    return await idempotent(ctx, key=key, op="rp_create", user_id=sender_id, fn=body, request={
+    return await guard.guarded(ctx, lambda: idempotent(ctx, key=key, op="rp_create", user_id=sender_id, fn=body, request={
         "sender_id": sender_id, "kind": kind, "amount": amount, "shares": shares, "chat_id": chat_id,
-        "exclusive_user_id": exclusive_user_id, "greeting": greeting})
+        "exclusive_user_id": exclusive_user_id, "greeting": greeting}))
 
 
 def _insert_claim(conn: AsyncConnection, **values):

@@ -52,7 +52,7 @@ log = logging.getLogger("wallet.transfers")
 async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | None, amount: int,
                pin: str | None, note: str | None = None, delay_seconds: int = 0,
                pin_checked: bool = False, to_newcomer: bool = False, recipient_name: str | None = None,
-               step_up_code: str | None = None) -> dict:
+               step_up_code: str | None = None, stepped_up: bool = False) -> dict:
     """Move ``amount`` from the sender's wallet into escrow for the recipient to accept.
     ``pin_checked`` is for callers that verified the PIN themselves just before.
     ``recipient_id=None``: for whoever ``take``s it first. ``to_newcomer``: the recipient need
@@ -60,7 +60,8 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
     them); they accept once it is open. The result then says ``recipient_waiting: True``.
 
     The risk engine (wallet/risk/guard.py) screens it when on: ``StepUpRequired`` (call again
-    with the same key and ``step_up_code``, the SMS code sent), ``RiskRefused``, ``RiskFrozen``;
+    with the same key and ``step_up_code``, the SMS code sent; ``stepped_up`` for callers that
+    checked it themselves), ``RiskRefused``, ``RiskFrozen``;
     or the result says ``held: True`` (wallet/services/risk_holds.py: nothing reaches the
     recipient until an admin releases it)."""
     key = caller_key(key, op="transfer_send", user_id=sender_id)
@@ -78,6 +79,7 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
         request["to_newcomer"] = True
     if step_up_code is not None:
         await guard.verify_step_up(ctx, sender_id, step_up_code)
+        stepped_up = True
     if ctx.risk is None and fastpath.enabled(ctx) and recipient_id is not None:  # it declines an unverified recipient itself
         done = await fastpath.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id, amount=amount,
                                 note=note, delay_seconds=delay_seconds, request=request)
@@ -91,7 +93,7 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
 
     async def body(conn):
         return await _send_in(ctx, conn, key=key, request=request, recipient_name=recipient_name,
-                              stepped_up=step_up_code is not None)
+                              stepped_up=stepped_up)
 
     return await guard.guarded(ctx, lambda: idempotent(ctx, key=key, op="transfer_send", user_id=sender_id,
                                                        fn=body, request=request))
