@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # Telegram user ids of the admins who handle abnormal-transaction tickets:
     # WALLET_ADMIN_IDS="111,222" (or a JSON list)
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    # the risk engine (wallet/risk; thresholds and weights in wallet/risk/settings.toml, or the
+    # file WALLET_RISK_SETTINGS names): WALLET_RISK_ENGINE=0 switches it off
+    risk_engine: bool = True
 
     @field_validator("admin_ids", mode="before")
     @classmethod

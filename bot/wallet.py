@@ -1,6 +1,7 @@
 """Composition of the wallet domain for the running bot: engine, rules, PII box, bank, SMS."""
 from __future__ import annotations
 
+from wallet.risk import settings as risk_settings
 from wallet.bank import SandboxBank
 from wallet.bootstrap import bootstrap
 from wallet.clock import SystemClock
@@ -38,6 +39,8 @@ def build_wallet(settings: Settings, *, sms_inbox_url: str | None = None, clock=
         bank=SandboxBank(settings.sandbox_bank_path, secret=settings.pii_key.get_secret_value()),
         sms=sms,
         clock=clock or SystemClock(),
+        risk=risk_settings.load() if settings.risk_engine else None,
+        admin_ids=tuple(settings.admin_ids),
     )
 
 

@@ -18,6 +18,11 @@ from sqlalchemy import text
 from wallet.models import metadata
 
 BACKEND = os.environ.get("WALLET_TEST_DB", "sqlite")
+# The risk engine (wallet/risk) is on in the bot as shipped; the suite's chat tests of other
+# features run many payments in a few minutes (which it would rightly question), so it is off for
+# them unless a test turns it on (Settings(risk_engine=True), or ctx.risk = settings.load()):
+# tests/wallet/risk and tests/e2e/test_risk*.py do.
+os.environ.setdefault("WALLET_RISK_ENGINE", "0")
 PG_URL = os.environ.get("WALLET_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMTIzNDU="
 
