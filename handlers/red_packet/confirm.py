@@ -22,7 +22,7 @@ from handlers.red_packet.callbacks import CONFIRM_LINK, Confirm, confirm_link_pa
 from handlers.red_packet.draft import PacketDraft
 from chat.i18n import t
 from handlers.ui import common as ui
-from handlers.ui import confirm, keypad, shortfall
+from handlers.ui import confirm, keypad, shortfall, step_up
 from handlers.ui.card import deep_link
 from wallet.errors import WalletError
 from wallet.services import red_packets
@@ -87,6 +87,15 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
+    return await pay(update, context, pin=pin)
+
+
+async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str):
+    """The SMS code the risk engine asked for (handlers/ui/step_up.py): the same packet again."""
+    return await pay(update, context, pin=None, step_up_code=code)
+
+
+async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | None, step_up_code: str | None = None):
     lang = await ui.language(update, context)
     draft = PacketDraft.load(context)
     chat = update.effective_chat.id
@@ -97,7 +106,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     spec = draft.spec  # what the packet is (amount per share for equal packets), stated once
     try:
         packet = await shortfall.pay(
-            context, draft, key=ui.op_key(update, "rp_create", draft), user_id=uid, pin=pin,
+            context, draft, key=ui.op_key(update, "rp_create", draft), user_id=uid, pin=pin, step_up_code=step_up_code,
             pay=lambda **kw: red_packets.create(
                 ui.wallet(context), sender_id=uid, kind=spec.kind, amount=spec.amount,
                 shares=spec.shares, chat_id=draft.chat_id,
@@ -124,7 +133,8 @@ def conversation() -> ConversationHandler:
         rp.FEATURE,
         entry_points=[CommandHandler("start", confirm_start, filters=filters.ChatType.PRIVATE & filters.Regex(CONFIRM_LINK)),
                       press],  # an older screen: a popup (stale)
-        states={CONFIRM: [press], rp.PIN: [press, *keypad.state(on_pin, owner=rp.PIN)]},
+        states={CONFIRM: [press], rp.PIN: [press, *step_up.state(rp.FEATURE, on_code, load=PacketDraft.load),
+                                            *keypad.state(on_pin, owner=rp.PIN)]},
     )
 
 

@@ -30,7 +30,7 @@ from handlers.shop.callbacks import PAY_PREFIX, PayConfirm
 from handlers.shop.draft import PayDraft
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
-from handlers.ui import confirm, entry, keypad, shortfall
+from handlers.ui import confirm, entry, keypad, shortfall, step_up
 from wallet.errors import AccountFrozen, PayCodeNotFound, PayOwnCode, WalletError
 from wallet.services import merchants
 
@@ -124,6 +124,15 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
+    return await pay(update, context, pin=pin)
+
+
+async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str):
+    """The SMS code the risk engine asked for (handlers/ui/step_up.py): the same payment again."""
+    return await pay(update, context, pin=None, step_up_code=code)
+
+
+async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | None, step_up_code: str | None = None):
     lang = await ui.language(update, context)
     draft = PayDraft.load(context)
     if draft is None or not draft.confirmed:
@@ -132,7 +141,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     uid = update.effective_user.id
     try:
         paid = await shortfall.pay(
-            context, draft, key=ui.op_key(update, "pay", draft), user_id=uid, pin=pin,
+            context, draft, key=ui.op_key(update, "pay", draft), user_id=uid, pin=pin, step_up_code=step_up_code,
             pay=lambda **kw: merchants.pay(ui.wallet(context), payer_id=uid, code=draft.code,
                                            amount=draft.amount, **kw))
     except WalletError as err:
@@ -140,8 +149,10 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
                                        prefix=PREFIX, confirm_state=CONFIRM,
                                        say=lambda text: _say(update, context, text, entry.home_button(lang)))
     PayDraft.drop(context)
-    log.info("paid user=%s kind=%s amount=%s funded=%s", uid, paid["kind"], paid["amount"], draft.funding is not None)
-    lines = [t(lang, "pay.done", payee=escape(draft.payee), amount=ui.money(paid["amount"]))]
+    log.info("paid user=%s kind=%s amount=%s funded=%s held=%s", uid, paid["kind"], paid["amount"],
+             draft.funding is not None, bool(paid.get("held")))
+    done = "risk.held" if paid.get("held") else "pay.done"  # held: in a safety review, nothing reached them
+    lines = [t(lang, done, payee=escape(draft.payee), name=escape(draft.payee), amount=ui.money(paid["amount"]))]
     charged = shortfall.charged_line(lang, draft)
     if charged:
         lines.append(charged)
@@ -158,7 +169,7 @@ def conversation() -> ConversationHandler:
         states={
             AMOUNT: [entry.FlowText(FEATURE, on_amount)],
             CONFIRM: [press],
-            PIN: [press, *keypad.state(on_pin, owner=PIN)],
+            PIN: [press, *step_up.state(FEATURE, on_code, load=PayDraft.load), *keypad.state(on_pin, owner=PIN)],
         },
     )
 

@@ -16,9 +16,9 @@ from handlers.topup_withdraw.callbacks import WithdrawConfirm
 from handlers.topup_withdraw.draft import WithdrawDraft
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
-from handlers.ui import confirm, entry, keypad
-from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PinLocked, PinWrong,
-                           WalletError)
+from handlers.ui import confirm, entry, keypad, step_up
+from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PinLocked, PinWrong, SmsCodeWrong,
+                           StepUpRequired, WalletError)
 from wallet.services import cards
 
 FEATURE = WithdrawDraft.FEATURE
@@ -108,16 +108,36 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
+    return await pay_out(update, context, pin=pin)
+
+
+async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str):
+    """The SMS code the risk engine asked for (handlers/ui/step_up.py): the same withdrawal again."""
+    return await pay_out(update, context, pin=None, step_up_code=code)
+
+
+async def pay_out(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | None,
+                  step_up_code: str | None = None):
     lang = await ui.language(update, context)
     draft = WithdrawDraft.load(context)
     chat = update.effective_chat.id
     if draft is None or draft.step != "pin":
         await context.bot.send_message(chat, t(lang, "confirm.stale"))
         return ConversationHandler.END
+    checked = step_up_code is not None and step_up.waiting(context, draft)
     try:
         result = await cards.withdraw(ui.wallet(context), key=ui.op_key(update, "withdraw", draft),
                                       user_id=update.effective_user.id, card_id=draft.card_id,
-                                      amount=draft.amount, pin=pin)
+                                      amount=draft.amount, pin=None if checked else pin, pin_checked=checked,
+                                      step_up_code=step_up_code if checked else None)
+    except StepUpRequired as err:  # the risk engine asks for the SMS code too: stay, wait for it
+        await step_up.asked(update, context, err, draft, lambda text: context.bot.send_message(chat, text))
+        return None
+    except SmsCodeWrong as err:
+        if step_up.waiting(context, draft):
+            await context.bot.send_message(chat, await ui.explain(update, context, err))
+            return None
+        raise
     except (PinWrong, PinLocked) as err:
         return await keypad.refused(update, context, err, drop=FEATURE)
     except BankTimeout:
@@ -131,9 +151,11 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
         return await ask_card(update, context, preview=fresh.preview, notice=await ui.explain(update, context, err))
     except WalletError as err:
         WithdrawDraft.drop(context)
+        step_up.done(context)
         await context.bot.send_message(chat, await ui.explain(update, context, err))
         return ConversationHandler.END
     WithdrawDraft.drop(context)
+    step_up.done(context)
     await context.bot.send_message(chat, t(lang, "withdraw.done", amount=ui.money(result["amount"]),
                                            fee=ui.money(result["fee"]), last4=result["last4"],
                                            balance=ui.money(result["balance"])),
@@ -150,7 +172,7 @@ def conversation() -> ConversationHandler:
         states={
             AMOUNT: [entry.FlowText(FEATURE, on_amount)],
             CARD: [],
-            PIN: keypad.state(on_pin, owner=PIN),
+            PIN: [*step_up.state(FEATURE, on_code, load=WithdrawDraft.load), *keypad.state(on_pin, owner=PIN)],
         },
     )
 

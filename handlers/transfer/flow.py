@@ -42,7 +42,7 @@ from handlers.transfer.draft import TransferDraft
 from handlers.home import callbacks as home_buttons
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
-from handlers.ui import confirm, entry, keypad, shortfall
+from handlers.ui import confirm, entry, keypad, shortfall, step_up
 from wallet.errors import WalletError
 from wallet.services import transfers
 
@@ -168,6 +168,15 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
+    return await pay(update, context, pin=pin)
+
+
+async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str):
+    """The SMS code the risk engine asked for (handlers/ui/step_up.py): the same payment again."""
+    return await pay(update, context, pin=None, step_up_code=code)
+
+
+async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | None, step_up_code: str | None = None):
     lang = await ui.language(update, context)
     draft = TransferDraft.load(context)
     chat = update.effective_chat.id
@@ -177,7 +186,7 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     uid = update.effective_user.id
     try:
         result = await shortfall.pay(
-            context, draft, key=ui.op_key(update, "transfer", draft), user_id=uid, pin=pin,
+            context, draft, key=ui.op_key(update, "transfer", draft), user_id=uid, pin=pin, step_up_code=step_up_code,
             pay=lambda **kw: transfers.send(ui.wallet(context), sender_id=uid, recipient_id=draft.recipient_id,
                                             amount=draft.amount, note=draft.note or None,
                                             delay_seconds=draft.delay, **draft.send_extras(), **kw))
@@ -189,6 +198,10 @@ async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
     charged = shortfall.charged_line(lang, draft)
     if charged:
         await context.bot.send_message(chat, charged)
+    if result.get("held"):  # the risk engine holds it for review: nothing reaches the recipient yet
+        await context.bot.send_message(chat, t(lang, "risk.held", amount=ui.money(result["amount"]),
+                                               name=escape(draft.name or "?")), parse_mode=ParseMode.HTML)
+        return ConversationHandler.END
     sender_name = who.name(await ui.person(update, context), update.effective_user.first_name)
     await transfer_card.post_cards(update, context, result, draft, sender_name=sender_name, lang=lang)
     return ConversationHandler.END
@@ -209,7 +222,8 @@ def conversation() -> ConversationHandler:
             NOTE: [entry.FlowText(FEATURE, on_note), CallbackQueryHandler(on_press, pattern=Confirm.pattern())],
             DELAY: [CallbackQueryHandler(on_press, pattern=Confirm.pattern())],
             CONFIRM: [CallbackQueryHandler(on_press, pattern=Confirm.pattern())],
-            PIN: [CallbackQueryHandler(on_press, pattern=Confirm.pattern()), *keypad.state(on_pin, owner=PIN)],
+            PIN: [CallbackQueryHandler(on_press, pattern=Confirm.pattern()),
+                  *step_up.state(FEATURE, on_code, load=TransferDraft.load), *keypad.state(on_pin, owner=PIN)],
         },
     )
 

@@ -35,10 +35,10 @@ from telegram.ext import ContextTypes, ConversationHandler
 from chat.i18n import t
 from handlers.home import callbacks as home_buttons
 from handlers.ui import common as ui
-from handlers.ui import confirm, keypad
+from handlers.ui import confirm, keypad, step_up
 from handlers.ui.draft import Funding, PaymentDraft, Short
-from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, PinLocked, PinWrong,
-                           WalletError)
+from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, PinLocked,
+                           PinWrong, SmsCodeWrong, StepUpRequired, WalletError)
 from wallet.services import bills, cards, funded
 
 TOP_UP, CARD = "st", "sc"
@@ -111,18 +111,27 @@ async def to_keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: st
     return owner
 
 
-async def pay(context: ContextTypes.DEFAULT_TYPE, draft: PaymentDraft, *, key: str, user_id: int, pin: str,
-              pay: Callable[..., Awaitable[dict]]) -> dict:
-    """Run the payment: ``pay(key=, pin=, pin_checked=)`` calls the flow's service. From the
-    balance, or, when the person chose a card, through wallet/services/funded.py."""
+async def pay(context: ContextTypes.DEFAULT_TYPE, draft: PaymentDraft, *, key: str, user_id: int, pin: str | None,
+              pay: Callable[..., Awaitable[dict]], step_up_code: str | None = None) -> dict:
+    """Run the payment: ``pay(key=, pin=, pin_checked=[, step_up_code=])`` calls the flow's
+    service. From the balance, or, when the person chose a card, through wallet/services/funded.py.
+    With ``step_up_code`` (handlers/ui/step_up.py: the PIN was verified when the engine asked for
+    it) the same key runs again with the code."""
+    checked = step_up_code is not None and step_up.waiting(context, draft)
+    if step_up_code is not None and not checked:  # pragma: no cover - step_up.state takes codes only then
+        raise ValueError("a step-up code for a payment that does not wait for one")
+    extra = {"step_up_code": step_up_code} if checked else {}
     funding = draft.funding
     if funding is None:
-        return await pay(key=key, pin=pin, pin_checked=False)
+        paid = await pay(key=key, pin=None if checked else pin, pin_checked=checked, **extra)
+        step_up.done(context)
+        return paid
     if draft.declines:  # a card declined before (nothing was paid): this attempt is a new one
         key = f"{key}:d{draft.declines}"
     done = await funded.pay_funded(ui.wallet(context), key=key, user_id=user_id, card_id=funding.card_id,
-                                   top_up=funding.top_up, pin=pin,
-                                   pay=lambda step: pay(key=step, pin=None, pin_checked=True))
+                                   top_up=funding.top_up, pin=pin, pin_checked=checked,
+                                   pay=lambda step: pay(key=step, pin=None, pin_checked=True, **extra))
+    step_up.done(context)
     return done["paid"]
 
 
@@ -172,6 +181,13 @@ async def refused(update: Update, context: ContextTypes.DEFAULT_TYPE, err: Walle
     what happened to a card's money) sent with ``say``."""
     if isinstance(err, (PinWrong, PinLocked)):
         return await keypad.refused(update, context, err, drop=draft.FEATURE)
+    if isinstance(err, StepUpRequired):  # the risk engine asks for the SMS code too: stay, wait for it
+        await step_up.asked(update, context, err, draft, say)
+        return None
+    if isinstance(err, SmsCodeWrong) and step_up.waiting(context, draft):  # a wrong step-up code: again
+        await say(await ui.explain(update, context, err))
+        return None
+    step_up.done(context)
     if isinstance(err, InsufficientBalance):
         if await after_refusal(update, context, err, draft, amount=amount, prefix=prefix):
             return confirm_state

@@ -30,8 +30,10 @@ from wallet.models import (TRANSFER_PENDING, UTCDateTime, accounts, cards, entri
 from wallet.risk.settings import KINDS, RiskSettings
 from wallet.services.transfer_rules import OUTGOING_KINDS
 
-# journal kinds of money going out of a person's wallet: what the caps count (transfer_rules), and withdrawals
-OUT_KINDS = (*OUTGOING_KINDS, "withdraw_hold")
+# journal kinds of money going out of a person's wallet: what the caps count (transfer_rules), withdrawals,
+# and payments held for review (money out of the wallet all the same: a thief's held attempts count in
+# the velocity window; they are not the person's pattern, nor "paid before" to their recipient)
+OUT_KINDS = (*OUTGOING_KINDS, "withdraw_hold", "risk_hold")
 # journal kinds of money arriving from another person (the payer is the other party of the row)
 IN_KINDS = ("transfer_accept", "pay")
 
@@ -104,7 +106,8 @@ def statement(*, recipient: bool = False, card: bool = False, group: bool = Fals
     payer_id = bindparam("payer_id", type_=BigInteger)
     out = -entries.c.amount
     recent = journal.c.created_at >= _time("recent_since")
-    in_period = journal.c.created_at >= _time("period_since")
+    # the person's own pattern: what they paid, not what the engine held (a thief's attempts)
+    in_period = and_(journal.c.created_at >= _time("period_since"), journal.c.kind != "risk_hold")
     cols = [
         func.count(case((recent, 1))).label("recent_count"),
         func.coalesce(func.sum(case((recent, out))), 0).label("recent_sum"),
@@ -115,7 +118,8 @@ def statement(*, recipient: bool = False, card: bool = False, group: bool = Fals
     where = [entries.c.account_id == _wallet_of(payer_id), entries.c.amount < 0, journal.c.kind.in_(OUT_KINDS)]
     if recipient:  # the whole history: "ever paid them before"
         recipient_id = bindparam("recipient_id", type_=BigInteger)
-        cols.append(func.max(case((journal.c.counterparty_id == recipient_id, 1), else_=0)).label("paid_before"))
+        paid_them = and_(journal.c.counterparty_id == recipient_id, journal.c.kind != "risk_hold")
+        cols.append(func.max(case((paid_them, 1), else_=0)).label("paid_before"))
     else:
         where.append(journal.c.created_at >= _time("history_since"))
     paid = select(*cols).select_from(entries.join(journal, journal.c.id == entries.c.tx_id)) \

@@ -357,12 +357,13 @@ async def withdrawal_quote(ctx: Context, user_id: int, amount: int | None = None
     return {"amount": q.amount, "fee": q.fee, "total": q.total, "balance": balance, "free_left": free_left}
 
 
-async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int | None, pin: str,
-                   step_up_code: str | None = None) -> dict:
+async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount: int | None, pin: str | None,
+                   step_up_code: str | None = None, pin_checked: bool = False) -> dict:
     """Pay out to a bound debit card. The fee is taken from the balance on top of the amount;
     ``amount=None`` withdraws all (the largest amount the fee allows). The risk engine screens it
-    when on (wallet/risk/guard.py; ``step_up_code`` answers its SMS code, checked after the PIN):
-    a withdrawal is never held (a hold refuses it until a review)."""
+    when on (wallet/risk/guard.py; ``step_up_code`` answers its SMS code, checked after the PIN, or
+    alone with ``pin_checked`` when the PIN was verified as the engine asked): a withdrawal is never
+    held (a hold refuses it until a review)."""
     key = caller_key(key, op="withdraw", user_id=user_id)
     if amount is not None:
         amount = require_amount(amount, max_fen=ctx.rules.max_amount)
@@ -404,7 +405,7 @@ async def withdraw(ctx: Context, *, key: str, user_id: int, card_id: int, amount
 
     return await guard.guarded(ctx, lambda: _bank_operation(
         ctx, key=key, op_name="withdraw", user_id=user_id, pin=pin, request={"card_id": card_id, "amount": amount},
-        start=start, step_up_code=step_up_code))
+        start=start, step_up_code=step_up_code, pin_checked=pin_checked))
 
 
 # --- reconciliation ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import logging
 from typing import Awaitable, Callable
 
 from wallet.context import Context
-from wallet.errors import PaymentRefusedAfterCharge, WalletError
+from wallet.errors import PaymentRefusedAfterCharge, StepUpRequired, WalletError
 from wallet.money import require_amount
 from wallet.services import cards
 from wallet.services.pins import verify_pin
@@ -35,16 +35,21 @@ log = logging.getLogger("wallet.funded")
 
 
 async def pay_funded(ctx: Context, *, key: str, user_id: int, card_id: int, top_up: int, pin: str | None,
-                     pay: Callable[[str], Awaitable[dict]]) -> dict:
+                     pay: Callable[[str], Awaitable[dict]], pin_checked: bool = False) -> dict:
     """Charge ``top_up`` from the person's card ``card_id`` into the wallet, then ``pay(step key)``.
-    Returns ``{"top_up": <the top-up's answer>, "paid": <the payment's answer>}``."""
+    Returns ``{"top_up": <the top-up's answer>, "paid": <the payment's answer>}``. The risk
+    engine asking for an SMS code (``StepUpRequired``) passes through as it is: the charge stays in
+    the balance and the same key again (with the code, ``pin_checked``) replays it and pays."""
     check_key(key)
     top_up = require_amount(top_up, max_fen=ctx.rules.max_amount)
-    await verify_pin(ctx, user_id, pin or "")
+    if not pin_checked:
+        await verify_pin(ctx, user_id, pin or "")
     charged = await cards.top_up(ctx, key=step_key(key, "topup"), user_id=user_id, card_id=card_id, amount=top_up,
                                  pin=None, pin_checked=True)
     try:
         paid = await pay(step_key(key, "pay"))
+    except StepUpRequired:
+        raise
     except WalletError as err:
         log.warning("funded payment refused after the charge user=%s key=%s top_up=%s reason=%s",
                     user_id, key, top_up, err.code)
