@@ -133,6 +133,14 @@ class PinWeak(WalletError):
 
 
 @dataclass(eq=False)
+class PinRequired(WalletError):
+    """A payment asked to go without the PIN (免密支付) that the person's setting does not cover
+    now (off, above its amount or the day's, a withdrawal, or the risk engine saw something):
+    nothing moved; ask for the PIN."""
+    code = "pin_required"
+
+
+@dataclass(eq=False)
 class PinWrong(WalletError):
     code = "pin_wrong"
     tries_left: int

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wallet import outbox
 from wallet.context import Context
-from wallet.errors import RiskFrozen, RiskRefused, StepUpRequired
+from wallet.errors import PinRequired, RiskFrozen, RiskRefused, StepUpRequired
 from wallet.models import risk_prefs, users
 from wallet.risk import decisions, engine, facts
 from wallet.risk.engine import Decision
@@ -76,17 +76,27 @@ async def prefs_of(conn: AsyncConnection, user_id: int) -> Prefs:
 
 async def screen(ctx: Context, conn: AsyncConnection, *, payer_id: int, kind: str, amount: int, key: str,
                  recipient_id: int | None = None, card_id: int | None = None, group_chat_id: int | None = None,
-                 stepped_up: bool = False, can_hold: bool = False) -> Verdict:
+                 stepped_up: bool = False, can_hold: bool = False, no_pin: bool = False) -> Verdict:
     """The engine's verdict on this operation (``ALLOW`` when the engine is off). Raises ``Stop``
     for ask (unless ``stepped_up``), refuse and freeze, and for hold where the operation cannot be
     held (``can_hold`` False: nothing moves, as a refusal until a review); stores the decision when
-    something fired."""
+    something fired. ``no_pin``: the payment goes without the PIN (免密支付): PinRequired unless the
+    person's setting covers it and nothing fired; then the decision is stored as a PIN waived (the
+    day's no-PIN sum counts it)."""
     if ctx.risk is None:
+        if no_pin:
+            raise PinRequired()
         return ALLOW
     now = ctx.now()
     found = await facts.gather(conn, payer_id=payer_id, kind=kind, amount=amount, recipient_id=recipient_id,
                                card_id=card_id, group_chat_id=group_chat_id, now=now, rules=ctx.risk)
     decision = engine.decide(found, ctx.risk, await prefs_of(conn, payer_id))
+    if no_pin:
+        if not decision.pin_optional:
+            raise PinRequired()
+        decision_id = await decisions.record(conn, decision, user_id=payer_id, kind=kind, amount=amount, key=key,
+                                             now=now, pin_waived=True)
+        return Verdict(decision_id=decision_id, decision=decision)
     if decision.action in ("refuse", "freeze") or (decision.action == "ask" and not stepped_up) \
             or (decision.action == "hold" and not can_hold):
         raise Stop(decision, user_id=payer_id, kind=kind, amount=amount, key=key)

@@ -271,19 +271,21 @@ def _amount_for(c, amount: int | None) -> int:
 
 # --- paying --------------------------------------------------------------------------------
 async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int | None = None,
-              pin: str | None, pin_checked: bool = False, step_up_code: str | None = None) -> dict:
+              pin: str | None, pin_checked: bool = False, step_up_code: str | None = None,
+              no_pin: bool = False) -> dict:
     """Pay a collection code. ``amount`` may be omitted for a fixed-amount code (given, it must
     equal it) and is required for an open one. A shop is paid at once; a personal code is a
     transfer accepted for its owner at once (``kind`` in the answer tells which). The risk engine
     screens it when on (wallet/risk/guard.py; ``step_up_code`` answers its SMS code): a shop
     payment is never held (a hold refuses it until a review); a personal code's transfer may be
-    (the answer then says ``held: True`` and nothing reaches the owner)."""
+    (the answer then says ``held: True`` and nothing reaches the owner). ``no_pin``: without the PIN
+    (免密支付), if the person's setting covers it now (else PinRequired: nothing moved)."""
     check_key(key)
     if amount is not None:
         _check_amount(ctx, amount)
     if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
         raise PayCodeNotFound()
-    if not pin_checked:
+    if not pin_checked and not no_pin:
         await verify_pin(ctx, payer_id, pin or "")
     if step_up_code is not None:
         await guard.verify_step_up(ctx, payer_id, step_up_code)
@@ -296,7 +298,7 @@ async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int |
 
     if await read(ctx, kind) is None:
         return await _pay_person(ctx, key=key, payer_id=payer_id, code=code, amount=amount,
-                                 stepped_up=step_up_code is not None)
+                                 stepped_up=step_up_code is not None, no_pin=no_pin)
 
     request = {"payer_id": payer_id, "code": code, "amount": amount}
     key = caller_key(key, op="merchant_pay", user_id=payer_id)
@@ -313,7 +315,7 @@ async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int |
         target = await ledger.wallet_account(conn, c.owner_id)
         await check_outgoing(ctx, conn, source, total)
         await guard.screen(ctx, conn, payer_id=payer_id, kind="pay", amount=total, key=key, recipient_id=c.owner_id,
-                           stepped_up=step_up_code is not None)
+                           stepped_up=step_up_code is not None, no_pin=no_pin)
         now = ctx.now()
         p = (await conn.execute(payments.insert().values(
             code_id=c.id, shop_id=c.shop_id, payer_id=payer_id, merchant_id=c.owner_id, amount=total,
@@ -335,7 +337,7 @@ async def pay(ctx: Context, *, key: str, payer_id: int, code: str, amount: int |
 
 
 async def _pay_person(ctx: Context, *, key: str, payer_id: int, code: str, amount: int | None,
-                      stepped_up: bool = False) -> dict:
+                      stepped_up: bool = False, no_pin: bool = False) -> dict:
     """A personal receive code: a transfer to its owner, accepted for them at once, the owner's
     notice written in the accept's transaction. Two transactions; a retry with the same key
     replays the first and finishes the second. Should a crash leave the transfer unaccepted, it
@@ -351,8 +353,8 @@ async def _pay_person(ctx: Context, *, key: str, payer_id: int, code: str, amoun
 
     c, total = await read(ctx, check)
     sent = await transfers.send(ctx, key=step_key(key, "send"), sender_id=payer_id, recipient_id=c.owner_id,
-                                amount=total, pin=None, pin_checked=True, note=c.label,
-                                stepped_up=stepped_up)
+                                amount=total, pin=None, pin_checked=not no_pin, note=c.label,
+                                stepped_up=stepped_up, no_pin=no_pin)
     if sent.get("held"):  # the risk engine holds it for review: nothing reaches the owner yet
         return {"kind": "personal", "held": True, "hold_id": sent["hold_id"], "payer_id": payer_id,
                 "payee_id": c.owner_id, "code": c.code, "amount": total, "status": "held",

@@ -113,18 +113,20 @@ def validate(ctx: Context, *, sender_id: int, kind: str, amount: int, shares: in
 
 async def create(ctx: Context, *, key: str, sender_id: int, kind: str, amount: int, shares: int = 1,
                  pin: str | None, chat_id: int | None = None, exclusive_user_id: int | None = None,
-                 greeting: str | None = None, pin_checked: bool = False, step_up_code: str | None = None) -> dict:
+                 greeting: str | None = None, pin_checked: bool = False, step_up_code: str | None = None,
+                 no_pin: bool = False) -> dict:
     """Send a red packet: ``amount`` is the total for lucky and exclusive packets and the
     amount of each share for equal ones (total = amount × shares). An exclusive packet has one
     share for ``exclusive_user_id``, a verified wallet user other than the sender.
     ``pin_checked`` is for callers that verified the PIN themselves just before. The risk engine
     screens it when on (wallet/risk/guard.py; ``step_up_code`` answers its SMS code); a packet is
-    never held: a hold refuses it until a review."""
+    never held: a hold refuses it until a review. ``no_pin``: without the PIN (免密支付), if the
+    person's setting covers it now (else PinRequired: nothing moved)."""
     key = caller_key(key, op="rp_create", user_id=sender_id)
     total, shares = validate(ctx, sender_id=sender_id, kind=kind, amount=amount, shares=shares,
                              exclusive_user_id=exclusive_user_id, greeting=greeting)
     greeting = (greeting or "").strip() or None
-    if not pin_checked:
+    if not pin_checked and not no_pin:
         await verify_pin(ctx, sender_id, pin or "")
     if step_up_code is not None:
         await guard.verify_step_up(ctx, sender_id, step_up_code)
@@ -139,7 +141,7 @@ async def create(ctx: Context, *, key: str, sender_id: int, kind: str, amount: i
         await check_outgoing(ctx, conn, source, total)
         await guard.screen(ctx, conn, payer_id=sender_id, kind="red_packet", amount=total, key=key,
                            recipient_id=exclusive_user_id, group_chat_id=chat_id if chat_id and chat_id < 0 else None,
-                           stepped_up=step_up_code is not None)
+                           stepped_up=step_up_code is not None, no_pin=no_pin)
         escrow = await ledger.system_account(ctx, conn, "redpacket_escrow", spread_by=sender_id)
         packet_id = (await conn.execute(red_packets.insert().values(
             sender_id=sender_id, chat_id=chat_id, kind=kind, total=total, shares=shares,

@@ -52,7 +52,7 @@ log = logging.getLogger("wallet.transfers")
 async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | None, amount: int,
                pin: str | None, note: str | None = None, delay_seconds: int = 0,
                pin_checked: bool = False, to_newcomer: bool = False, recipient_name: str | None = None,
-               step_up_code: str | None = None, stepped_up: bool = False) -> dict:
+               step_up_code: str | None = None, stepped_up: bool = False, no_pin: bool = False) -> dict:
     """Move ``amount`` from the sender's wallet into escrow for the recipient to accept.
     ``pin_checked`` is for callers that verified the PIN themselves just before.
     ``recipient_id=None``: for whoever ``take``s it first. ``to_newcomer``: the recipient need
@@ -63,7 +63,8 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
     with the same key and ``step_up_code``, the SMS code sent; ``stepped_up`` for callers that
     checked it themselves), ``RiskRefused``, ``RiskFrozen``;
     or the result says ``held: True`` (wallet/services/risk_holds.py: nothing reaches the
-    recipient until an admin releases it)."""
+    recipient until an admin releases it). ``no_pin``: without the PIN (免密支付), if the person's
+    setting covers it now (else PinRequired: nothing moved)."""
     key = caller_key(key, op="transfer_send", user_id=sender_id)
     amount = require_amount(amount, max_fen=ctx.rules.max_amount)
     if sender_id == recipient_id:
@@ -71,7 +72,7 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
     if type(delay_seconds) is not int or (delay_seconds and delay_seconds not in ctx.rules.transfer_delay_choices_seconds):
         raise InvalidDelay(seconds=delay_seconds)
     note = (note or "").strip()[:ctx.rules.transfer_note_max] or None  # handlers refuse longer ones
-    if not pin_checked:
+    if not pin_checked and not no_pin:
         await verify_pin(ctx, sender_id, pin or "")
     request = {"sender_id": sender_id, "recipient_id": recipient_id, "amount": amount, "note": note,
                "delay_seconds": delay_seconds}
@@ -80,12 +81,12 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
     if step_up_code is not None:
         await guard.verify_step_up(ctx, sender_id, step_up_code)
         stepped_up = True
-    if ctx.risk is None and fastpath.enabled(ctx) and recipient_id is not None:  # it declines an unverified recipient itself
+    if ctx.risk is None and not no_pin and fastpath.enabled(ctx) and recipient_id is not None:  # it declines an unverified recipient itself
         done = await fastpath.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id, amount=amount,
                                 note=note, delay_seconds=delay_seconds, request=request)
         if done is not None:
             return done
-    if ctx.risk is None and transfer_sqlite.enabled(ctx) and recipient_id is not None:  # it declines a newcomer
+    if ctx.risk is None and not no_pin and transfer_sqlite.enabled(ctx) and recipient_id is not None:  # it declines a newcomer
         done = await transfer_sqlite.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id,
                                           amount=amount, note=note, delay_seconds=delay_seconds, request=request)
         if done is not None:
@@ -93,14 +94,14 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
 
     async def body(conn):
         return await _send_in(ctx, conn, key=key, request=request, recipient_name=recipient_name,
-                              stepped_up=stepped_up)
+                              stepped_up=stepped_up, no_pin=no_pin)
 
     return await guard.guarded(ctx, lambda: idempotent(ctx, key=key, op="transfer_send", user_id=sender_id,
                                                        fn=body, request=request))
 
 
 async def _send_in(ctx: Context, conn, *, key: str, request: dict, recipient_name: str | None = None,
-                   stepped_up: bool = False, screened: bool = True) -> dict:
+                   stepped_up: bool = False, screened: bool = True, no_pin: bool = False) -> dict:
     """The general path of ``send`` in the caller's transaction (``request``: its checked
     arguments), screened by the risk engine unless a held send is being released."""
     sender_id, recipient_id, amount = request["sender_id"], request["recipient_id"], request["amount"]
@@ -116,7 +117,8 @@ async def _send_in(ctx: Context, conn, *, key: str, request: dict, recipient_nam
     await check_outgoing(ctx, conn, source, amount)
     if screened:
         verdict = await guard.screen(ctx, conn, payer_id=sender_id, kind="transfer", amount=amount, key=key,
-                                     recipient_id=recipient_id, stepped_up=stepped_up, can_hold=True)
+                                     recipient_id=recipient_id, stepped_up=stepped_up, can_hold=True,
+                                     no_pin=no_pin)
         if verdict.action == "hold":
             return await risk_holds.hold(ctx, conn, key=key, user_id=sender_id, kind="transfer", amount=amount,
                                          source=source, recipient_id=recipient_id, decision_id=verdict.decision_id,

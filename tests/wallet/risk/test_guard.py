@@ -219,3 +219,33 @@ async def test_a_right_pin_after_wrong_ones_is_kept_for_the_engine(people):
     await pins.verify_pin(ctx, ALICE, PIN)  # a right PIN alone keeps the last run
     row = (await read(ctx, lambda conn: conn.execute(select(users).where(users.c.id == ALICE)))).one()
     assert row.pin_wrong_before_right == 2
+
+
+async def test_small_payments_go_without_the_pin_within_the_persons_limits_only(people):
+    ctx = people
+    for_pin = dict(sender_id=ALICE, recipient_id=BOB, pin=None, no_pin=True)
+    with pytest.raises(errors.PinRequired):  # the engine off: never without the PIN
+        await transfers.send(ctx, key="off", amount=100, **for_pin)
+    ctx.risk = S
+    with pytest.raises(errors.PinRequired):  # the setting off
+        await transfers.send(ctx, key="unset", amount=100, **for_pin)
+
+    async def allow(conn):
+        await conn.execute(risk_prefs.insert().values(user_id=ALICE, no_pin_max=500, no_pin_daily=1_000,
+                                                      updated_at=ctx.now()))
+    await transaction(ctx, allow)
+    before = await wallet_balance(ctx, ALICE)
+    assert (await transfers.send(ctx, key="np1", amount=500, **for_pin))["status"] == "pending"
+    with pytest.raises(errors.PinRequired):  # above the amount per payment
+        await transfers.send(ctx, key="np2", amount=501, **for_pin)
+    assert (await transfers.send(ctx, key="np3", amount=400, **for_pin))["status"] == "pending"
+    with pytest.raises(errors.PinRequired):  # 500 + 400 + 200 > the day's 1,000
+        await transfers.send(ctx, key="np4", amount=200, **for_pin)
+    assert await wallet_balance(ctx, ALICE) == before - 900
+    waived = await read(ctx, lambda conn: conn.execute(select(risk_decisions.c.amount).where(risk_decisions.c.pin_waived)))
+    assert sorted(r.amount for r in waived.all()) == [400, 500]
+    ctx.clock.advance(seconds=S.prefs.no_pin_window_seconds + 1)  # a new day's limit
+    assert (await transfers.send(ctx, key="np5", amount=200, **for_pin))["status"] == "pending"
+    await routine(ctx, S.velocity.count.over - 1)  # with np5, the window is full: the next one fires
+    with pytest.raises(errors.PinRequired):
+        await transfers.send(ctx, key="np6", amount=100, **for_pin)
