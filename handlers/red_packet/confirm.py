@@ -24,7 +24,7 @@ from chat.i18n import t
 from handlers.ui import common as ui
 from handlers.ui import confirm, keypad, shortfall, step_up
 from handlers.ui.card import deep_link
-from wallet.errors import WalletError
+from wallet.errors import PinRequired, WalletError
 from wallet.services import red_packets
 
 CONFIRM = "hongbao.confirm"
@@ -83,7 +83,8 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         return rp.PIN
     if press.verb not in shortfall.VERBS:
         return None
-    return await shortfall.to_keypad(update, context, press.verb, draft, owner=rp.PIN, title=_pin_title(lang, draft))
+    return await shortfall.to_keypad(update, context, press.verb, draft, owner=rp.PIN, title=_pin_title(lang, draft),
+                                     without_pin=(draft.total, lambda: pay(update, context, pin=None, no_pin=True)))
 
 
 async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
@@ -95,7 +96,8 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str)
     return await pay(update, context, pin=None, step_up_code=code)
 
 
-async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | None, step_up_code: str | None = None):
+async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | None, step_up_code: str | None = None,
+              no_pin: bool = False):
     lang = await ui.language(update, context)
     draft = PacketDraft.load(context)
     chat = update.effective_chat.id
@@ -106,11 +108,14 @@ async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | 
     spec = draft.spec  # what the packet is (amount per share for equal packets), stated once
     try:
         packet = await shortfall.pay(
-            context, draft, key=ui.op_key(update, "rp_create", draft), user_id=uid, pin=pin, step_up_code=step_up_code,
+            context, draft, key=ui.op_key(update, "rp_create", draft), user_id=uid, pin=pin, step_up_code=step_up_code, no_pin=no_pin,
             pay=lambda **kw: red_packets.create(
                 ui.wallet(context), sender_id=uid, kind=spec.kind, amount=spec.amount,
                 shares=spec.shares, chat_id=draft.chat_id,
                 exclusive_user_id=draft.exclusive_user_id, greeting=spec.greeting, **kw))
+    except PinRequired as err:  # 免密支付 does not cover it now: the keypad after all
+        return await shortfall.pin_after_all(update, context, err, title=_pin_title(lang, draft), owner=rp.PIN,
+                                             say=lambda text: context.bot.send_message(chat, text))
     except WalletError as err:
         return await shortfall.refused(update, context, err, draft, amount=draft.total,
                                        prefix=Confirm.prefix, confirm_state=CONFIRM,

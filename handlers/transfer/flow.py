@@ -43,7 +43,7 @@ from handlers.home import callbacks as home_buttons
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall, step_up
-from wallet.errors import WalletError
+from wallet.errors import PinRequired, WalletError
 from wallet.services import transfers
 
 WHO, AMOUNT, NOTE, DELAY, CONFIRM, PIN = ("transfer.who", "transfer.amount", "transfer.note", "transfer.delay",
@@ -162,8 +162,8 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await show_confirm(update, context, draft, chat_id=update.effective_chat.id, lang=lang)
         return CONFIRM
     if press.verb in ("ok", *shortfall.VERBS) and draft.step == "confirm":
-        return await shortfall.to_keypad(update, context, press.verb, draft, owner=PIN, title=t(
-            lang, "transfer.pin_title", amount=ui.money(draft.amount), name=draft.name))
+        return await shortfall.to_keypad(update, context, press.verb, draft, owner=PIN, title=_pin_title(lang, draft),
+                                         without_pin=(draft.amount, lambda: pay(update, context, pin=None, no_pin=True)))
     return None
 
 
@@ -176,7 +176,12 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str)
     return await pay(update, context, pin=None, step_up_code=code)
 
 
-async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | None, step_up_code: str | None = None):
+def _pin_title(lang: str, draft: TransferDraft) -> str:
+    return t(lang, "transfer.pin_title", amount=ui.money(draft.amount), name=draft.name)
+
+
+async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | None, step_up_code: str | None = None,
+              no_pin: bool = False):
     lang = await ui.language(update, context)
     draft = TransferDraft.load(context)
     chat = update.effective_chat.id
@@ -187,9 +192,12 @@ async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | 
     try:
         result = await shortfall.pay(
             context, draft, key=ui.op_key(update, "transfer", draft), user_id=uid, pin=pin, step_up_code=step_up_code,
-            pay=lambda **kw: transfers.send(ui.wallet(context), sender_id=uid, recipient_id=draft.recipient_id,
+            no_pin=no_pin, pay=lambda **kw: transfers.send(ui.wallet(context), sender_id=uid, recipient_id=draft.recipient_id,
                                             amount=draft.amount, note=draft.note or None,
                                             delay_seconds=draft.delay, **draft.send_extras(), **kw))
+    except PinRequired as err:  # 免密支付 does not cover it now: the keypad after all
+        return await shortfall.pin_after_all(update, context, err, title=_pin_title(lang, draft), owner=PIN,
+                                             say=lambda text: context.bot.send_message(chat, text))
     except WalletError as err:
         return await shortfall.refused(update, context, err, draft, amount=draft.amount,
                                        prefix=Confirm.prefix, confirm_state=CONFIRM,

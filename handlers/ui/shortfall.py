@@ -38,8 +38,8 @@ from handlers.ui import common as ui
 from handlers.ui import confirm, keypad, step_up
 from handlers.ui.draft import Funding, PaymentDraft, Short
 from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, PinLocked,
-                           PinWrong, SmsCodeWrong, StepUpRequired, WalletError)
-from wallet.services import bills, cards, funded
+                           PinRequired, PinWrong, SmsCodeWrong, StepUpRequired, WalletError)
+from wallet.services import bills, cards, funded, risk_settings
 
 TOP_UP, CARD = "st", "sc"
 VERBS = (TOP_UP, CARD)
@@ -93,17 +93,26 @@ def choose(verb: str, draft: PaymentDraft) -> PaymentDraft | None:
 
 
 async def to_keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str, draft: PaymentDraft, *, title: str,
-                    owner: str) -> str | None:
+                    owner: str, without_pin: tuple[int, Callable[[], Awaitable[object]]] | None = None) -> str | None:
     """"Pay" (``ok``) or one of the choices pressed on a confirm screen: the choice kept, the
     buttons taken off and the PIN keypad shown (``owner``, the state that waits for it, is
     returned). A double tap returns ``owner`` again; a choice never offered, None. A locked PIN
-    shows no keypad (told until when, with a reset button): END; the screen works again later."""
+    shows no keypad (told until when, with a reset button): END; the screen works again later.
+    ``without_pin`` (amount, the flow's payment without the PIN): when the person's 免密支付
+    setting covers that amount and the balance pays (no card), the payment runs at once instead
+    (the wallet still refuses it with PinRequired beyond the day's limit: ``pin_after_all``)."""
     if draft.confirmed:  # a double tap: the keypad is on its way
         return owner
     chosen = choose(verb, draft)
     if chosen is None:
         return None
-    chosen.replace(confirmed=True).save(context)
+    chosen = chosen.replace(confirmed=True).save(context)
+    if without_pin is not None and chosen.funding is None:
+        amount, pay_now = without_pin
+        prefs = await risk_settings.get_prefs(ui.wallet(context), ui.user_id(update))
+        if prefs.no_pin_max is not None and amount <= prefs.no_pin_max:
+            await update.callback_query.edit_message_reply_markup(None)
+            return await pay_now()
     if not await keypad.show(update, context, title=title, owner=owner):
         chosen.save(context)  # the choice stays, not confirmed
         return ConversationHandler.END
@@ -111,8 +120,17 @@ async def to_keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: st
     return owner
 
 
+async def pin_after_all(update: Update, context: ContextTypes.DEFAULT_TYPE, err: PinRequired, *, title: str,
+                        owner: str, say: Callable[[str], Awaitable[object]]) -> str:
+    """A payment tried without the PIN that the wallet wants one for: why, and the keypad."""
+    await say(await ui.explain(update, context, err))
+    if not await keypad.show(update, context, title=title, owner=owner):
+        return ConversationHandler.END
+    return owner
+
+
 async def pay(context: ContextTypes.DEFAULT_TYPE, draft: PaymentDraft, *, key: str, user_id: int, pin: str | None,
-              pay: Callable[..., Awaitable[dict]], step_up_code: str | None = None) -> dict:
+              pay: Callable[..., Awaitable[dict]], step_up_code: str | None = None, no_pin: bool = False) -> dict:
     """Run the payment: ``pay(key=, pin=, pin_checked=[, step_up_code=])`` calls the flow's
     service. From the balance, or, when the person chose a card, through wallet/services/funded.py.
     With ``step_up_code`` (handlers/ui/step_up.py: the PIN was verified when the engine asked for
@@ -121,6 +139,10 @@ async def pay(context: ContextTypes.DEFAULT_TYPE, draft: PaymentDraft, *, key: s
     if step_up_code is not None and not checked:  # pragma: no cover - step_up.state takes codes only then
         raise ValueError("a step-up code for a payment that does not wait for one")
     extra = {"step_up_code": step_up_code} if checked else {}
+    if no_pin and draft.funding is None:  # 免密支付 (to_keypad's without_pin): the wallet decides
+        paid = await pay(key=key, pin=None, pin_checked=False, no_pin=True)
+        step_up.done(context)
+        return paid
     funding = draft.funding
     if funding is None:
         paid = await pay(key=key, pin=None if checked else pin, pin_checked=checked, **extra)
