@@ -71,13 +71,15 @@ async def screen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[st
     else:
         lines.append(t(lang, "risk.admin.held_none"))
     for h in held[:HOLDS_SHOWN]:
+        lines.append("")
         lines.append(t(lang, "risk.admin.held_line", hold=h["hold_id"], time=_when(h["created_at"], tz),
                        payer=words.who(lang, names, h["user_id"]), recipient=words.who(lang, names, h["recipient_id"]),
                        kind=words.kind(lang, h["kind"]), amount=ui.money(h["amount"]), why=words.why(lang, h["rules"])))
     if len(held) > HOLDS_SHOWN:
-        lines.append(t(lang, "risk.admin.held_more"))
+        lines += ["", t(lang, "risk.admin.held_more")]
     lines += ["", t(lang, "risk.admin.freezes_title") if frozen else t(lang, "risk.admin.freezes_none")]
     for f in frozen:
+        lines.append("")
         lines.append(t(lang, "risk.admin.freeze_line", time=_when(f["created_at"], tz),
                        name=words.who(lang, names, f["user_id"]), kind=words.kind(lang, f["kind"]),
                        amount=ui.money(f["amount"]), why=words.why(lang, f["rules"])))
