@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+import pytest
+from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup
 
+from handlers.start import help as help_flow
 from jobs.outbox import drain_once
 from tests.e2e.flows import bot, enter_pin, keypad, opened, scan_secrets  # noqa: F401 (bot: the fixture)
 from tests.e2e.steps import bot_settings
 from tests.people import Message, Person
 from tests.wallet.helpers import PIN, set_now, wallet_balance
 from tests.wallet.risk.cases import SETTINGS as S
+from wallet.errors import RiskFrozen
 from wallet.risk.prefs import Prefs
 from wallet.services import people as persons
 from wallet.services import risk_holds, risk_settings, transfers
@@ -23,6 +26,8 @@ from wallet.services import risk_holds, risk_settings, transfers
 WRONG = "246802"
 HOLDING = S.model_copy(update={"thresholds": S.thresholds.model_copy(
     update={"ask": 25, "hold": S.velocity.count.weight, "freeze": 10_000})})  # many payments in minutes: held
+FREEZING = S.model_copy(update={"thresholds": S.thresholds.model_copy(
+    update={"ask": 10, "hold": 20, "freeze": S.velocity.count.weight})})  # ... frozen
 
 
 def engine_on(bot, ctx, *admins: Person) -> None:
@@ -303,12 +308,18 @@ async def test_admins_release_one_held_payment_and_return_others(bot, ctx, peopl
         await scan_secrets(person)
 
 
-async def test_a_non_admin_is_refused_risk_and_its_buttons(bot, ctx, people, alice, bob):
+async def test_a_non_admin_is_refused_risk_and_its_buttons(bot, ctx, people, alice, bob, carol):
     admin = await people.person("Admin", "en")
     await opened(ctx, alice, balance=100_000)
     await opened(ctx, bob)
+    await opened(ctx, carol, balance=100_000)
     engine_on(bot, ctx, admin)
     await greet(admin, bob)
+    await help_flow.set_commands(bot)  # as at start: the admins' chats get /risk in their menu, nobody else
+    mine = await bot.bot.get_my_commands(scope=BotCommandScopeChat(admin.id), language_code="en")
+    assert [c.command for c in mine][-1] == "risk" and "payments in review" in mine[-1].description
+    assert "risk" not in [c.command for c in await bot.bot.get_my_commands(language_code="en")]
+    assert "risk" not in [c.command for c in await bot.bot.get_my_commands(scope=BotCommandScopeChat(bob.id))]
     [held] = await hold_some(ctx, alice, bob, [5_000])
     hid = held["hold_id"]
     await bob.send("/risk")
@@ -323,11 +334,18 @@ async def test_a_non_admin_is_refused_risk_and_its_buttons(bot, ctx, people, ali
     await admin.expect(group, contains="only in your private chat")
     answer = await crafted(bot, admin, "risk:zap:1")  # an admin's crafted press: refused, nothing changes
     assert answer.show_alert and "out of date" in answer.text
+    ctx.risk = FREEZING  # Carol's sixth payment in minutes freezes her wallet
+    for i in range(S.velocity.count.over):
+        await transfers.send(ctx, key=f"c{i}", sender_id=carol.id, recipient_id=bob.id, amount=100, pin=PIN)
+    with pytest.raises(RiskFrozen):
+        await transfers.send(ctx, key="c-last", sender_id=carol.id, recipient_id=bob.id, amount=4_000, pin=PIN)
     await admin.send("/risk")
     listing = await admin.expect(contains=f"#{hid}")
+    assert "Recent risk freezes" in listing.text
+    assert f"{await name(ctx, carol)} ({carol.id}) · transfer ¥40.00\nWhy: many payments in a few minutes" in listing.text
     await admin.press(listing, callback_data=data_of(listing, f"risk:return:{hid}"))
     ask = await admin.expect(contains=f"Return ¥50.00 to {await name(ctx, alice)}")
     await admin.press(ask, "Yes, return")
     await admin.expect(contains="Returned", edited=True)
-    await scan_secrets(bob)
-    await scan_secrets(alice)
+    for person in (alice, bob, carol):
+        await scan_secrets(person)
