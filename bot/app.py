@@ -38,6 +38,8 @@ from handlers.tickets import callbacks as ticket_buttons
 from handlers.tickets import report as tickets
 from handlers.tickets import admin as tickets_admin
 from handlers.tickets import admin_freeze as tickets_admin_freeze
+from handlers.risk import callbacks as risk_buttons
+from handlers.risk import holds as risk_admin
 from handlers.settings import menu as settings_flow
 from handlers import fallback
 from handlers.start import blocked
@@ -77,6 +79,7 @@ FLOWS = [
     tickets.register,      # /report /tickets, ticket:* (a bill's "I don't recognise this"): reports
     tickets_admin_freeze.register,  # tka:freeze/freezeok/freezeno: an admin freezes the counterparty
     tickets_admin.register,  # tka:* admin buttons on reports (resolve, evidence, show; the rest refused)
+    risk_admin.register,   # /risk, risk:* (admins): held payments released or returned, recent freezes
 ]
 
 MAX_CONCURRENT_UPDATES = 64
@@ -139,6 +142,7 @@ def build_application(settings: Settings, base_url: str | None = None, base_file
     outbox.register(app, settings.outbox_interval_seconds)
     outbox.actions(home_buttons.OUTBOX_ACTIONS)    # the notices' buttons (an alert's "Top up")
     outbox.actions(ticket_buttons.OUTBOX_ACTIONS)  # a report's notices: View, the admins' card
+    outbox.actions(risk_buttons.OUTBOX_ACTIONS)    # a held payment's notice to the admins: Release, Return
     shop_summary.register(app, settings.sweep_interval_seconds)
     ticket_notices.register(app, settings.outbox_interval_seconds)
     alerts.register(app, settings.sweep_interval_seconds)

@@ -7,6 +7,8 @@ handlers/security/unfreeze.py; what they share in handlers/security/steps.py. Fr
 no PIN, one confirmation: it works even while the PIN is locked.
 
 Shortcuts: ``/pin`` (change), ``/forgotpin``, ``/freeze``, ``/unfreeze``, ``/tips``.
+The menu also leads to the anti-theft settings (handlers/security/antitheft.py) and the recent
+safety checks (handlers/security/checks.py; the newest is a line of the menu).
 An old PIN, an ID number or an SMS code typed in one step is held for the next in memory only
 (``held.hold``); after a restart the flow asks for it again.
 """
@@ -17,6 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from chat.i18n import t
 from handlers.home import callbacks as home_buttons
+from handlers.security import antitheft, checks
 from handlers.security import callbacks as buttons
 from handlers.security.pin import (change_new, change_old, change_start, forgot_code, forgot_id, forgot_pin,
                                    forgot_start, new_pin_rules)
@@ -40,12 +43,17 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE):
     freeze = (buttons.Unfreeze, "sec.button.unfreeze") if profile.get("frozen") else (buttons.Freeze, "sec.button.freeze")
     rows = [[(t(lang, "sec.button.change"), buttons.Change().data()), (t(lang, "sec.button.forgot"), buttons.Forgot().data())],
             [(t(lang, freeze[1]), freeze[0]().data()), (t(lang, "sec.button.tips"), buttons.Tips().data())],
+            [(t(lang, "sec.button.antitheft"), buttons.AntiTheft().data()),  # handlers/security/antitheft.py
+             (t(lang, "sec.button.checks"), buttons.Checks().data())],       # handlers/security/checks.py
             [(t(lang, "ticket.button.report"), ReportPick().data())],  # /report's bill picker (handlers/tickets)
             [(t(lang, "flow.home"), home_buttons.Back().data())]]
     frozen = bool(profile.get("frozen"))
     text = t(lang, "sec.menu", phone=profile.get("phone") or "-",
              state=t(lang, "sec.state.frozen" if frozen else "sec.state.active"),
              hint=t(lang, "sec.menu.hint_frozen" if frozen else "sec.menu.hint_active"))
+    last = await checks.last_check(update, context)
+    if last:
+        text = f"{text}\n\n{last}"
     await entry.say(update, context, text, confirm.keyboard(rows))
     return ConversationHandler.END  # the menu's buttons are entry points: no state waits (nor times out)
 
@@ -117,3 +125,5 @@ def conversation() -> ConversationHandler:
 
 def register(app: Application) -> None:
     app.add_handler(conversation())
+    antitheft.register(app)  # sec:theft, ats:*: the anti-theft settings (a conversation of their own)
+    checks.register(app)     # sec:checks: recent safety checks

@@ -2,12 +2,17 @@
 wallet home handlers/home/screen.py), in zh-CN or English. The welcome's buttons: handlers/start/callbacks.py."""
 from __future__ import annotations
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from chat.i18n import LANGUAGES, lang_of, t
 from handlers.start import callbacks as buttons
+
+log = logging.getLogger("handlers.start")
 
 
 def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -73,10 +78,20 @@ def register(app: Application) -> None:
 
 
 async def set_commands(app: Application) -> None:
-    """The command menu, in both languages (Telegram picks by the user's language)."""
+    """The command menu, in both languages (Telegram picks by the user's language); each admin's
+    private chat also lists the admins' commands (a chat Telegram does not know yet is skipped)."""
     for lang, code in (("zh_CN", "zh"), ("en", "en")):
         await app.bot.set_my_commands(commands(lang), language_code=code)
     await app.bot.set_my_commands(commands("zh_CN"))
+    settings = app.bot_data.get("settings")
+    for admin in getattr(settings, "admin_ids", None) or ():
+        try:
+            for lang, code in (("zh_CN", "zh"), ("en", "en")):
+                await app.bot.set_my_commands(commands(lang, admin=True), scope=BotCommandScopeChat(admin),
+                                              language_code=code)
+            await app.bot.set_my_commands(commands("zh_CN", admin=True), scope=BotCommandScopeChat(admin))
+        except TelegramError as err:  # the admin never wrote to the bot: the plain menu until then
+            log.warning("admin=%s: no command menu of the admins' (%s)", admin, err)
 
 
 # the command menu, every command the bot answers (/help lists them too); flows add theirs here
@@ -89,5 +104,9 @@ COMMANDS = [("start", "cmd.start"), ("wallet", "cmd.wallet"), ("topup", "cmd.top
             ("tips", "cmd.tips"), ("settings", "cmd.settings"), ("cancel", "cmd.cancel"), ("help", "cmd.help")]
 
 
-def commands(lang: str) -> list[BotCommand]:
-    return [BotCommand(name, t(lang, msgid)) for name, msgid in COMMANDS]
+# the admins' commands (``Settings.admin_ids``): in their own chats' menu only; /help names them as such
+ADMIN_COMMANDS = [("risk", "cmd.risk")]
+
+
+def commands(lang: str, *, admin: bool = False) -> list[BotCommand]:
+    return [BotCommand(name, t(lang, msgid)) for name, msgid in COMMANDS + (ADMIN_COMMANDS if admin else [])]

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from handlers.home import callbacks as home_buttons
+from handlers.risk import callbacks as risk_buttons
 from handlers.tickets import callbacks as ticket_buttons
 from jobs import outbox as outbox_job
 from jobs.outbox import keyboard, render
@@ -96,5 +97,5 @@ def test_every_action_the_wallet_writes_is_offered_by_a_feature():
     for path in pathlib.Path("wallet").rglob("*.py"):
         written |= set(re.findall(r'outbox\.action\(f?"([a-z_.{}]+)"', path.read_text()))
     written = {w.replace("{verb}", v) for w in written for v in ("reply", "resolve", "freeze", "evidence")}
-    offered = {**home_buttons.OUTBOX_ACTIONS, **ticket_buttons.OUTBOX_ACTIONS}
+    offered = {**home_buttons.OUTBOX_ACTIONS, **ticket_buttons.OUTBOX_ACTIONS, **risk_buttons.OUTBOX_ACTIONS}
     assert written and written <= set(offered), written - set(offered)

@@ -17,7 +17,8 @@ from bot.settings import Settings
 # the packages whose buttons are typed (a feature joins once its callbacks.py states them all)
 TYPED = ("handlers.onboarding", "handlers.home", "handlers.start", "handlers.topup_withdraw", "handlers.cards",
          "handlers.security", "handlers.settings", "handlers.alerts", "handlers.ui", "handlers.transfer",
-         "handlers.red_packet", "handlers.inline", "handlers.shop", "handlers.bills", "handlers.tickets")
+         "handlers.red_packet", "handlers.inline", "handlers.shop", "handlers.bills", "handlers.tickets",
+         "handlers.risk")
 
 
 def _presses(handlers):
@@ -43,7 +44,7 @@ def test_no_button_handler_of_a_typed_feature_matches_by_regex(tmp_path):
 
 # the prefixes of the typed packages' buttons, and the strings that look like one but are not a button
 PREFIXES = ("ob", "home", "st", "tu", "wd", "cd", "sec", "sfz", "set", "alr", "pin", "tf", "rp", "hb", "bill",
-            "ticket", "tka", "shop", "shn", "shc", "pay")
+            "ticket", "tka", "shop", "shn", "shc", "pay", "risk", "ats")
 NOT_BUTTONS = {"home:message",  # user_data's key of the home message (handlers/home/screen.py)
                "rp:cards",      # bot_data's key of the live red-packet cards (handlers/red_packet/card.py)
                "hb:"}           # the head of the confirm link's hashed tag (handlers/red_packet/hongbao.py)
@@ -74,7 +75,7 @@ def test_no_button_data_is_written_by_hand_outside_callbacks():
 
 # packages where no module but callbacks.py passes callback_data= at all (every button goes through
 # a helper of callbacks.py), nor a string pattern=
-STRICT = ("handlers.bills", "handlers.shop", "handlers.tickets")
+STRICT = ("handlers.bills", "handlers.shop", "handlers.tickets", "handlers.risk")
 
 
 @pytest.mark.parametrize("package", STRICT)

@@ -24,7 +24,7 @@ from sqlalchemy import and_, select
 from wallet import ledger, outbox
 from wallet.context import Context
 from wallet.errors import HoldNotHeld, NotAdmin
-from wallet.models import risk_holds
+from wallet.models import risk_decisions, risk_holds
 from wallet.uow import caller_key, idempotent, internal_key, read
 
 log = logging.getLogger("wallet.risk_holds")
@@ -138,6 +138,20 @@ async def held(ctx: Context, *, user_id: int | None = None, limit: int = 50) -> 
     if user_id is not None:
         stmt = stmt.where(risk_holds.c.user_id == user_id)
     return await read(ctx, lambda conn: _views(conn, stmt))
+
+
+async def review(ctx: Context, *, limit: int = 20) -> list[dict]:
+    """Payments held now, oldest first, each with why: ``rules``, the rules that fired in the
+    decision that held it (the admins' /risk)."""
+    stmt = (select(risk_holds, risk_decisions.c.fired)
+            .select_from(risk_holds.outerjoin(risk_decisions, risk_decisions.c.id == risk_holds.c.decision_id))
+            .where(risk_holds.c.status == "held").order_by(risk_holds.c.id).limit(limit))
+
+    async def body(conn):
+        return [{**view(r), "rules": [f["rule"] for f in json.loads(r.fired)] if r.fired else []}
+                for r in (await conn.execute(stmt)).all()]
+
+    return await read(ctx, body)
 
 
 async def _views(conn, stmt) -> list[dict]:
