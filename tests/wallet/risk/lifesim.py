@@ -471,7 +471,7 @@ class _Builder:
             if len(claims) >= shares:
                 break
             when = at + 1 + int(rng.expovariate(1 / 600))
-            if rng.random() < 0.75 and self.people[m].opened_at < when:
+            if rng.random() < 0.75 and self.people[m].opened_at + 600 <= when:
                 claims.append((when, m))
         self._emit(p, at, "red_packet", amount, what, group=group, claims=tuple(sorted(claims)))
 

@@ -18,6 +18,7 @@ What ``gather`` reads and how it is mirrored here (see facts.py):
   the window, a transfer to them accepted in the window, or a shop payment to them in the window;
 - a group's claims: the claims made so far of the group's packets sent in the farming window,
   and how many of them by wallets opened less than ``new_wallet_seconds`` ago (ago from now).
+A claim or a transfer's end in the same second as an operation comes after it.
 """
 from __future__ import annotations
 
@@ -134,8 +135,8 @@ class History:
     def _payers_of(self, recipient: int, payer: int, now: int) -> int:
         since, seen = now - self.s.collection.window_seconds, set()
         for at, who, ends_at, accepted in self.arrivals.get(recipient, ()):
-            pending = since <= at and ends_at > now
-            arrived = accepted and since <= ends_at <= now
+            pending = since <= at and ends_at >= now
+            arrived = accepted and since <= ends_at < now
             if (pending or arrived) and who != payer:
                 seen.add(who)
         return len(seen)
@@ -148,7 +149,7 @@ class History:
             if packet.at < since:
                 break
             for at, who in packet.claims:
-                if at <= now:
+                if at < now:
                     claims += 1
                     new += self.people[who].opened_at >= new_since
         return claims, new
