@@ -79,8 +79,8 @@ def test_with_more_money_the_thief_is_frozen_as_soon(capsys):
 def main() -> None:
     """The table of bench/notes/60-risk-normal-life.md: how thieves of three paces fare with three
     balances (20 thefts each), with the shipped settings."""
-    print("| seconds between attempts | balance | kept: least | median | kept ≥ 90 % | asked, held, frozen in order | ended frozen / held / asked |")
-    print("|---|---|---|---|---|---|---|")
+    print("| seconds between attempts | balance | kept: least | median | kept ≥ 90 % "
+          "| asked, held, frozen in order | ended frozen / held / asked |\n|---|---|---|---|---|---|---|")
     for pace in (FAST, (8, 40), (20, 60)):
         for balance in (10_000_00, BALANCE, 50_000_00):
             ts = thefts(balance, pace, range(20))
