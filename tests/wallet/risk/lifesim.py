@@ -124,6 +124,7 @@ class _Builder:
         self.people: dict[int, Person] = {}
         self.groups: dict[int, list[int]] = {}
         self.ops: list[Op] = []
+        self.shop_ids: list[int] = []  # the shopkeepers: the owners of every shop
         self._card_ids = 0
 
     # --- the town -----------------------------------------------------------------------------
@@ -235,10 +236,10 @@ class _Builder:
         for when, card in changes:  # a new card or PIN: sometimes a withdrawal follows soon
             if rng.random() < (0.5 if card is not None else 0.3):
                 self._withdraw(p, when + rng.randrange(60, 30 * 3600), "withdraw_after_change", card=card)
-        # a new wallet's first days: a top-up, then paying the friends who brought them
-        if p.new:
+        # a new wallet's first days (after a top-up): paying the friends who brought them
+        if p.new and (p.friends or p.family):
             for _ in range(rng.randint(1, 4)):
-                to = rng.choice(p.friends or p.family or [p.shops[0]])
+                to = rng.choice(p.friends or p.family)
                 self._transfer(p, p.opened_at + rng.randrange(600, 2 * DAY), to, _yuan(rng, 10, 300), "new_wallet")
 
     def _pin_and_card_events(self, p: Person) -> list[tuple[int, int | None]]:
