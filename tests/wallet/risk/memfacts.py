@@ -7,10 +7,11 @@ What ``gather`` reads and how it is mirrored here (see facts.py):
 - the payer's outgoing operations (journal kinds ``OUT_KINDS`` on their wallet): each operation
   that went through adds one (a withdrawal: its amount and fee, as ``withdraw_hold`` posts);
   ``recent_*`` over ``created_at >= now - velocity.window_seconds``, ``period_*`` over
-  ``>= now - pattern.days``; the operation being decided is not in them yet;
+  ``>= now - pattern.days``; the operation being decided is not in them yet; a payment held for
+  review (``risk_hold``) counts in ``recent_*`` only;
 - "paid before": any earlier outgoing operation whose counterparty is the recipient, over the
-  whole history (a transfer's recipient, a shop's owner, an exclusive red packet's person), and
-  what was paid before the simulated months (``Person.paid_long_ago``);
+  whole history (a transfer's recipient, a shop's owner, an exclusive red packet's person; not a
+  held payment), and what was paid before the simulated months (``Person.paid_long_ago``);
 - the PIN: the latest time it was set, and the latest right PIN that ended a run of wrong tries
   (the PIN check runs before the operation's transaction, so an operation typed with a wrong
   PIN first sees its own right PIN, 0 seconds ago);
@@ -42,26 +43,21 @@ def utc(ts: int | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
 
 
-class _Payer:
-    """One person's outgoing operations that went through, in time order."""
-    __slots__ = ("times", "sums", "maxes", "paid", "free_used", "wrong", "right_at")
+class _Window:
+    """Outgoing amounts in time order: how many and how much since a time, and the largest."""
+    __slots__ = ("times", "sums", "maxes")
 
-    def __init__(self, person: Person):
+    def __init__(self):
         self.times: list[int] = []
         self.sums: list[int] = [0]  # prefix sums of the amounts
         self.maxes: deque[tuple[int, int]] = deque()  # (time, amount), amounts decreasing: the window's max
-        self.paid: set[int] = set(person.paid_long_ago)
-        self.free_used = person.free_used
-        self.wrong, self.right_at = 0, None
 
-    def add(self, at: int, amount: int, counterparty: int | None) -> None:
+    def add(self, at: int, amount: int) -> None:
         self.times.append(at)
         self.sums.append(self.sums[-1] + amount)
         while self.maxes and self.maxes[-1][1] <= amount:
             self.maxes.pop()
         self.maxes.append((at, amount))
-        if counterparty is not None:
-            self.paid.add(counterparty)
 
     def since(self, start: int) -> tuple[int, int]:
         i = bisect_left(self.times, start)
@@ -72,6 +68,18 @@ class _Payer:
         while self.maxes and self.maxes[0][0] < start:
             self.maxes.popleft()
         return self.maxes[0][1] if self.maxes else 0
+
+
+class _Payer:
+    """One person's outgoing operations that went through: ``out`` all of them, held payments
+    too (the velocity window); ``own`` what they paid themselves (the pattern, "paid before")."""
+    __slots__ = ("out", "own", "paid", "free_used", "wrong", "right_at")
+
+    def __init__(self, person: Person):
+        self.out, self.own = _Window(), _Window()
+        self.paid: set[int] = set(person.paid_long_ago)
+        self.free_used = person.free_used
+        self.wrong, self.right_at = 0, None
 
 
 class History:
@@ -92,9 +100,9 @@ class History:
 
     def facts(self, op: Op) -> Facts:
         s, now, person, payer = self.s, op.at, self.people[op.payer], self.payers[op.payer]
-        recent_count, recent_sum = payer.since(now - s.velocity.window_seconds)
+        recent_count, recent_sum = payer.out.since(now - s.velocity.window_seconds)
         period_start = now - s.pattern.days * 86_400
-        period_count, period_sum = payer.since(period_start)
+        period_count, period_sum = payer.own.since(period_start)
         kw = {}
         recipient = op.recipient if op.recipient != op.payer else None
         if recipient is not None:
@@ -112,19 +120,27 @@ class History:
         return Facts(
             payer_id=op.payer, kind=op.kind, amount=op.amount, now=utc(now), payer_opened_at=utc(person.opened_at),
             payer_timezone=TZ_NAME, recent_count=recent_count, recent_sum=recent_sum, period_count=period_count,
-            period_sum=period_sum, period_max=payer.max_since(period_start),
+            period_sum=period_sum, period_max=payer.own.max_since(period_start),
             pin_set_at=utc(max((t for t in person.pin_sets if t <= now), default=None)),
             pin_wrong_before_right=payer.wrong, pin_right_after_wrong_at=utc(payer.right_at), **kw)
 
-    def post(self, op: Op) -> None:
-        """The operation went through (or waits in escrow): its money left the payer's wallet."""
+    def post(self, op: Op, *, held: bool = False) -> None:
+        """The operation went through: its money left the payer's wallet. ``held``: for review
+        (journal kind ``risk_hold``): it counts in the velocity window only, and nothing of it
+        reaches the recipient (no transfer is made until it is released)."""
         payer = self.payers[op.payer]
+        if held:
+            payer.out.add(op.at, op.amount)
+            return
         amount = op.amount
         if op.kind == "withdraw":
             q = quote(FEES, op.amount, payer.free_used)
             payer.free_used += q.free_used
             amount = q.total
-        payer.add(op.at, amount, op.recipient if op.recipient != op.payer else None)
+        payer.out.add(op.at, amount)
+        payer.own.add(op.at, amount)
+        if op.recipient is not None and op.recipient != op.payer:
+            payer.paid.add(op.recipient)
         if op.kind == "transfer":
             self.arrivals.setdefault(op.recipient, []).append((op.at, op.payer, op.ends_at, op.accepted))
         elif op.kind == "pay":
@@ -163,20 +179,28 @@ class Outcome:
 
 
 Decide = Callable[[Facts], Decision]
+POSTED, HELD = "posted", "held"
 
 
-def honest(decision: Decision) -> bool:
-    """Whether an honest person's operation goes through: asked again, they type the SMS code;
-    held, the money waits in escrow (it has left their wallet); refused or frozen, nothing moves."""
-    return decision.action in ("allow", "ask", "hold")
+def honest(op: Op, decision: Decision) -> str | None:
+    """What becomes of an honest person's operation (as wallet/risk/guard.py does it): allowed,
+    or asked again and the SMS code typed: ``POSTED``; held: a transfer waits in escrow
+    (``HELD``), any other kind cannot wait in review and is refused; refused or frozen: nothing
+    moves (None)."""
+    if decision.action in ("allow", "ask"):
+        return POSTED
+    if decision.action == "hold" and op.kind == "transfer":
+        return HELD
+    return None
 
 
 def replay(town: Town, decide: Decide, settings: RiskSettings, *, ops: list[Op] | None = None,
-           goes_through: Callable[[Decision], bool] = honest, history: History | None = None) -> Iterator[Outcome]:
+           then: Callable[[Op, Decision], str | None] = honest, history: History | None = None) -> Iterator[Outcome]:
     """Feed ``ops`` (the town's, by default), in time order, through ``decide``: the history
     before the measured days goes through undecided; each measured operation is decided on the
-    facts of what went through before it. A frozen payer's later operations are not decided.
-    ``history``: the one to build on (a caller that goes on from there), else a new one."""
+    facts of what went through before it, and ``then`` says what became of it (``POSTED``,
+    ``HELD`` or None). A frozen payer's later operations are not decided. ``history``: the one to
+    build on (a caller that goes on from there), else a new one."""
     history, frozen = history or History(town, settings), set()
     for op in ops if ops is not None else town.ops:
         if not op.measured:
@@ -189,8 +213,9 @@ def replay(town: Town, decide: Decide, settings: RiskSettings, *, ops: list[Op] 
         history.pin_typed(op)
         facts = history.facts(op)
         decision = decide(facts)
-        if goes_through(decision):
-            history.post(op)
+        became = then(op, decision)
+        if became is not None:
+            history.post(op, held=became == HELD)
         if decision.action == "freeze":
             frozen.add(op.payer)
         yield Outcome(op, facts, decision)

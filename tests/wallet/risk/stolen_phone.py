@@ -4,11 +4,13 @@ end of their 30 days and tries to move everything out: many small payments, then
 ones, every one to someone the person never paid (new wallets and new shop codes of the thief's).
 
 Each attempt goes through ``engine.decide`` on the facts of the person's own history plus what
-the thief moved so far (``memfacts``). How the thief fares:
+the thief moved so far (``memfacts``). How the thief fares (as wallet/risk/guard.py acts):
 - allow: the money is gone;
-- ask: an SMS code is needed on top of the PIN; the thief has none, so nothing moves and the
-  thief tries the next payment;
-- hold: the money waits in escrow (it has left the wallet, it has not reached the thief);
+- ask: an SMS code is needed on top of the PIN. The person noticed and had the SIM blocked, so
+  the thief has no code: nothing moves and the thief tries the next payment. With ``codes`` the
+  SIM still works and the thief types the code: the money is gone;
+- hold: a transfer waits in escrow (it has left the wallet, it has not reached the thief); a shop
+  payment cannot wait in review and is refused: nothing moves;
 - freeze: the account is frozen; nothing more moves.
 The thief never spends more than the wallet holds (the wallet refuses that before the engine).
 """
@@ -18,7 +20,7 @@ import random
 from dataclasses import dataclass, replace
 
 from tests.wallet.risk.lifesim import DAY, DAYS, Op, Person, Town, day_start
-from tests.wallet.risk.memfacts import History, Outcome, replay
+from tests.wallet.risk.memfacts import HELD, POSTED, History, Outcome, honest, replay
 from wallet.risk.engine import Decision, decide
 from wallet.risk.settings import RiskSettings
 
@@ -33,6 +35,7 @@ class Theft:
     moved: int  # reached the thief
     held: int  # waits in escrow
     outcomes: tuple[Outcome, ...]  # the thief's attempts, in order
+    codes: bool = False  # the thief had the SMS codes
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -59,10 +62,13 @@ def victims(town: Town, rng: random.Random) -> list[Person]:
 
 def steal(town: Town, settings: RiskSettings, victim: Person, *, balance: int, seed: int,
           small: tuple[int, int] = (50_00, 500_00), smalls: tuple[int, int] = (12, 24),
-          larges: tuple[int, int] = (2, 4), pace: tuple[int, int] = (8, 40)) -> Theft:
+          larges: tuple[int, int] = (2, 4), pace: tuple[int, int] = (8, 40), shop_share: float = 0.0,
+          codes: bool = False) -> Theft:
     """The thief takes ``victim``'s phone on the last simulated day with ``balance`` fen in the
     wallet: ``smalls`` payments of ``small`` fen (bounds), ``pace`` seconds apart, then ``larges``
-    payments each of an even part of what is left; every one to a new wallet of the thief's."""
+    payments each of an even part of what is left; every one to a new wallet of the thief's, a
+    transfer or (``shop_share`` of them) a payment to a shop code. ``codes``: the thief gets the
+    SMS codes."""
     rng = random.Random(seed)
     stolen_at = day_start(DAYS - 1) + rng.randrange(9 * 3600, 21 * 3600)
     mules: dict[int, Person] = {}
@@ -89,17 +95,18 @@ def steal(town: Town, settings: RiskSettings, victim: Person, *, balance: int, s
         if amount <= 0 or amount > balance_left:
             return None
         t += rng.randrange(*pace)
-        kind = "transfer" if rng.random() < 0.7 else "pay"
+        kind = "pay" if rng.random() < shop_share else "transfer"
         op = Op(at=t, payer=victim.id, kind=kind, amount=amount, what="thief", recipient=mule(),
                 ends_at=t + 60, accepted=True)
         town.people.update(mules)
         facts = history.facts(op)
         d = decide(facts, settings)
         outcomes.append(Outcome(op, facts, d))
-        if d.action in ("allow", "hold"):
-            history.post(op)
+        became = POSTED if codes and d.action == "ask" else honest(op, d) if d.action != "ask" else None
+        if became is not None:
+            history.post(op, held=became == HELD)
             balance_left -= amount
-            if d.action == "allow":
+            if became == POSTED:
                 moved += amount
             else:
                 held += amount
@@ -115,4 +122,4 @@ def steal(town: Town, settings: RiskSettings, victim: Person, *, balance: int, s
             d = attempt(balance_left // (count - i) // 100 * 100)
             if d is not None and d.action == "freeze":
                 break
-    return Theft(victim.id, victim.habit, balance, moved, held, tuple(outcomes))
+    return Theft(victim.id, victim.habit, balance, moved, held, tuple(outcomes), codes)
