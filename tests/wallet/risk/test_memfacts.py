@@ -2,7 +2,8 @@
 small simulated town lives a few chosen days through the real services (wallets opened, cards
 bound, PINs changed, transfers sent and accepted, returned or refunded, shop payments, withdrawals,
 red packets sent and claimed), and before each of its operations both read the facts; they must
-be equal, field by field. On SQLite, and on PostgreSQL with WALLET_TEST_DB=postgres.
+be equal, field by field (the engine stays off, ``ctx.risk`` None: every operation goes through).
+On SQLite, and on PostgreSQL with WALLET_TEST_DB=postgres.
 
 The PIN check does not write ``pin_wrong_before_right`` / ``pin_right_after_wrong_at`` yet (its
 settle step is to): here they are written as it is to, at the operation's time, as in
