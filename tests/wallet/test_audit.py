@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import CheckConstraint, Index, MetaData, UniqueConstraint, select, text
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import make_context
+from tests.conftest import copy_sqlite_schema, make_context
 from tests.wallet.helpers import PIN, bind, make_person
 from wallet import errors, ledger
 from wallet.audit import audit_engine
@@ -135,9 +135,8 @@ def test_cli_audit_of_an_empty_migrated_database(tmp_path):
 @pytest.fixture
 async def own(tmp_path):
     """A context on a database of this test's own, with some activity; all invariants hold."""
+    copy_sqlite_schema(tmp_path / "own.db")
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
     ctx = make_context(engine)
     await bootstrap(ctx)
     await activity(ctx)

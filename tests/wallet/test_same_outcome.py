@@ -8,10 +8,12 @@ and alone."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import BACKEND, make_context
+from tests.conftest import BACKEND, copy_sqlite_schema, make_context
 from tests.wallet.helpers import PIN, make_person, wallet_balance
 from wallet import outbox
 from wallet.bootstrap import bootstrap
@@ -142,13 +144,16 @@ CASES = {
 
 
 async def _fresh_world(engine):
-    async with engine.begin() as conn:
-        if BACKEND == "postgres":
-            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    if BACKEND == "postgres":
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        async with engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:  # ids from 1 again, as on PostgreSQL
-            await conn.run_sync(metadata.drop_all)
-            await conn.run_sync(metadata.create_all)
+    else:  # a new file with the schema, ids from 1 again as on PostgreSQL (no connection open on the old one)
+        await engine.dispose()
+        path = Path(engine.url.database)
+        for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        copy_sqlite_schema(path)
     ctx = make_context(engine, **RULES)
     await bootstrap(ctx)
     w = {"cards": {}}
