@@ -170,7 +170,8 @@ async def ctx(engine):
 #   unit     pure functions, no database, no bot (tests/handlers: texts, rendering, parsers)
 #   service  wallet services on the real database (tests/wallet)
 #   chat     the bot through python-telegram-bot and the emulator (tests/e2e, tests/emulator, tests/bot)
-#   stress   processes killed mid-operation, many concurrent tasks (tests/crash, *concurrency*)
+#   stress   processes killed mid-operation, many concurrent tasks (tests/crash, *concurrency*), and
+#            tests marked so where they live: hundreds of concurrent operations, the state machines
 # ``make test-fast`` runs unit and service on SQLite; ``make test`` runs everything.
 TIERS = {"handlers": "unit", "wallet": "service", "e2e": "chat", "emulator": "chat", "bot": "chat", "crash": "stress"}
 

@@ -556,6 +556,9 @@ class WalletMachine(RuleBasedStateMachine):
         assert all(c.ok for c in checks), report(checks)
 
 
+# stress tier (make test, not test-fast): dozens of examples of dozens of steps, each on a database
+# of its own with the audit after every step (~30 s); test_the_models_own_figures stays in service
+@pytest.mark.stress
 @pytest.mark.parametrize("fast", [True, False] if BACKEND == "postgres" else [False],
                          ids=(lambda fast: "fast" if fast else "general"))
 def test_wallet_state_machine(database_url, database_template, monkeypatch, fast):
