@@ -172,7 +172,8 @@ async def ctx(engine):
 #   chat     the bot through python-telegram-bot and the emulator (tests/e2e, tests/emulator, tests/bot)
 #   stress   processes killed mid-operation, many concurrent tasks (tests/crash, *concurrency*), and
 #            tests marked so where they live: hundreds of concurrent operations, the state machines
-# ``make test-fast`` runs unit and service on SQLite; ``make test`` runs everything.
+# ``make test-fast`` runs unit and service on SQLite (from their folders: FAST_PATHS in the Makefile,
+# tests/handlers/test_tiers.py); ``make test`` runs everything.
 TIERS = {"handlers": "unit", "wallet": "service", "e2e": "chat", "emulator": "chat", "bot": "chat", "crash": "stress"}
 
 
