@@ -103,7 +103,8 @@ def copy_sqlite_schema(dest: Path) -> None:
     """Make ``dest`` an empty SQLite database with the whole schema: a copy of one file that
     ``metadata.create_all`` filled once in this process (creating the schema per test cost
     ~60 ms of DDL each, ~1 min over the suite). Copied while no connection has it open; its
-    last connection closed, so its WAL is checkpointed into the file (asserted)."""
+    last connection closed, so its WAL is checkpointed into the file (asserted). ``dest`` must
+    be no database in use: a copy over an open file corrupts it."""
     if not _SQLITE_SCHEMA:
         import tempfile
 
@@ -128,11 +129,16 @@ def copy_sqlite_schema(dest: Path) -> None:
 async def engine(database_url, database_template):
     from wallet.db import create_engine
 
-    if database_template is None:  # SQLite: the test's own file, with the schema
-        copy_sqlite_schema(Path(database_url.removeprefix("sqlite+aiosqlite:///")))
+    path = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+    fresh = database_template is None and not path.exists()
+    if fresh:  # SQLite, the test's own file not made yet (the bot fixture may have migrated it)
+        copy_sqlite_schema(path)
     # at most 20 connections: PostgreSQL allows 100 in all, and a test may hold two engines
     eng = create_engine(database_url, pool_size=20, max_overflow=0)
-    if database_template is not None:
+    if database_template is None and not fresh:  # a file already there, maybe open: what it lacks
+        async with eng.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+    elif database_template is not None:
         names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         async with eng.begin() as conn:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
