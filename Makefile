@@ -42,7 +42,7 @@ test: install
 # `make test-fast FAST_WORKERS=0` runs in one process (pdb, -x); FAST_PATHS=<file> runs one file.
 # Figures on this 2-CPU machine with other test runs beside it (load average 2-5), `time make
 # test-fast`: before, one process, 4 min 4 s and 5 min 3 s (5 min 52 s measured earlier; 287 s of
-# test time by --durations=0); after, 1 min 52 s and 1 min 58 s (126 s of test time; one
+# test time by --durations=0); after, 1 min 30 s to 1 min 58 s (126 s of test time; one
 # process: 2 min 32 s). What changed: the state machines and the concurrency scenarios of each
 # SQLite path are in the stress tier; a test's SQLite database is a copy of one schema file, not
 # a create_all of its own; the worlds of test_same_outcome and test_audit are made once per
