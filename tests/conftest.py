@@ -7,9 +7,12 @@ clock; when the test ends the audit runs, so a test that breaks an invariant fai
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import os
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -98,16 +101,49 @@ def database_url(database_template, tmp_path):
     return database_template
 
 
+_SQLITE_SCHEMA: list[Path] = []  # this process's empty SQLite database with the schema, made once
+
+
+def copy_sqlite_schema(dest: Path) -> None:
+    """Make ``dest`` an empty SQLite database with the whole schema: a copy of one file that
+    ``metadata.create_all`` filled once in this process (creating the schema per test cost
+    ~60 ms of DDL each, ~1 min over the suite). Copied while no connection has it open; its
+    last connection closed, so its WAL is checkpointed into the file (asserted). ``dest`` must
+    be no database in use: a copy over an open file corrupts it."""
+    if not _SQLITE_SCHEMA:
+        import tempfile
+
+        from wallet.db import create_engine
+
+        path = Path(tempfile.mkdtemp(prefix="wallet-schema-")) / "schema.db"
+
+        async def create():
+            eng = create_engine(f"sqlite+aiosqlite:///{path}")
+            async with eng.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+            await eng.dispose()
+
+        _run(create())
+        assert not Path(f"{path}-wal").exists(), "the schema's WAL was not checkpointed"
+        atexit.register(shutil.rmtree, path.parent, True)
+        _SQLITE_SCHEMA.append(path)
+    shutil.copyfile(_SQLITE_SCHEMA[0], dest)
+
+
 @pytest.fixture
 async def engine(database_url, database_template):
     from wallet.db import create_engine
 
+    path = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+    fresh = database_template is None and not path.exists()
+    if fresh:  # SQLite, the test's own file not made yet (the bot fixture may have migrated it)
+        copy_sqlite_schema(path)
     # at most 20 connections: PostgreSQL allows 100 in all, and a test may hold two engines
     eng = create_engine(database_url, pool_size=20, max_overflow=0)
-    if database_template is None:
+    if database_template is None and not fresh:  # a file already there, maybe open: what it lacks
         async with eng.begin() as conn:
             await conn.run_sync(metadata.create_all)
-    else:
+    elif database_template is not None:
         names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         async with eng.begin() as conn:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -145,8 +181,10 @@ async def ctx(engine):
 #   unit     pure functions, no database, no bot (tests/handlers: texts, rendering, parsers)
 #   service  wallet services on the real database (tests/wallet)
 #   chat     the bot through python-telegram-bot and the emulator (tests/e2e, tests/emulator, tests/bot)
-#   stress   processes killed mid-operation, many concurrent tasks (tests/crash, *concurrency*)
-# ``make test-fast`` runs unit and service on SQLite; ``make test`` runs everything.
+#   stress   processes killed mid-operation, many concurrent tasks (tests/crash, *concurrency*), and
+#            tests marked so where they live: hundreds of concurrent operations, the state machines
+# ``make test-fast`` runs unit and service on SQLite (from their folders: FAST_PATHS in the Makefile,
+# tests/handlers/test_tiers.py); ``make test`` runs everything.
 TIERS = {"handlers": "unit", "wallet": "service", "e2e": "chat", "emulator": "chat", "bot": "chat", "crash": "stress"}
 
 

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import CheckConstraint, Index, MetaData, UniqueConstraint, select, text
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import make_context
+from tests.conftest import copy_sqlite_schema, make_context
 from tests.wallet.helpers import PIN, bind, make_person
+from tests.worlds import copy_of_world
 from wallet import errors, ledger
 from wallet.audit import audit_engine
 from wallet.bootstrap import bootstrap
@@ -132,15 +133,20 @@ def test_cli_audit_of_an_empty_migrated_database(tmp_path):
 
 
 # --- audit() directly, against each kind of corruption ---------------------------------------------
-@pytest.fixture
-async def own(tmp_path):
-    """A context on a database of this test's own, with some activity; all invariants hold."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    ctx = make_context(engine)
+async def _own_world(url: str):
+    copy_sqlite_schema(Path(url.removeprefix("sqlite+aiosqlite:///")))
+    ctx = make_context(create_engine(url))
     await bootstrap(ctx)
     await activity(ctx)
+    return ctx, None
+
+
+@pytest.fixture
+async def own(tmp_path):
+    """A context on a database of this test's own, with some activity; all invariants hold (a
+    copy of that world made once per process: tests/worlds.py)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
+    ctx, _ = await copy_of_world("audit-own", _own_world, engine)
     yield ctx
     await engine.dispose()
 
@@ -352,10 +358,19 @@ def unguarded_metadata() -> MetaData:
     return m
 
 
+async def _unguarded_world(engine):
+    async with engine.begin() as conn:
+        await conn.run_sync(unguarded_metadata().create_all)
+    ctx = make_context(engine)
+    await bootstrap(ctx)
+    return ctx, await rich_activity(ctx)
+
+
 @pytest.fixture
 async def unguarded(tmp_path):
     """A context on a database of its own without CHECK constraints, after rich activity (every
-    kind of hold in every state); all invariants hold. Yields (ctx, ids of what was made)."""
+    kind of hold in every state); all invariants hold. Yields (ctx, ids of what was made). On
+    SQLite a copy of that world made once per process (tests/worlds.py), on PostgreSQL made anew."""
     from tests.conftest import BACKEND, PG_URL, _pg_exec
 
     if BACKEND == "postgres":
@@ -366,11 +381,10 @@ async def unguarded(tmp_path):
         url = f"sqlite+aiosqlite:///{tmp_path / 'unguarded.db'}"
     engine = create_engine(url)
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(unguarded_metadata().create_all)
-        ctx = make_context(engine)
-        await bootstrap(ctx)
-        ids = await rich_activity(ctx)
+        if BACKEND == "postgres":
+            ctx, ids = await _unguarded_world(engine)
+        else:
+            ctx, ids = await copy_of_world("audit-unguarded", lambda url: _unguarded_world(create_engine(url)), engine)
         assert await violations(ctx) == {}
         yield ctx, ids
     finally:

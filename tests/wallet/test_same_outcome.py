@@ -8,13 +8,17 @@ and alone."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import BACKEND, make_context
+from tests.conftest import BACKEND, copy_sqlite_schema, make_context
 from tests.wallet.helpers import PIN, make_person, wallet_balance
+from tests.worlds import copy_of_world
 from wallet import outbox
 from wallet.bootstrap import bootstrap
+from wallet.db import create_engine
 from wallet.errors import WalletError
 from wallet.models import metadata
 from wallet.services import cards, people, red_packets, transfer_fastpath, transfer_sqlite, transfers
@@ -141,20 +145,29 @@ CASES = {
 }
 
 
-async def _fresh_world(engine):
-    async with engine.begin() as conn:
-        if BACKEND == "postgres":
-            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:  # ids from 1 again, as on PostgreSQL
-            await conn.run_sync(metadata.drop_all)
-            await conn.run_sync(metadata.create_all)
-    ctx = make_context(engine, **RULES)
+async def _people(ctx) -> dict:
     await bootstrap(ctx)
     w = {"cards": {}}
     for uid, balance in ((S, 10_000), (R, 0), (X, 1_000)):
         w["cards"][uid] = (await make_person(ctx, uid, balance=balance))["card_id"]
-    return ctx, w
+    return w
+
+
+async def _fresh_world(engine, world: str):
+    """The three people on a database of their own, ids from 1 again: on PostgreSQL made anew
+    on the truncated tables; on SQLite a copy of the same world made once per process for each
+    path and mode (``world``; tests/worlds.py), with the sandbox bank and the clock it was made with."""
+    if BACKEND != "postgres":
+        async def build(url):
+            copy_sqlite_schema(Path(url.removeprefix("sqlite+aiosqlite:///")))
+            ctx = make_context(create_engine(url), **RULES)
+            return ctx, await _people(ctx)
+        return await copy_of_world(f"same-outcome-{world}", build, engine)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    ctx = make_context(engine, **RULES)
+    return ctx, await _people(ctx)
 
 
 async def _run(engine, monkeypatch, case, fast: bool, mode: str):
@@ -172,7 +185,7 @@ async def _run(engine, monkeypatch, case, fast: bool, mode: str):
             served.append(result is not None)
             return result
         monkeypatch.setattr(FAST, name, spy)
-    ctx, w = await _fresh_world(engine)
+    ctx, w = await _fresh_world(engine, f"{'fast' if fast else 'general'}-{mode}")
     steps, act = case
     for step in steps:
         await step(ctx, w)

@@ -20,13 +20,14 @@ import itertools
 import random
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import select, text
 
-from tests.conftest import BACKEND, make_context, state_machine_settings
+from tests.conftest import BACKEND, copy_sqlite_schema, make_context, state_machine_settings
 from tests.wallet.helpers import PIN, id_for, make_person, phone_for, set_now
 from wallet import errors, ledger
 from wallet.audit import audit_engine, report
@@ -140,13 +141,12 @@ class WalletMachine(RuleBasedStateMachine):
         url = self.database_url
         if url.startswith("sqlite"):
             url = url.replace("wallet.db", f"machine{self.n}.db")
+            copy_sqlite_schema(Path(url.removeprefix("sqlite+aiosqlite:///")))
         engine = create_engine(url)
-        async with engine.begin() as conn:
-            if BACKEND == "postgres":
-                names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        if BACKEND == "postgres":
+            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            async with engine.begin() as conn:
                 await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                await conn.run_sync(metadata.create_all)
         ctx = make_context(engine, daily_cap_verified=DAILY_CAP, yearly_cap_verified=YEARLY_CAP,
                            withdraw_free_quota=MACHINE_FREE_QUOTA)
         r = ctx.rules
@@ -556,6 +556,9 @@ class WalletMachine(RuleBasedStateMachine):
         assert all(c.ok for c in checks), report(checks)
 
 
+# stress tier (make test, not test-fast): dozens of examples of dozens of steps, each on a database
+# of its own with the audit after every step (~30 s); test_the_models_own_figures stays in service
+@pytest.mark.stress
 @pytest.mark.parametrize("fast", [True, False] if BACKEND == "postgres" else [False],
                          ids=(lambda fast: "fast" if fast else "general"))
 def test_wallet_state_machine(database_url, database_template, monkeypatch, fast):

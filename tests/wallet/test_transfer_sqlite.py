@@ -51,6 +51,9 @@ SCENARIOS = [concurrency.test_200_concurrent_debits_of_one_fen_from_one_yuan,
              concurrency.test_accept_and_return_race_ends_the_transfer_once]
 
 
+# stress tier (make test, not test-fast), as test_concurrency whose scenarios these are: hundreds
+# of concurrent operations each, on three paths (~20 s in all)
+@pytest.mark.stress
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__.removeprefix("test_"))
 async def test_concurrency_scenarios_on_each_sqlite_path(ctx, path, served, scenario):
     await scenario(ctx)
@@ -145,6 +148,7 @@ async def test_another_process_holding_the_write_lock_is_waited_for(ctx, databas
     assert t["status"] == "pending" and await wallet_balance(ctx, 1) == 900
 
 
+@pytest.mark.stress  # as the state machine itself (test_state_machine): dozens of examples, ~30 s
 def test_wallet_state_machine_through_the_sqlite_fast_path(database_url, database_template, monkeypatch):
     """The wallet's state machine (tests/wallet/test_state_machine.py, general path on SQLite) with
     the SQLite fast path on, grouped (how many transfers it serves depends on the examples drawn)."""
