@@ -43,6 +43,34 @@ async def _escrow_balance(conn, code: str) -> int:
     return await _scalar(conn, "SELECT COALESCE(SUM(balance),0) FROM accounts WHERE code = :c", c=code)
 
 
+@dataclass(frozen=True)
+class Hold:
+    """Money waiting in an escrow for one row of ``table`` (alias ``t``, rows where ``where``) to
+    end: one ``hold`` journal transaction, then exactly one of ``ends`` once its status leaves
+    ``open``; the escrow account ``escrow`` holds the amounts of the open rows."""
+    name: str
+    table: str
+    where: str
+    escrow: str
+    ref_type: str
+    hold: str
+    ends: tuple[str, ...]
+    open: tuple[str, ...]
+    mismatch: str  # the violation when the escrow and the open rows differ ({held}, {escrow})
+
+
+HOLDS = (
+    Hold("transfer", "transfers", "true", "transfer_escrow", "transfer", "transfer_hold",
+         ("transfer_accept", "transfer_return", "transfer_refund", "transfer_revoke"), ("pending",),
+         "transfer escrow holds {escrow}, pending transfers total {held}"),
+    Hold("withdrawal", "bank_ops", "t.kind = 'payout'", "withdraw_pending", "bank_op", "withdraw_hold",
+         ("withdraw_settle", "withdraw_fail"), ("pending", "unknown"),
+         "withdrawals in flight total {held}, withdraw_pending holds {escrow}"),
+    Hold("held payment", "risk_holds", "true", "risk_hold", "risk_hold", "risk_hold",
+         ("risk_release", "risk_return"), ("held",), "risk_hold escrow holds {escrow}, held payments total {held}"),
+)
+
+
 async def audit(conn: AsyncConnection, *, now: datetime | None = None, reconcile_seconds: int = 900) -> list[Check]:
     now = now or datetime.now(timezone.utc)
     checks: list[Check] = []
@@ -74,49 +102,26 @@ async def audit(conn: AsyncConnection, *, now: datetime | None = None, reconcile
     bad = await _rows(conn, "SELECT idem_key, COUNT(*) FROM journal GROUP BY idem_key HAVING COUNT(*) > 1")
     add("5 at most one transaction per idempotency key", [f"key {r[0]}: {r[1]} transactions" for r in bad])
 
-    # 6 holds end exactly once
+    # 6 holds end exactly once: each escrow holds what is still open, and each hold has one
+    # holding transaction and, once ended, exactly one ending
     v: list[str] = []
-    pending = await _scalar(conn, "SELECT COALESCE(SUM(amount),0) FROM transfers WHERE status = 'pending'")
-    escrow = await _escrow_balance(conn, "transfer_escrow")
-    if pending != escrow:
-        v.append(f"transfer escrow holds {escrow}, pending transfers total {pending}")
-    for r in await _rows(conn, """
-        SELECT t.id, t.status,
-          SUM(CASE WHEN j.kind = 'transfer_hold' THEN 1 ELSE 0 END),
-          SUM(CASE WHEN j.kind IN ('transfer_accept','transfer_return','transfer_refund','transfer_revoke') THEN 1 ELSE 0 END)
-        FROM transfers t LEFT JOIN journal j ON j.ref_type = 'transfer' AND j.ref_id = t.id
-        GROUP BY t.id, t.status"""):
-        ends = 0 if r[1] == "pending" else 1
-        if r[2] != 1 or r[3] != ends:
-            v.append(f"transfer {r[0]} ({r[1]}): {r[2]} holds, {r[3]} endings (want 1 and {ends})")
-    in_flight = await _scalar(conn, "SELECT COALESCE(SUM(amount),0) FROM bank_ops WHERE kind = 'payout' AND status IN ('pending','unknown')")
-    held = await _escrow_balance(conn, "withdraw_pending")
-    if in_flight != held:
-        v.append(f"withdrawals in flight total {in_flight}, withdraw_pending holds {held}")
-    for r in await _rows(conn, """
-        SELECT b.id, b.status,
-          SUM(CASE WHEN j.kind = 'withdraw_hold' THEN 1 ELSE 0 END),
-          SUM(CASE WHEN j.kind IN ('withdraw_settle','withdraw_fail') THEN 1 ELSE 0 END)
-        FROM bank_ops b LEFT JOIN journal j ON j.ref_type = 'bank_op' AND j.ref_id = b.id
-        WHERE b.kind = 'payout' GROUP BY b.id, b.status"""):
-        ends = 1 if r[1] in ("succeeded", "failed") else 0
-        if r[2] != 1 or r[3] != ends:
-            v.append(f"withdrawal {r[0]} ({r[1]}): {r[2]} holds, {r[3]} endings (want 1 and {ends})")
-    # payments the risk engine held: the risk_hold escrow holds what is held; each hold one
-    # 'risk_hold' transaction and, once ended, exactly one release or return
-    held = await _scalar(conn, "SELECT COALESCE(SUM(amount),0) FROM risk_holds WHERE status = 'held'")
-    escrow = await _escrow_balance(conn, "risk_hold")
-    if held != escrow:
-        v.append(f"risk_hold escrow holds {escrow}, held payments total {held}")
-    for r in await _rows(conn, """
-        SELECT h.id, h.status,
-          SUM(CASE WHEN j.kind = 'risk_hold' THEN 1 ELSE 0 END),
-          SUM(CASE WHEN j.kind IN ('risk_release','risk_return') THEN 1 ELSE 0 END)
-        FROM risk_holds h LEFT JOIN journal j ON j.ref_type = 'risk_hold' AND j.ref_id = h.id
-        GROUP BY h.id, h.status"""):
-        ends = 0 if r[1] == "held" else 1
-        if r[2] != 1 or r[3] != ends:
-            v.append(f"held payment {r[0]} ({r[1]}): {r[2]} holds, {r[3]} endings (want 1 and {ends})")
+    for h in HOLDS:
+        opened = ", ".join(f"'{x}'" for x in h.open)
+        ends_in = ", ".join(f"'{k}'" for k in h.ends)
+        held = await _scalar(conn, f"SELECT COALESCE(SUM(amount),0) FROM {h.table} t "
+                                   f"WHERE t.status IN ({opened}) AND {h.where}")
+        escrow = await _escrow_balance(conn, h.escrow)
+        if held != escrow:
+            v.append(h.mismatch.format(held=held, escrow=escrow))
+        for r in await _rows(conn, f"""
+            SELECT t.id, t.status,
+              SUM(CASE WHEN j.kind = '{h.hold}' THEN 1 ELSE 0 END),
+              SUM(CASE WHEN j.kind IN ({ends_in}) THEN 1 ELSE 0 END)
+            FROM {h.table} t LEFT JOIN journal j ON j.ref_type = '{h.ref_type}' AND j.ref_id = t.id
+            WHERE {h.where} GROUP BY t.id, t.status"""):
+            ends = 0 if r[1] in h.open else 1
+            if r[2] != 1 or r[3] != ends:
+                v.append(f"{h.name} {r[0]} ({r[1]}): {r[2]} holds, {r[3]} endings (want 1 and {ends})")
     add("6 every hold ends exactly once", v)
 
     # 7 red packets
