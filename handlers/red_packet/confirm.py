@@ -22,7 +22,7 @@ from handlers.red_packet.callbacks import CONFIRM_LINK, Confirm, confirm_link_pa
 from handlers.red_packet.draft import PacketDraft
 from chat.i18n import t
 from handlers.ui import common as ui
-from handlers.ui import confirm, keypad, shortfall, step_up
+from handlers.ui import confirm, keypad, payment, shortfall, step_up
 from handlers.ui.card import deep_link
 from wallet.errors import PinRequired, WalletError
 from wallet.services import red_packets
@@ -107,14 +107,14 @@ async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | 
     uid = update.effective_user.id
     spec = draft.spec  # what the packet is (amount per share for equal packets), stated once
     try:
-        packet = await shortfall.pay(
+        packet = await payment.pay(
             context, draft, key=ui.op_key(update, "rp_create", draft), user_id=uid, pin=pin, step_up_code=step_up_code, no_pin=no_pin,
             pay=lambda **kw: red_packets.create(
                 ui.wallet(context), sender_id=uid, kind=spec.kind, amount=spec.amount,
                 shares=spec.shares, chat_id=draft.chat_id,
                 exclusive_user_id=draft.exclusive_user_id, greeting=spec.greeting, **kw))
     except PinRequired as err:  # 免密支付 does not cover it now: the keypad after all
-        return await shortfall.pin_after_all(update, context, err, title=_pin_title(lang, draft), owner=rp.PIN,
+        return await payment.pin_after_all(update, context, err, title=_pin_title(lang, draft), owner=rp.PIN,
                                              say=lambda text: context.bot.send_message(chat, text))
     except WalletError as err:
         return await shortfall.refused(update, context, err, draft, amount=draft.total,
@@ -125,7 +125,7 @@ async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | 
         **draft.card, "token": draft.nonce, "lang": lang, "sender": draft.sender,
         "exclusive_name": draft.exclusive_name})
     lines = [t(lang, "rp.sent", total=ui.money(packet["total"]))]
-    charged = shortfall.charged_line(lang, draft)
+    charged = payment.charged_line(lang, draft)
     if charged:
         lines.append(charged)
     await context.bot.send_message(chat, "\n".join(lines))

@@ -17,7 +17,6 @@ or after the change ended) is refused with a popup and changes nothing.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, ConversationHandler
@@ -25,13 +24,12 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Conver
 from chat.i18n import t
 from handlers.home import callbacks as home_buttons
 from handlers.security import callbacks as buttons
+from handlers.security.antitheft_state import hours, is_on, state_of
 from handlers.security.draft import AntiTheftDraft
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad
 from wallet.errors import PinLocked, PinWrong, WalletError
-from wallet.risk import settings as risk_settings_file
-from wallet.risk.prefs import Prefs
 from wallet.services import risk_settings
 
 log = logging.getLogger("handlers.security.antitheft")
@@ -42,37 +40,6 @@ AMOUNT, DAILY, PIN = (f"{FEATURE}.{s}" for s in ("amount", "daily", "pin"))
 FIELDS = {"sms": ("sms_above",), "night": ("night_lock",), "newpay": ("new_recipient_delay_above",),
           "nopin": ("no_pin_max", "no_pin_daily")}
 OFF_WORDS = {"off", "none", "关", "关闭", "不用", "无"}
-
-
-@lru_cache(maxsize=1)
-def _shipped():
-    return risk_settings_file.load()
-
-
-def hours(context: ContextTypes.DEFAULT_TYPE) -> dict:
-    """The times the settings act at (the running engine's, else the shipped file's)."""
-    s = ui.wallet(context).risk or _shipped()
-    hm = lambda m: f"{m // 60:02d}:{m % 60:02d}"  # noqa: E731
-    return {"start": hm(s.prefs.night_start_minute), "end": hm(s.prefs.night_end_minute),
-            "hours": f"{s.prefs.new_recipient_delay_seconds / 3600:g}"}
-
-
-def state_of(lang: str, setting: str, p: Prefs) -> str:
-    """A setting's state in words: "above ¥500.00", "on", "up to ¥50.00 a payment and ¥200.00 a day", "off"."""
-    off = t(lang, "ats.off")
-    if setting == "night":
-        return t(lang, "ats.on") if p.night_lock else off
-    if setting == "nopin":
-        if p.no_pin_max is None:
-            return off
-        return t(lang, "ats.nopin.on", each=ui.money(p.no_pin_max), daily=ui.money(p.no_pin_daily))
-    above = p.sms_above if setting == "sms" else p.new_recipient_delay_above
-    return off if above is None else t(lang, "ats.above", amount=ui.money(above))
-
-
-def is_on(setting: str, p: Prefs) -> bool:
-    return {"sms": p.sms_above is not None, "night": p.night_lock, "newpay": p.new_recipient_delay_above is not None,
-            "nopin": p.no_pin_max is not None}[setting]
 
 
 # --- the screen ------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from handlers.shop.callbacks import PAY_PREFIX, PayConfirm
 from handlers.shop.draft import PayDraft
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
-from handlers.ui import confirm, entry, keypad, shortfall, step_up
+from handlers.ui import confirm, entry, keypad, payment, shortfall, step_up
 from wallet.errors import AccountFrozen, PayCodeNotFound, PayOwnCode, PinRequired, WalletError
 from wallet.services import merchants
 
@@ -145,12 +145,12 @@ async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | 
         return ConversationHandler.END
     uid = update.effective_user.id
     try:
-        paid = await shortfall.pay(
+        paid = await payment.pay(
             context, draft, key=ui.op_key(update, "pay", draft), user_id=uid, pin=pin, step_up_code=step_up_code, no_pin=no_pin,
             pay=lambda **kw: merchants.pay(ui.wallet(context), payer_id=uid, code=draft.code,
                                            amount=draft.amount, **kw))
     except PinRequired as err:  # 免密支付 does not cover it now: the keypad after all
-        return await shortfall.pin_after_all(update, context, err, title=_pin_title(lang, draft), owner=PIN,
+        return await payment.pin_after_all(update, context, err, title=_pin_title(lang, draft), owner=PIN,
                                              say=lambda text: _say(update, context, text))
     except WalletError as err:
         return await shortfall.refused(update, context, err, draft, amount=draft.amount,
@@ -161,7 +161,7 @@ async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | 
              draft.funding is not None, bool(paid.get("held")))
     done = "risk.held" if paid.get("held") else "pay.done"  # held: in a safety review, nothing reached them
     lines = [t(lang, done, payee=escape(draft.payee), name=escape(draft.payee), amount=ui.money(paid["amount"]))]
-    charged = shortfall.charged_line(lang, draft)
+    charged = payment.charged_line(lang, draft)
     if charged:
         lines.append(charged)
     await _say(update, context, "\n".join(lines), entry.home_button(lang))

@@ -32,22 +32,19 @@ from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, Con
                           MessageHandler, TypeHandler, filters)
 from telegram.helpers import escape
 
-from handlers.transfer import card as transfer_card
 from handlers.transfer import group as transfer_group
 from handlers.transfer import people as who
 from chat.i18n import t
 from handlers.transfer.callbacks import Confirm
 from handlers.transfer.confirm import FEATURE, show_confirm
 from handlers.transfer.draft import TransferDraft
+from handlers.transfer.pay import CONFIRM, PIN, on_code, on_pin, pay, pin_title
 from handlers.home import callbacks as home_buttons
 from handlers.ui import amount as amount_ui
 from handlers.ui import common as ui
 from handlers.ui import confirm, entry, keypad, shortfall, step_up
-from wallet.errors import PinRequired, WalletError
-from wallet.services import transfers
 
-WHO, AMOUNT, NOTE, DELAY, CONFIRM, PIN = ("transfer.who", "transfer.amount", "transfer.note", "transfer.delay",
-                                         "transfer.confirm", "transfer.pin")
+WHO, AMOUNT, NOTE, DELAY = "transfer.who", "transfer.amount", "transfer.note", "transfer.delay"
 REQUEST_ID = 901  # the request_users button's id
 DELAYS = (0, 2 * 3600, 24 * 3600)
 
@@ -162,57 +159,9 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await show_confirm(update, context, draft, chat_id=update.effective_chat.id, lang=lang)
         return CONFIRM
     if press.verb in ("ok", *shortfall.VERBS) and draft.step == "confirm":
-        return await shortfall.to_keypad(update, context, press.verb, draft, owner=PIN, title=_pin_title(lang, draft),
+        return await shortfall.to_keypad(update, context, press.verb, draft, owner=PIN, title=pin_title(lang, draft),
                                          without_pin=(draft.amount, lambda: pay(update, context, pin=None, no_pin=True)))
     return None
-
-
-async def on_pin(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str):
-    return await pay(update, context, pin=pin)
-
-
-async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str):
-    """The SMS code the risk engine asked for (handlers/ui/step_up.py): the same payment again."""
-    return await pay(update, context, pin=None, step_up_code=code)
-
-
-def _pin_title(lang: str, draft: TransferDraft) -> str:
-    return t(lang, "transfer.pin_title", amount=ui.money(draft.amount), name=draft.name)
-
-
-async def pay(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pin: str | None, step_up_code: str | None = None,
-              no_pin: bool = False):
-    lang = await ui.language(update, context)
-    draft = TransferDraft.load(context)
-    chat = update.effective_chat.id
-    if draft is None or draft.delay is None:
-        await context.bot.send_message(chat, t(lang, "confirm.stale"))
-        return ConversationHandler.END
-    uid = update.effective_user.id
-    try:
-        result = await shortfall.pay(
-            context, draft, key=ui.op_key(update, "transfer", draft), user_id=uid, pin=pin, step_up_code=step_up_code,
-            no_pin=no_pin, pay=lambda **kw: transfers.send(ui.wallet(context), sender_id=uid, recipient_id=draft.recipient_id,
-                                            amount=draft.amount, note=draft.note or None,
-                                            delay_seconds=draft.delay, **draft.send_extras(), **kw))
-    except PinRequired as err:  # 免密支付 does not cover it now: the keypad after all
-        return await shortfall.pin_after_all(update, context, err, title=_pin_title(lang, draft), owner=PIN,
-                                             say=lambda text: context.bot.send_message(chat, text))
-    except WalletError as err:
-        return await shortfall.refused(update, context, err, draft, amount=draft.amount,
-                                       prefix=Confirm.prefix, confirm_state=CONFIRM,
-                                       say=lambda text: context.bot.send_message(chat, text))
-    TransferDraft.drop(context)
-    charged = shortfall.charged_line(lang, draft)
-    if charged:
-        await context.bot.send_message(chat, charged)
-    if result.get("held"):  # the risk engine holds it for review: nothing reaches the recipient yet
-        await context.bot.send_message(chat, t(lang, "risk.held", amount=ui.money(result["amount"]),
-                                               name=escape(draft.name or "?")), parse_mode=ParseMode.HTML)
-        return ConversationHandler.END
-    sender_name = who.name(await ui.person(update, context), update.effective_user.first_name)
-    await transfer_card.post_cards(update, context, result, draft, sender_name=sender_name, lang=lang)
-    return ConversationHandler.END
 
 
 def conversation() -> ConversationHandler:

@@ -17,12 +17,11 @@ How to use it in a flow module (``handlers/<feature>.py``)::
         except WalletError as err:
             await update.effective_message.reply_text(await ui.explain(update, context, err))
 
-    # a draft that leads to a money operation carries a nonce; the key is derived from it,
-    # so a double tap / re-delivered update replays the first result (DESIGN §8). Flows state
-    # their drafts typed (handlers/ui/draft.py, a dataclass per flow); underneath, the dicts:
-    draft = ui.new_draft(context, "topup", amount=10000)     # context.user_data["draft:topup"]
+    # a draft leading to a money operation carries a nonce; the key comes from it, so a double
+    # tap replays the first result (DESIGN §8). Drafts are typed (handlers/ui/draft.py):
+    draft = TopUpDraft.start(context, amount=10000)
     key = ui.op_key(update, "topup", draft)                  # pass as key=... to the service
-    ui.drop_draft(context, "topup")                          # when the flow ends
+    TopUpDraft.drop(context)                                 # when the flow ends
 
     # a conversation with the house conventions: persistent (survives a restart), /cancel
     # leaves it, 10 minutes idle ends it with a message (ConversationHandler.TIMEOUT state):
@@ -168,11 +167,6 @@ def new_nonce() -> str:
     """12 characters of [A-Za-z0-9_-] (fits callback_data), never a number: a field of digits in a
     button is always a row id (handlers/ui/callbacks.py)."""
     return callbacks.token(9)
-
-
-def new_draft(context: ContextTypes.DEFAULT_TYPE, feature: str, **fields: Any) -> dict:
-    """Start a draft for ``feature`` in user_data with a fresh nonce (replaces an older one)."""
-    return keep_draft(context, feature, {"nonce": new_nonce(), **fields})
 
 
 def keep_draft(context: ContextTypes.DEFAULT_TYPE, feature: str, draft: dict) -> dict:

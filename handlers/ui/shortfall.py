@@ -12,8 +12,8 @@ the choices offered; ``funding``, the one pressed; ``confirmed``; ``declines``):
 the flow's typed draft and stores what it changes.
 
 ``choose`` gives the draft with the choice (``funding``) when one is pressed; the flow then
-shows its PIN keypad as for "Pay" (``to_keypad`` does both), and runs the payment through ``pay``, which hands it to
-wallet/services/funded.py (one PIN for the whole; a decline or time-out pays nothing). A balance
+shows its PIN keypad as for "Pay" (``to_keypad`` does both), and runs the payment through
+handlers/ui/payment.py ``pay``, which hands it to wallet/services/funded.py (one PIN for the whole; a decline or time-out pays nothing). A balance
 found short only after the PIN (it changed meanwhile) gets the same choices through
 ``after_refusal``, and the PIN is asked again for the chosen one. A card that declines pays
 nothing: ``after_decline`` offers the same choices with another bound card (a new attempt, a new
@@ -38,8 +38,8 @@ from handlers.ui import common as ui
 from handlers.ui import confirm, keypad, step_up
 from handlers.ui.draft import Funding, PaymentDraft, Short
 from wallet.errors import (BankDeclined, BankTimeout, InsufficientBalance, PaymentRefusedAfterCharge, PinLocked,
-                           PinRequired, PinWrong, SmsCodeWrong, StepUpRequired, WalletError)
-from wallet.services import bills, cards, funded, risk_settings
+                           PinWrong, SmsCodeWrong, StepUpRequired, WalletError)
+from wallet.services import bills, cards, risk_settings
 
 TOP_UP, CARD = "st", "sc"
 VERBS = (TOP_UP, CARD)
@@ -100,7 +100,7 @@ async def to_keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: st
     shows no keypad (told until when, with a reset button): END; the screen works again later.
     ``without_pin`` (amount, the flow's payment without the PIN): when the person's 免密支付
     setting covers that amount and the balance pays (no card), the payment runs at once instead
-    (the wallet still refuses it with PinRequired beyond the day's limit: ``pin_after_all``)."""
+    (the wallet still refuses it with PinRequired beyond the day's limit: ``payment.pin_after_all``)."""
     if draft.confirmed:  # a double tap: the keypad is on its way
         return owner
     chosen = choose(verb, draft)
@@ -118,51 +118,6 @@ async def to_keypad(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: st
         return ConversationHandler.END
     await update.callback_query.edit_message_reply_markup(None)
     return owner
-
-
-async def pin_after_all(update: Update, context: ContextTypes.DEFAULT_TYPE, err: PinRequired, *, title: str,
-                        owner: str, say: Callable[[str], Awaitable[object]]) -> str:
-    """A payment tried without the PIN that the wallet wants one for: why, and the keypad."""
-    await say(await ui.explain(update, context, err))
-    if not await keypad.show(update, context, title=title, owner=owner):
-        return ConversationHandler.END
-    return owner
-
-
-async def pay(context: ContextTypes.DEFAULT_TYPE, draft: PaymentDraft, *, key: str, user_id: int, pin: str | None,
-              pay: Callable[..., Awaitable[dict]], step_up_code: str | None = None, no_pin: bool = False) -> dict:
-    """Run the payment: ``pay(key=, pin=, pin_checked=[, step_up_code=])`` calls the flow's
-    service. From the balance, or, when the person chose a card, through wallet/services/funded.py.
-    With ``step_up_code`` (handlers/ui/step_up.py: the PIN was verified when the engine asked for
-    it) the same key runs again with the code."""
-    checked = step_up_code is not None and step_up.waiting(context, draft)
-    if step_up_code is not None and not checked:  # pragma: no cover - step_up.state takes codes only then
-        raise ValueError("a step-up code for a payment that does not wait for one")
-    extra = {"step_up_code": step_up_code} if checked else {}
-    if no_pin and draft.funding is None:  # 免密支付 (to_keypad's without_pin): the wallet decides
-        paid = await pay(key=key, pin=None, pin_checked=False, no_pin=True)
-        step_up.done(context)
-        return paid
-    funding = draft.funding
-    if funding is None:
-        paid = await pay(key=key, pin=None if checked else pin, pin_checked=checked, **extra)
-        step_up.done(context)
-        return paid
-    if draft.declines:  # a card declined before (nothing was paid): this attempt is a new one
-        key = f"{key}:d{draft.declines}"
-    done = await funded.pay_funded(ui.wallet(context), key=key, user_id=user_id, card_id=funding.card_id,
-                                   top_up=funding.top_up, pin=pin, pin_checked=checked,
-                                   pay=lambda step: pay(key=step, pin=None, pin_checked=True, **extra))
-    step_up.done(context)
-    return done["paid"]
-
-
-def charged_line(lang: str, draft: PaymentDraft) -> str | None:
-    """"¥7.00 was charged to card ****1234." after a payment through a card, else None."""
-    funding = draft.funding
-    if funding is None:
-        return None
-    return t(lang, "short.charged", amount=ui.money(funding.top_up), last4=funding.last4)
 
 
 async def explain(update: Update, context: ContextTypes.DEFAULT_TYPE, err: WalletError,

@@ -8,6 +8,7 @@ import pytest
 from telegram import Update
 from telegram.ext import Application, CallbackContext
 
+from handlers.topup_withdraw.draft import TopUpDraft
 from handlers.ui import common as ui
 from wallet.services import people
 
@@ -55,11 +56,12 @@ async def test_time_zone_and_formatting(app, ctx):
 def test_a_draft_gives_one_key_a_new_draft_another(app):
     u = update(9)
     c = context(app, 9)
-    d = ui.new_draft(c, "topup", amount=100)
-    assert ui.draft(context(app, 9), "topup") == d
-    assert ui.op_key(u, "top_up", d) == ui.op_key(u, "top_up", dict(d)) == ui.op_key(u, "top_up", d["nonce"])
+    typed = TopUpDraft.start(c, amount=100)
+    d = ui.draft(context(app, 9), "topup")
+    assert d == typed.as_draft()
+    assert ui.op_key(u, "top_up", typed) == ui.op_key(u, "top_up", d) == ui.op_key(u, "top_up", d["nonce"])
     assert ui.op_key(u, "withdraw", d) != ui.op_key(u, "top_up", d)
-    assert ui.op_key(u, "top_up", ui.new_draft(c, "topup", amount=100)) != ui.op_key(u, "top_up", d)
+    assert ui.op_key(u, "top_up", TopUpDraft.start(c, amount=100)) != ui.op_key(u, "top_up", d)
     assert ui.op_key(update(10), "top_up", d) != ui.op_key(u, "top_up", d)
     assert len(ui.op_key(u, "top_up", d)) <= 160
     ui.drop_draft(c, "topup")

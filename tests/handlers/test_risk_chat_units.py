@@ -12,7 +12,8 @@ from handlers.risk import callbacks as cb
 from handlers.risk import words
 from handlers.risk.callbacks import Keep, Release, ReleaseYes, Return, ReturnYes, Review
 from handlers.security import callbacks as sec
-from handlers.security.antitheft import conversation, state_of
+from handlers.security.antitheft import conversation
+from handlers.security.antitheft_state import state_of
 from handlers.security.draft import AntiTheftDraft
 from handlers.security.menu import conversation as security_conversation
 from handlers.ui import confirm
