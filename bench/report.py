@@ -151,6 +151,10 @@ def write(b, elapsed: float, command: str) -> None:
     L.append(f"- P2 on PostgreSQL at 8 clients ≥ 0.5× pgbench: **{_fmt(ratio8)}** — "
              f"{'met' if ratio8 is not None and ratio8 >= 0.5 else 'not met in this run'} "
              f"(single sends: {_fmt(r.get('p2_pg_send_ratio_c8'))}).")
+    risk = r.get("p2_pg_risk_ratio_c8")
+    L.append(f"- The risk engine on costs P2 on PostgreSQL at 8 clients at most 10 % (on ÷ off ≥ 0.9, run side by "
+             f"side; bench.common.risk_settings): **{_fmt(risk)}** — "
+             f"{'met' if risk is not None and risk >= 0.9 else 'not met in this run'}.")
     L.append(f"- P5 ≤ 2: **{_fmt(p5)}** — {'met' if p5 is not None and p5 <= 2 else 'not met in this run'}.")
     for key, what, limit in (("p2_sqlite_ratio", "SQLite transfers against raw sqlite3 (p2_sqlite_ratio) ≥", 0.1),):
         v = r.get(key)

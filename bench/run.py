@@ -109,14 +109,15 @@ class Bench:
 
         return asyncio.run(go())
 
-    def _load(self, url, ids, *, clients, mode="transfer", sync="FULL", merchant=None, procs=1, duration=None):
+    def _load(self, url, ids, *, clients, mode="transfer", sync="FULL", merchant=None, procs=1, duration=None,
+              risk=False):
         # one client process with ``clients`` concurrent tasks: measured faster than 2 or 4 processes
         # on this 2-core machine (the processes and PostgreSQL compete for the same cores)
         per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
         from bench.workload import transfers_proc
 
         args = [dict(url=url, sync=sync, clients=n, warmup=self.warm, duration=duration or self.dur, ids=ids,
-                     mode=mode, merchant=merchant, seed=i * 7919 + clients) for i, n in enumerate(per)]
+                     mode=mode, merchant=merchant, seed=i * 7919 + clients, risk=risk) for i, n in enumerate(per)]
         with ProcessPoolExecutor(max_workers=procs, mp_context=mp.get_context("fork")) as pool:
             outs = list(pool.map(transfers_proc, args))
         ops = sum(o["ops"] for o in outs)
@@ -147,6 +148,13 @@ class Bench:
                 if p1:
                     self.results[f"p2_pg_ratio_c{c}"] = round(r["tps"] / p1, 3)
                     self.results[f"p2_pg_send_ratio_c{c}"] = round(s["tps"] / p1, 3)
+                if c == 8:  # the risk engine's cost, side by side: the same transfers with it on (issue 24)
+                    k = self._load(url, ids, clients=c, risk=True)
+                    self.results["p2_pg_risk_tps_c8"] = round(k["tps"], 1)
+                    self.results["p2_pg_risk_ratio_c8"] = round(k["tps"] / r["tps"], 3) if r["tps"] else None
+                    self.note("P2", f"PostgreSQL, 8 clients, the risk engine on: {k['tps']:.0f} transfers/s against "
+                                    f"{r['tps']:.0f} off ({self.results['p2_pg_risk_ratio_c8']}), p99 {k['p99_ms']} ms, "
+                                    f"errors {k['errors']}")
             if self.want("P3"):
                 merchant = ids[0]
                 r = self._load(url, ids[1:], clients=8, merchant=merchant)

@@ -44,14 +44,16 @@ def engine_for(url: str, sqlite_synchronous: str, pool: int):
     return create_engine(url, sqlite_synchronous=sqlite_synchronous, pool_size=pool)
 
 
-async def _transfers(url, sync, clients, warmup, duration, ids, mode, merchant, seed):
-    from bench.common import make_context
+async def _transfers(url, sync, clients, warmup, duration, ids, mode, merchant, seed, risk=False):
+    from bench.common import make_context, risk_settings
     from wallet.services import transfers
 
     _install_counters()
     logging.getLogger("wallet").setLevel(logging.WARNING)
     engine = engine_for(url, sync, clients)
     ctx = make_context(engine)
+    if risk:  # the risk engine on, evaluating every transfer (bench.common.risk_settings)
+        ctx.risk = risk_settings()
     rnd = random.Random(seed)
     run_id = uuid.uuid4().hex[:12]  # keys are unique to this run: no run replays another's
     lat: list[float] = []

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from wallet import ledger, uow
 from wallet.context import Context
 from wallet.group_commit import RUN, GroupCommit, of_this_loop
+from wallet.risk import prescreen
 from wallet.services.pg_batch import iso_sql
 from wallet.services.transfer_rules import NOTICES, debit_allowed_sql, notice_key_sql, spent_sql, within_caps_sql
 from wallet.services.limits import local_day_start
@@ -50,16 +51,30 @@ FAST_PATH = os.environ.get("WALLET_TRANSFER_FAST_PATH", "1") != "0"
 _SPENT_SQL = ("\n  spent AS (" + spent_sql(account="(SELECT id FROM src)", day="CAST(:day AS timestamp)",
                                         year="CAST(:year AS timestamp)") + ")")
 
-_SEND_SQL = text(f"""
+# with the risk engine on (``_SEND_SQL_RISK``): only a transfer no risk rule can fire on
+# (wallet/risk/prescreen.py: the payer's operations in the velocity window, the recipient's age,
+# no anti-theft settings); else no row and the general path, where the engine decides
+# (the caps' pass over the payer's entries counts the velocity window too: one scan)
+_SPENT_RISK_SQL = ("\n  spent AS (" + spent_sql(
+    account="(SELECT id FROM src)", day="CAST(:day AS timestamp)", year="CAST(:year AS timestamp)",
+    recent_since="CAST(:risk_since AS timestamp)", recent_kinds=prescreen.OUT_KINDS) + ")")
+_RISK_CLEAR = "\n           AND " + prescreen.clear_sql(
+    recent_count="spent.recent_count", recent_sum="spent.recent_sum", amount=":amount",
+    recipient_opened_at="r.created_at", payer=":sender", count=":risk_count", total=":risk_sum",
+    new_since="CAST(:risk_new_since AS timestamp)")
+
+
+def _send_sql(risk: bool) -> str:
+    return f"""
 WITH
   s AS (SELECT frozen, verified_at FROM users WHERE id = :sender FOR NO KEY UPDATE SKIP LOCKED),
-  r AS (SELECT verified_at FROM users WHERE id = :recipient),
+  r AS (SELECT verified_at, created_at FROM users WHERE id = :recipient),
   src AS (SELECT id FROM accounts WHERE user_id = :sender AND kind = 'wallet'),
-  {_SPENT_SQL},
+  {_SPENT_RISK_SQL if risk else _SPENT_SQL},
   ok AS (SELECT src.id AS src FROM s, r, src, spent
          WHERE NOT s.frozen AND s.verified_at IS NOT NULL AND r.verified_at IS NOT NULL
            AND {within_caps_sql(day_used="spent.day_used", year_used="spent.year_used", amount=":amount",
-                                day_cap=":day_cap", year_cap=":year_cap")}),
+                                day_cap=":day_cap", year_cap=":year_cap")}{_RISK_CLEAR if risk else ""}),
   lk AS (SELECT a.id, a.balance FROM accounts a WHERE a.id IN ((SELECT src FROM ok), :escrow)
          ORDER BY a.id FOR UPDATE),
   tid AS (SELECT nextval(pg_get_serial_sequence('transfers', 'id')) AS id
@@ -93,7 +108,11 @@ SELECT CASE WHEN n.moved = 2 * n.ops THEN n.result ELSE (1 / (n.moved - n.moved)
        n.moved, n.entries
 FROM (SELECT (SELECT result FROM op) AS result, (SELECT count(*) FROM op) AS ops,
              (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM en) AS entries) AS n
-""")
+"""
+
+
+_SEND_SQL = text(_send_sql(False))
+_SEND_SQL_RISK = text(_send_sql(True))
 
 # the sender's notice, in the outbox, as transfer_rules.NOTICES["accepted"] says (one notice, to
 # the sender: the statement below is built for exactly that, and refuses to build otherwise)
@@ -201,7 +220,7 @@ async def _fast(ctx: Context, stmt, params: dict) -> dict | None:
     return json.loads(row["result"])
 
 
-_NUMBERED = {id(_SEND_SQL): _numbered(_SEND_SQL), id(_ACCEPT_SQL): _numbered(_ACCEPT_SQL)}
+_NUMBERED = {id(stmt): _numbered(stmt) for stmt in (_SEND_SQL, _SEND_SQL_RISK, _ACCEPT_SQL)}
 
 
 def enabled(ctx: Context) -> bool:
@@ -218,13 +237,19 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amo
     if escrow is None:
         async with ctx.engine.connect() as conn:
             escrow = await ledger.system_account(ctx, conn, "transfer_escrow", spread_by=sender_id)
-    return await _fast_grouped(ctx, "send", _SEND_SQL, {
+    params = {
         "sender": sender_id, "recipient": recipient_id, "amount": amount, "note": note, "escrow": escrow,
         "key": key, "hash": request_hash("transfer_send", request), "now": _naive(now), "arrive": _naive(arrive),
         "expires": _naive(expires), "created_iso": now.isoformat(), "arrive_iso": arrive.isoformat(),
         "expires_iso": expires.isoformat(), "day": _naive(day), "year": _naive(day.replace(month=1, day=1)),
         "day_cap": ctx.rules.daily_cap_verified, "year_cap": ctx.rules.yearly_cap_verified,
-    })
+    }
+    if ctx.risk is None:
+        return await _fast_grouped(ctx, "send", _SEND_SQL, params)
+    risk = prescreen.params(ctx.risk, now)  # the risk engine on: only what no rule can fire on
+    params.update(risk_count=risk["risk_count"], risk_sum=risk["risk_sum"], risk_since=_naive(risk["risk_since"]),
+                  risk_new_since=_naive(risk["risk_new_since"]))
+    return await _fast_grouped(ctx, "send", _SEND_SQL_RISK, params)
 
 
 async def accept(ctx: Context, *, key: str, user_id: int, transfer_id: int) -> dict | None:
@@ -259,7 +284,18 @@ SELECT good.n, CASE WHEN cnt.u = cnt.d AND cnt.e = 2 * cnt.g AND cnt.j = cnt.g T
                     ELSE (1 / (cnt.u - cnt.u))::text END AS result
 FROM good, cnt"""
 
-_SEND_BATCH_SQL = f"""
+# with the risk engine on: the prescreen of each request (wallet/risk/prescreen.py), in the caps'
+# pass over the payer's entries, its window from $18 and "new" from $19 (the batch's earliest request: a wider window, an earlier line, so
+# only ever more cautious), the velocity limits $20 and $21
+_SPENT_RISK_LATERAL = ("\n  LATERAL (" + spent_sql(account="a.id", day="r.day", year="r.year", recent_since="$18::timestamp",
+                                                recent_kinds=prescreen.OUT_KINDS) + ") AS sp")
+_RISK_BATCH_CLEAR = "\n           AND " + prescreen.clear_sql(
+    recent_count="sp.recent_count", recent_sum="sp.recent_sum", amount="r.amount", recipient_opened_at="rc.created_at",
+    payer="r.sender", count="$20", total="$21", new_since="$19::timestamp")
+
+
+def _send_batch_sql(risk: bool) -> str:
+    return f"""
 WITH
   req AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::int[], $7::text[],
                               $8::timestamp[], $9::timestamp[], $10::timestamp[], $11::timestamp[], $12::timestamp[],
@@ -271,10 +307,10 @@ WITH
   ok AS (SELECT r.*, a.id AS src, a.xmin AS src_xmin FROM req r
          JOIN payers s ON s.id = r.sender JOIN users rc ON rc.id = r.recipient
          JOIN accounts a ON a.user_id = r.sender AND a.kind = 'wallet',
-         {_SPENT_LATERAL}
+         {_SPENT_RISK_LATERAL if risk else _SPENT_LATERAL}
          WHERE NOT s.frozen AND s.verified_at IS NOT NULL AND rc.verified_at IS NOT NULL
            AND {within_caps_sql(day_used="sp.day_used", year_used="sp.year_used", amount="r.amount",
-                                day_cap="$16", year_cap="$17")}),
+                                day_cap="$16", year_cap="$17")}{_RISK_BATCH_CLEAR if risk else ""}),
   lk AS (SELECT a.id FROM accounts a
          WHERE a.id IN (SELECT w.id FROM accounts w WHERE w.user_id = ANY($2::bigint[]) AND w.kind = 'wallet'
                         UNION SELECT unnest($6::int[]))
@@ -315,6 +351,10 @@ SELECT good.n, CASE WHEN cnt.u = cnt.d AND cnt.e = 2 * cnt.g AND cnt.j = cnt.g A
                     THEN good.result ELSE (1 / (cnt.u - cnt.u))::text END AS result
 FROM good, cnt
 """
+
+
+_SEND_BATCH_SQL = _send_batch_sql(False)
+_SEND_BATCH_SQL_RISK = _send_batch_sql(True)
 
 _ACCEPT_BATCH_SQL = f"""
 WITH
@@ -394,6 +434,10 @@ class _Batches:
                 ps = [{**p, "escrow": escrow} for p in ps]
             args = [[p[k] for p in ps] for k in SEND_BATCH_COLUMNS]
             args += [ps[0]["day_cap"], ps[0]["year_cap"]]
+            if "risk_since" in ps[0]:  # the risk engine on: each request prescreened (see _RISK_LATERAL)
+                sql = _SEND_BATCH_SQL_RISK
+                args += [min(p["risk_since"] for p in ps), min(p["risk_new_since"] for p in ps),
+                         ps[0]["risk_count"], ps[0]["risk_sum"]]
         else:
             sql = _ACCEPT_BATCH_SQL
             args = [[p[k] for p in ps] for k in ("key", "tid", "user", "hash", "now")]

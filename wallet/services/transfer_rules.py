@@ -32,14 +32,30 @@ def cap_exceeded(day_used: int, year_used: int, amount: int, *, day_cap: int, ye
     return None
 
 
-def spent_sql(*, account: str, day: str, year: str) -> str:
+def spent_sql(*, account: str, day: str, year: str, recent_since: str | None = None,
+              recent_kinds: tuple[str, ...] = ()) -> str:
     """SQL selecting ``day_used, year_used`` (fen gone out, positive) of the account since ``day``
-    and since ``year`` (expressions: parameters or columns), in one pass over the year's entries."""
-    return (f"SELECT COALESCE(SUM(CASE WHEN j.created_at >= {day} THEN -e.amount ELSE 0 END), 0) AS day_used, "
-            f"COALESCE(SUM(-e.amount), 0) AS year_used "
+    and since ``year`` (expressions: parameters or columns), in one pass over the year's entries.
+    With ``recent_since`` the same pass also gives ``recent_count, recent_sum``: the account's
+    outgoing operations of ``recent_kinds`` since then (the risk engine's velocity window,
+    wallet/risk/prescreen.py), without a second scan."""
+    if recent_since is None:
+        return (f"SELECT COALESCE(SUM(CASE WHEN j.created_at >= {day} THEN -e.amount ELSE 0 END), 0) AS day_used, "
+                f"COALESCE(SUM(-e.amount), 0) AS year_used "
+                f"FROM entries e JOIN journal j ON j.id = e.tx_id "
+                f"WHERE e.account_id = {account} AND j.kind IN ({OUTGOING_KINDS_SQL}) "
+                f"AND j.created_at >= {year} AND e.amount < 0")
+    capped = f"j.kind IN ({OUTGOING_KINDS_SQL})"
+    kinds = ", ".join(f"'{k}'" for k in dict.fromkeys((*OUTGOING_KINDS, *recent_kinds)))
+    recent = f"j.created_at >= {recent_since}"
+    return (f"SELECT COALESCE(SUM(CASE WHEN {capped} AND j.created_at >= {day} THEN -e.amount ELSE 0 END), 0) AS day_used, "
+            f"COALESCE(SUM(CASE WHEN {capped} AND j.created_at >= {year} THEN -e.amount ELSE 0 END), 0) AS year_used, "
+            f"COUNT(CASE WHEN {recent} AND j.kind IN ({', '.join(repr(k) for k in recent_kinds)}) THEN 1 END) AS recent_count, "
+            f"COALESCE(SUM(CASE WHEN {recent} AND j.kind IN ({', '.join(repr(k) for k in recent_kinds)}) "
+            f"THEN -e.amount ELSE 0 END), 0) AS recent_sum "
             f"FROM entries e JOIN journal j ON j.id = e.tx_id "
-            f"WHERE e.account_id = {account} AND j.kind IN ({OUTGOING_KINDS_SQL}) "
-            f"AND j.created_at >= {year} AND e.amount < 0")
+            f"WHERE e.account_id = {account} AND j.kind IN ({kinds}) "
+            f"AND j.created_at >= LEAST({year}, {recent_since}) AND e.amount < 0")
 
 
 def within_caps_sql(*, day_used: str, year_used: str, amount: str, day_cap: str, year_cap: str) -> str:

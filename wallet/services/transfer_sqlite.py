@@ -9,9 +9,10 @@ outbox notice as the general path in ``wallet.services.transfers``, and the same
 same sources: the guards of ``wallet.services.guards`` (frozen, verified), the caps of
 ``ctx.rules`` by ``transfer_rules.cap_exceeded`` over ``transfer_rules.spent_sql`` from
 ``limits.local_day_start``, the debit rule (``transfer_rules.debit_allowed_sql``), the answer of
-``transfer_rules.view``, the notices of ``transfer_rules.NOTICES``. Anything unusual — a replayed key, any failed check, a
-recipient without an open verified wallet, an unknown transfer — writes nothing and returns
-None: the general path then runs and raises the precise error or replays.
+``transfer_rules.view``, the notices of ``transfer_rules.NOTICES``; with the risk engine on, only
+a transfer on which no risk rule can fire (``wallet.risk.prescreen``). Anything unusual — a
+replayed key, any failed check, a recipient without an open verified wallet, an unknown transfer —
+writes nothing and returns None: the general path then runs and raises the precise error or replays.
 ``tests/wallet/test_same_outcome.py`` holds both paths to the same outcome, case by case.
 
 Switch it off with WALLET_SQLITE_FAST_PATH=0 (or WALLET_TRANSFER_FAST_PATH=0, which switches off the
@@ -24,13 +25,14 @@ import logging
 import os
 import sqlite3
 import zlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from wallet import ledger, sqlite_hop
 from wallet.context import Context
 from wallet.errors import WalletError
 from wallet.models import UTCDateTime
+from wallet.risk import prescreen
 from wallet.services import guards, transfer_fastpath
 from wallet.services.limits import local_day_start
 from wallet.services.transfer_rules import NOTICES, cap_exceeded, debit_allowed_sql, notice_key, spent_sql, view
@@ -85,6 +87,12 @@ def _codec(ctx: Context):
 
 # money gone out of the account since the day's and the year's start (parameters: day, account, year)
 _SPENT = spent_sql(account="?", day="?", year="?")
+# the risk engine on: no rule can fire (wallet/risk/prescreen.py), else the general path decides
+_RISK_CLEAR = (f"SELECT CASE WHEN " + prescreen.clear_sql(
+    recent_count="rk.recent_count", recent_sum="rk.recent_sum", amount=":amount", recipient_opened_at="u.created_at",
+    payer=":payer", count=":risk_count", total=":risk_sum", new_since=":risk_new_since")
+    + f" THEN 1 ELSE 0 END FROM ({prescreen.recent_sql(account=':account', since=':risk_since')}) rk, users u "
+    f"WHERE u.id = :recipient")
 # the debit: a conditional update, no row means not enough money (parameters: amount, account, amount)
 _DEBIT = "UPDATE accounts SET balance = balance - ? WHERE id = ? AND " + debit_allowed_sql(amount="?")
 _CREDIT = "UPDATE accounts SET balance = balance + ? WHERE id = ?"
@@ -138,6 +146,10 @@ def _send(db: sqlite3.Connection, p: dict) -> dict:
     amount = p["amount"]
     if cap_exceeded(day_used, year_used, amount, day_cap=p["day_cap"], year_cap=p["year_cap"]):
         raise _Declined("limit_exceeded")
+    risk = p.get("risk")
+    if risk is not None and not db.execute(_RISK_CLEAR, {**risk, "amount": amount, "payer": p["sender"],
+                                                         "account": src, "recipient": p["recipient"]}).fetchone()[0]:
+        raise _Declined("risk")
     tid = db.execute(
         "INSERT INTO transfers (sender_id, recipient_id, amount, note, status, escrow_account_id, created_at, "
         "arrive_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
@@ -171,7 +183,9 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int, amo
          "escrow": await _escrow(ctx, sender_id), "hash": request_hash("transfer_send", request),
          "now": bind(now), "arrive": bind(arrive), "expires": bind(expires),
          "day": bind(day), "year": bind(day.replace(month=1, day=1)),
-         "day_cap": ctx.rules.daily_cap_verified, "year_cap": ctx.rules.yearly_cap_verified}
+         "day_cap": ctx.rules.daily_cap_verified, "year_cap": ctx.rules.yearly_cap_verified,
+         "risk": None if ctx.risk is None else {k: bind(v) if isinstance(v, datetime) else v
+                                                for k, v in prescreen.params(ctx.risk, now).items()}}
     p["now_dt"], p["arrive_dt"], p["expires_dt"] = back(p["now"]), back(p["arrive"]), back(p["expires"])
     return await _run(ctx, _send, p)
 

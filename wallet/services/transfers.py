@@ -39,7 +39,7 @@ from wallet.models import TRANSFER_PENDING, accounts, transfers, users
 from wallet.services.guards import load_user, payee, payer, require_verified
 from wallet.services import transfer_fastpath as fastpath
 from wallet.services import risk_holds, transfer_sqlite
-from wallet.risk import guard
+from wallet.risk import guard, prescreen
 from wallet.services.limits import check_outgoing
 from wallet.services.transfer_rules import ENDING_KIND, NOTICES, notice_key, view
 from wallet.services.pins import verify_pin
@@ -81,12 +81,14 @@ async def send(ctx: Context, *, key: str, sender_id: int, recipient_id: int | No
     if step_up_code is not None:
         await guard.verify_step_up(ctx, sender_id, step_up_code)
         stepped_up = True
-    if ctx.risk is None and not no_pin and fastpath.enabled(ctx) and recipient_id is not None:  # it declines an unverified recipient itself
+    # with the risk engine on, the fast paths take only what no rule can fire on (wallet/risk/prescreen.py)
+    fast = not no_pin and recipient_id is not None and (ctx.risk is None or prescreen.usable(ctx.risk, amount))
+    if fast and fastpath.enabled(ctx):  # it declines an unverified recipient itself
         done = await fastpath.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id, amount=amount,
                                 note=note, delay_seconds=delay_seconds, request=request)
         if done is not None:
             return done
-    if ctx.risk is None and not no_pin and transfer_sqlite.enabled(ctx) and recipient_id is not None:  # it declines a newcomer
+    if fast and transfer_sqlite.enabled(ctx):  # it declines a newcomer recipient itself
         done = await transfer_sqlite.send(ctx, key=key, sender_id=sender_id, recipient_id=recipient_id,
                                           amount=amount, note=note, delay_seconds=delay_seconds, request=request)
         if done is not None:
